@@ -1,0 +1,2 @@
+"""ringcast: self-hosted outbound voice campaigns."""
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""ringcast audio engine."""

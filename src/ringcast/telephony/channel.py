@@ -1,0 +1,142 @@
+"""The Channel seam: one call leg, as the flow runner sees it.
+
+A channel is driven by commands (dial, answer, play, record, hang up) that
+*start* something and return at once, and it reports what happens through one
+ordered event stream (`next_event`). Digits are reported whenever they arrive;
+it is the flow interpreter's business to keep or ignore them. Drivers:
+
+- `ringcast.telephony.sip` (real SIP + RTP call),
+- `ringcast.telephony.simulated` (scripted callee, for simulate mode and unit tests).
+
+Audio crosses this seam as 8 kHz signed 16-bit mono numpy arrays (`Pcm`); a
+driver encodes to the negotiated codec. Recordings come back the same way and
+the caller (the dialer) stores them: engines never touch storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Pcm = npt.NDArray[np.int16]
+"""8 kHz, signed 16-bit, mono samples."""
+
+AnsweredBy = Literal["human", "machine", "unknown"]
+DialFailure = Literal["no_answer", "busy", "rejected", "failed"]
+DigitSource = Literal["rfc4733", "inband", "sip_info", "simulated"]
+
+
+@dataclass(frozen=True, slots=True)
+class AmdSettings:
+    """Answering-machine detection thresholds (Asterisk-style), all in ms."""
+
+    initial_silence_ms: int = 2500
+    greeting_ms: int = 1500
+    after_greeting_silence_ms: int = 800
+    total_analysis_ms: int = 5000
+    min_word_length_ms: int = 100
+    between_words_silence_ms: int = 50
+    maximum_words: int = 3
+    silence_threshold: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class DialRequest:
+    to: str
+    from_: str
+    timeout_ms: int = 30000
+    enable_amd: bool = True
+    amd: AmdSettings = field(default_factory=AmdSettings)
+    wait_for_beep: bool = False
+    wait_for_beep_cap_ms: int = 20000
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRequest:
+    max_duration_ms: int = 60000
+    silence_timeout_ms: int = 5000
+    beep: bool = True
+    finish_on_key: str | None = None
+
+
+# ---- events -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """The dial (or inbound answer) connected; AMD has decided when enabled."""
+
+    answered_by: AnsweredBy = "unknown"
+    amd_reason: str | None = None
+    amd_decision_ms: int | None = None
+    greeting_ms: int | None = None
+    sip_status: int | None = 200
+
+
+@dataclass(frozen=True, slots=True)
+class DialFailed:
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None  # e.g. "486 Busy Here", "ring_timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackDone:
+    interrupted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReceived:
+    digit: str
+    source: DigitSource = "rfc4733"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingDone:
+    audio: Pcm
+    duration_ms: int
+    reason: Literal["max_duration", "silence", "finish_key", "hangup", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteHangup:
+    """The far end ended the call (BYE, or the media died)."""
+
+    reason: str | None = None
+
+
+ChannelEvent = Answered | DialFailed | PlaybackDone | DigitReceived | RecordingDone | RemoteHangup
+
+
+class Channel(Protocol):
+    """One call leg. Commands start work; results arrive through `next_event`."""
+
+    @property
+    def call_id(self) -> str: ...
+
+    async def dial(self, request: DialRequest) -> None:
+        """Start an outbound call; later emits `Answered` or `DialFailed`."""
+
+    async def answer(self) -> None:
+        """Answer an inbound call; later emits `Answered`."""
+
+    async def play(self, clips: Sequence[Pcm]) -> None:
+        """Queue clips back to back (replacing what plays); emits `PlaybackDone`."""
+
+    async def stop_playback(self) -> None:
+        """Stop the current playback; emits `PlaybackDone(interrupted=True)`."""
+
+    async def start_recording(self, request: RecordRequest) -> None:
+        """Record the far end; emits `RecordingDone`."""
+
+    async def stop_recording(self) -> None: ...
+
+    async def hangup(self, reason: str = "normal") -> None:
+        """End the call from our side. No event follows."""
+
+    async def next_event(self) -> ChannelEvent:
+        """The next event, in order. Blocks until one arrives."""
