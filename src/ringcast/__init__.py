@@ -1,2 +1,3 @@
 """ringcast: self-hosted outbound voice campaigns."""
+
 __version__ = "0.1.0"

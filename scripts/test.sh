@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs on a fresh Debian machine, then run
+# it: lint, types, and pytest on SQLite and a real PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System peers the tests use for real: sipp, baresip, PostgreSQL, Redis, espeak-ng, sox.
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v baresip >/dev/null || need+=(baresip)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3.11}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -e '.[dev]'
+
+. scripts/services.sh
+trap 'stop_postgres; stop_redis' EXIT
+start_postgres
+start_redis
+
+echo "== ruff"; .venv/bin/ruff check src tests bench scripts
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/pytest -q "$@"

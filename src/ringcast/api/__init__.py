@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, request gate (auth, rate limit, idempotency), errors."""

@@ -1,0 +1,84 @@
+"""The application factory: `create_app(settings)` wires everything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from ringcast import __version__
+from ringcast.api import errors, health
+from ringcast.api.gate import Gate
+from ringcast.api.ratelimit import RateLimiter, make_storage
+from ringcast.api.state import AppState
+from ringcast.auth.cache import AuthCache
+from ringcast.db.engine import create_engine, create_sessionmaker
+from ringcast.db.migrate import upgrade_async
+from ringcast.settings import Settings
+
+log = logging.getLogger("ringcast")
+
+Hook = Callable[[AppState], Any]
+
+
+def api_routers() -> list[APIRouter]:
+    """Every domain router, in the order they appear in the docs."""
+    from ringcast.auth.endpoints import router as api_keys
+
+    return [api_keys]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    on_startup: list[Hook] | None = None,
+    on_shutdown: list[Hook] | None = None,
+) -> FastAPI:
+    settings.ensure_data_dir()
+    url = settings.resolved_database_url()
+    engine = create_engine(url)
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        auth_cache=AuthCache(settings.auth_cache_seconds),
+        limiter=RateLimiter(
+            make_storage(redis_url), settings.rate_limit_per_second, settings.rate_limit_burst
+        ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(url)
+        for hook in on_startup or []:
+            result = hook(state)
+            if hasattr(result, "__await__"):
+                await result
+        try:
+            yield
+        finally:
+            for hook in on_shutdown or []:
+                result = hook(state)
+                if hasattr(result, "__await__"):
+                    await result
+            await engine.dispose()
+
+    app = FastAPI(
+        title="ringcast",
+        version=__version__,
+        description="Outbound voice campaigns over your SIP trunk. Gomobile-compatible API.",
+        lifespan=lifespan,
+    )
+    app.state.ringcast = state
+    errors.install(app)
+    app.include_router(health.router)
+    for router in api_routers():
+        app.include_router(router)
+    app.add_middleware(Gate, state=state)
+    return app

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from ringcast.api import metrics
+from ringcast.api.deps import StateDep
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.get("/health", summary="Liveness and database check (no auth)")
+async def health(state: StateDep) -> JSONResponse:
+    try:
+        async with state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # the point is to report any failure, not raise it
+        database = f"error: {type(exc).__name__}"
+    status = 200 if database == "ok" else 503
+    return JSONResponse(
+        {"status": "ok" if status == 200 else "degraded", "database": database}, status
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics (no auth)")
+async def prometheus_metrics() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)

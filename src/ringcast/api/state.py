@@ -1,0 +1,21 @@
+"""What the app holds for its lifetime: settings, engine, sessions, limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ringcast.api.ratelimit import RateLimiter
+from ringcast.auth.cache import AuthCache
+from ringcast.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    limiter: RateLimiter
+    auth_cache: AuthCache = field(default_factory=AuthCache)
+    extras: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,55 @@
+"""`ringcast` — the command line entry point."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from ringcast.cli import keys
+
+app = typer.Typer(help="ringcast: self-hosted outbound voice campaigns.", no_args_is_help=True)
+app.add_typer(keys.app, name="keys")
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    from ringcast.db.migrate import upgrade
+    from ringcast.settings import get_settings
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url())
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Bind port")] = None,
+    dialer: Annotated[
+        bool, typer.Option("--dialer/--no-dialer", help="Run the dialer in-process")
+    ] = True,
+) -> None:
+    """Run the HTTP API (and, by default, the dialer) in this process."""
+    import uvicorn
+
+    from ringcast.api.app import create_app
+    from ringcast.settings import get_settings
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app_ = create_app(settings)
+    app_.state.run_dialer = dialer
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

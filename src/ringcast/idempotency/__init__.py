@@ -1,0 +1,1 @@
+"""Idempotency-Key support: a repeated mutation returns the first response."""

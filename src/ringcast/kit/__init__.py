@@ -1,0 +1,1 @@
+"""Shared building blocks for the domain packages (schemas, pagination, repositories)."""

@@ -1,0 +1,181 @@
+"""SDP (RFC 4566) for offer/answer of one audio stream: G.711 plus telephone-event.
+
+We offer PCMU (0), PCMA (8) and telephone-event/8000 (101) and accept the first G.711
+codec of the answer; an inbound offer is answered with the first codec of theirs that
+we support. `parse_sdp` is strict about line syntax (`x=value`, numeric ports and
+payload types) and raises `SdpParseError` and nothing else on bad input, since SDP
+arrives from the network inside SIP bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATIC_CODECS = {0: "PCMU", 8: "PCMA"}
+SUPPORTED = ("PCMU", "PCMA")
+DTMF_PT = 101
+
+
+class SdpParseError(Exception):
+    """The body is not valid SDP, or has nothing we can use."""
+
+
+@dataclass(slots=True)
+class MediaDescription:
+    media: str
+    port: int
+    proto: str
+    formats: list[int]
+    rtpmap: dict[int, tuple[str, int]] = field(default_factory=dict)
+    fmtp: dict[int, str] = field(default_factory=dict)
+    connection: str | None = None
+    direction: str = "sendrecv"
+    ptime_ms: int | None = None
+
+    def codec_name(self, pt: int) -> str | None:
+        if pt in self.rtpmap:
+            return self.rtpmap[pt][0]
+        return STATIC_CODECS.get(pt)
+
+
+@dataclass(slots=True)
+class SessionDescription:
+    origin: str
+    session_name: str
+    connection: str | None
+    media: list[MediaDescription]
+
+    def audio(self) -> MediaDescription:
+        for m in self.media:
+            if m.media == "audio" and m.port != 0:
+                return m
+        raise SdpParseError("no active audio stream")
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """What the media layer needs: where to send, which codec, which DTMF PT."""
+
+    remote_host: str
+    remote_port: int
+    payload_type: int
+    dtmf_payload_type: int | None
+
+
+def _int(text: str, low: int, high: int, what: str) -> int:
+    if not text.isdigit() or len(text) > 6 or not low <= int(text) <= high:
+        raise SdpParseError(f"bad {what}: {text[:20]!r}")
+    return int(text)
+
+
+def _connection(value: str) -> str:
+    parts = value.split()
+    if len(parts) != 3 or parts[0] != "IN" or parts[1] not in ("IP4", "IP6"):
+        raise SdpParseError(f"bad c= line: {value[:40]!r}")
+    return parts[2].split("/")[0]
+
+
+def parse_sdp(body: bytes | str) -> SessionDescription:
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise SdpParseError("SDP is not UTF-8") from exc
+    origin = session_name = ""
+    connection: str | None = None
+    media: list[MediaDescription] = []
+    lines = [ln for ln in text.replace("\r\n", "\n").split("\n") if ln.strip()]
+    if not lines or lines[0].strip() != "v=0":
+        raise SdpParseError("SDP must start with v=0")
+    for line in lines[1:]:
+        if len(line) < 2 or line[1] != "=" or not line[0].isalpha():
+            raise SdpParseError(f"bad SDP line: {line[:40]!r}")
+        kind, value = line[0], line[2:].strip()
+        if kind == "o":
+            origin = value
+        elif kind == "s":
+            session_name = value
+        elif kind == "c":
+            if media:
+                media[-1].connection = _connection(value)
+            else:
+                connection = _connection(value)
+        elif kind == "m":
+            parts = value.split()
+            if len(parts) < 4:
+                raise SdpParseError(f"bad m= line: {value[:40]!r}")
+            port = _int(parts[1].split("/")[0], 0, 65535, "port")
+            formats = [_int(p, 0, 127, "payload type") for p in parts[3:]]
+            media.append(MediaDescription(parts[0], port, parts[2], formats))
+        elif kind == "a" and media:
+            _attribute(media[-1], value)
+    if not media:
+        raise SdpParseError("no m= line")
+    return SessionDescription(origin, session_name, connection, media)
+
+
+def _attribute(m: MediaDescription, value: str) -> None:
+    name, _, rest = value.partition(":")
+    if name == "rtpmap":
+        pt_text, _, enc = rest.partition(" ")
+        bits = enc.split("/")
+        if len(bits) < 2:
+            raise SdpParseError(f"bad rtpmap: {value[:40]!r}")
+        m.rtpmap[_int(pt_text, 0, 127, "payload type")] = (
+            bits[0],
+            _int(bits[1], 1, 192000, "clock rate"),
+        )
+    elif name == "fmtp":
+        pt_text, _, params = rest.partition(" ")
+        m.fmtp[_int(pt_text, 0, 127, "payload type")] = params
+    elif name in ("sendrecv", "sendonly", "recvonly", "inactive"):
+        m.direction = name
+    elif name == "ptime":
+        m.ptime_ms = _int(rest.strip(), 1, 1000, "ptime")
+
+
+def negotiate(session: SessionDescription, offered: tuple[int, ...] = (0, 8)) -> Negotiated:
+    """Pick the first of their formats that is G.711 (and, for an answer, one we offered)."""
+    audio = session.audio()
+    host = audio.connection or session.connection
+    if host is None:
+        raise SdpParseError("no connection address")
+    payload: int | None = None
+    dtmf: int | None = None
+    for pt in audio.formats:
+        name = (audio.codec_name(pt) or "").upper()
+        rate = audio.rtpmap.get(pt, (name, 8000))[1]
+        if name in SUPPORTED and payload is None and rate == 8000:
+            payload = pt if pt in offered or pt not in STATIC_CODECS else None
+        elif name == "TELEPHONE-EVENT" and rate == 8000 and dtmf is None:
+            dtmf = pt
+    if payload is None:
+        raise SdpParseError("no common codec")
+    return Negotiated(host, audio.port, payload, dtmf)
+
+
+def build_sdp(
+    host: str,
+    port: int,
+    session_id: int,
+    version: int,
+    payload_types: tuple[int, ...] = (0, 8),
+    dtmf_payload_type: int | None = DTMF_PT,
+) -> bytes:
+    """An offer (all our codecs) or an answer (the one negotiated codec)."""
+    formats = [*payload_types, *([dtmf_payload_type] if dtmf_payload_type is not None else [])]
+    lines = [
+        "v=0",
+        f"o=ringcast {session_id} {version} IN IP4 {host}",
+        "s=ringcast",
+        f"c=IN IP4 {host}",
+        "t=0 0",
+        f"m=audio {port} RTP/AVP {' '.join(str(f) for f in formats)}",
+    ]
+    lines += [f"a=rtpmap:{pt} {STATIC_CODECS[pt]}/8000" for pt in payload_types]
+    if dtmf_payload_type is not None:
+        lines += [
+            f"a=rtpmap:{dtmf_payload_type} telephone-event/8000",
+            f"a=fmtp:{dtmf_payload_type} 0-16",
+        ]
+    lines += ["a=ptime:20", "a=sendrecv"]
+    return ("\r\n".join(lines) + "\r\n").encode()
