@@ -24,7 +24,7 @@ from ringcast.api.state import AppState
 from ringcast.auth.principal import Principal
 from ringcast.auth.service import authenticate
 from ringcast.db.base import utcnow
-from ringcast.errors import AppError, BadRequestError
+from ringcast.errors import AppError, BadRequestError, ForbiddenError
 from ringcast.idempotency.repository import IdempotencyRepository
 
 MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -126,6 +126,13 @@ class Gate:
             await self._reply(scope, send, exc)
             return
         scope["state"]["principal"] = principal
+        if method in MUTATIONS and not principal.can_write:
+            await self._reply(
+                scope,
+                send,
+                ForbiddenError("This key is read-only (agent role)", code="ROLE_FORBIDDEN"),
+            )
+            return
 
         decision = await self.state.limiter.hit(
             f"key:{principal.key_id}", principal.rate_limit_per_second, principal.rate_limit_burst
