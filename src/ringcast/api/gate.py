@@ -126,13 +126,6 @@ class Gate:
             await self._reply(scope, send, exc)
             return
         scope["state"]["principal"] = principal
-        if method in MUTATIONS and not principal.can_write:
-            await self._reply(
-                scope,
-                send,
-                ForbiddenError("This key is read-only (agent role)", code="ROLE_FORBIDDEN"),
-            )
-            return
 
         decision = await self.state.limiter.hit(
             f"key:{principal.key_id}", principal.rate_limit_per_second, principal.rate_limit_burst
@@ -146,6 +139,14 @@ class Gate:
                 scope["path"],
             )
             await response(scope, self._no_body, send)
+            return
+
+        if method in MUTATIONS and not principal.can_write:
+            await self._reply(
+                scope,
+                send,
+                ForbiddenError("This key is read-only (agent role)", code="ROLE_FORBIDDEN"),
+            )
             return
 
         idem_key = headers.get("idempotency-key")
