@@ -27,6 +27,7 @@ from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade
 from ringcast.db.models import Base
+from ringcast.dictionaries.repository import ensure_system_dictionaries
 from ringcast.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -77,6 +78,8 @@ async def _truncate_pg(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    async with create_sessionmaker(engine).begin() as s:
+        await ensure_system_dictionaries(s)  # seeded by a migration, so restore it
     await engine.dispose()
 
 

@@ -18,6 +18,7 @@ from ringcast.auth.cache import AuthCache
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
 from ringcast.settings import Settings
+from ringcast.storage.local import LocalStorage
 
 log = logging.getLogger("ringcast")
 
@@ -26,9 +27,29 @@ Hook = Callable[[AppState], Any]
 
 def api_routers() -> list[APIRouter]:
     """Every domain router, in the order they appear in the docs."""
+    from ringcast.audiences.endpoints import router as audiences
+    from ringcast.audiofiles.endpoints import router as audio
     from ringcast.auth.endpoints import router as api_keys
+    from ringcast.contacts.attribute_endpoints import router as custom_attributes
+    from ringcast.contacts.endpoints import router as contacts
+    from ringcast.contacts.import_endpoints import router as contact_imports
+    from ringcast.dictionaries.endpoints import router as dictionaries
+    from ringcast.dids.endpoints import router as dids
+    from ringcast.flows.endpoints import router as flows
+    from ringcast.trunks.endpoints import router as trunks
 
-    return [api_keys]
+    return [
+        api_keys,
+        contacts,
+        contact_imports,
+        custom_attributes,
+        audiences,
+        flows,
+        audio,
+        dictionaries,
+        dids,
+        trunks,
+    ]
 
 
 def create_app(
@@ -47,6 +68,7 @@ def create_app(
         engine=engine,
         sessions=create_sessionmaker(engine),
         auth_cache=AuthCache(settings.auth_cache_seconds),
+        storage=LocalStorage(settings.data_dir / "files"),
         limiter=RateLimiter(
             make_storage(redis_url), settings.rate_limit_per_second, settings.rate_limit_burst
         ),

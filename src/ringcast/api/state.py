@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ringcast.api.ratelimit import RateLimiter
 from ringcast.auth.cache import AuthCache
 from ringcast.settings import Settings
+from ringcast.storage.base import Storage
 
 
 @dataclass
@@ -17,5 +18,6 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
+    storage: Storage
     auth_cache: AuthCache = field(default_factory=AuthCache)
     extras: dict[str, object] = field(default_factory=dict)

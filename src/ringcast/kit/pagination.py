@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Generic, Literal, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from ringcast.errors import FieldIssue, ValidationFailedError
@@ -95,3 +95,7 @@ class Page(BaseModel, Generic[T]):
                 has_previous_page=params.page > 1,
             ),
         )
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+"""Endpoint parameter: `params: PageDep`."""

@@ -1,0 +1,1 @@
+"""Audio management (`/api/audio-management`): uploads converted once to telephony form."""

@@ -1,0 +1,1 @@
+"""Dictionaries (`/api/dictionaries`): keyed clips the number speaker composes."""

@@ -1,0 +1,1 @@
+"""Flows (`/api/flows`): saved graphs with immutable versions, and `/flows/execute`."""

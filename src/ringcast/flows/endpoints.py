@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from fastapi.responses import Response
+
+from ringcast.api.deps import PrincipalDep, SessionDep
+from ringcast.api.route import domain_router
+from ringcast.flows import service
+from ringcast.flows.models import Flow as FlowRow
+from ringcast.flows.models import FlowVersion as VersionRow
+from ringcast.flows.schemas import Flow, FlowCreate, FlowUpdate, FlowVersion, FlowVersionList
+from ringcast.kit.pagination import Page, PageDep
+
+router = domain_router("/api/flows", "Flows")
+
+
+def to_schema(flow: FlowRow, version: VersionRow) -> Flow:
+    return Flow.model_validate(
+        {
+            "id": flow.id,
+            "organization_id": flow.organization_id,
+            "name": flow.name,
+            "description": flow.description,
+            "version": version.version,
+            "graph": version.graph,
+            "warnings": version.warnings,
+            "created_at": flow.created_at,
+            "updated_at": flow.updated_at,
+        }
+    )
+
+
+def version_schema(version: VersionRow) -> FlowVersion:
+    return FlowVersion.model_validate(
+        {
+            "flow_id": version.flow_id,
+            "version": version.version,
+            "graph": version.graph,
+            "warnings": version.warnings,
+            "created_at": version.created_at,
+        }
+    )
+
+
+@router.get("", response_model=Page[Flow])
+async def list_flows(principal: PrincipalDep, session: SessionDep, params: PageDep) -> Page[Flow]:
+    rows, total, latest = await service.page(session, principal.organization_id, params)
+    return Page.build([to_schema(r, latest[r.id]) for r in rows], total, params)
+
+
+@router.post("", status_code=201, response_model=Flow)
+async def create_flow(body: FlowCreate, principal: PrincipalDep, session: SessionDep) -> Flow:
+    return to_schema(*await service.create(session, principal.organization_id, body))
+
+
+@router.get("/{flow_id}", response_model=Flow)
+async def get_flow(flow_id: str, principal: PrincipalDep, session: SessionDep) -> Flow:
+    return to_schema(*await service.get_version(session, principal.organization_id, flow_id))
+
+
+@router.put("/{flow_id}", response_model=Flow)
+async def update_flow(
+    flow_id: str, body: FlowUpdate, principal: PrincipalDep, session: SessionDep
+) -> Flow:
+    return to_schema(*await service.update(session, principal.organization_id, flow_id, body))
+
+
+@router.delete("/{flow_id}", status_code=204, response_class=Response)
+async def delete_flow(flow_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
+    await service.delete(session, principal.organization_id, flow_id)
+    return Response(status_code=204)
+
+
+@router.get("/{flow_id}/versions", response_model=FlowVersionList)
+async def list_versions(
+    flow_id: str, principal: PrincipalDep, session: SessionDep
+) -> FlowVersionList:
+    rows = await service.versions(session, principal.organization_id, flow_id)
+    return FlowVersionList(versions=[version_schema(v) for v in rows])
+
+
+@router.get("/{flow_id}/versions/{version}", response_model=FlowVersion)
+async def get_version(
+    flow_id: str, version: int, principal: PrincipalDep, session: SessionDep
+) -> FlowVersion:
+    _, row = await service.get_version(session, principal.organization_id, flow_id, version)
+    return version_schema(row)

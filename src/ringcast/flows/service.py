@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.audiofiles.repository import AudioFileRepository
+from ringcast.db.base import utcnow
+from ringcast.dictionaries.repository import DictionaryRepository
+from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
+from ringcast.flow.validation import MissingResources, ValidationResult, validate_graph_async
+from ringcast.flows.models import Flow, FlowVersion
+from ringcast.flows.repository import SORTABLE, FlowRepository
+from ringcast.flows.schemas import FlowCreate, FlowUpdate
+from ringcast.kit.pagination import PageParams
+
+
+async def validate(
+    session: AsyncSession, organization_id: str, graph: Any, prefix: str = "graph"
+) -> ValidationResult:
+    """Validate a graph, checking its audio and dictionary ids in this organization."""
+
+    async def resources(
+        audio_ids: frozenset[str], dictionary_ids: frozenset[str]
+    ) -> MissingResources:
+        have_audio = await AudioFileRepository(session).existing_ids(
+            organization_id, list(audio_ids)
+        )
+        have_dicts = await DictionaryRepository(session).existing_ids(
+            organization_id, list(dictionary_ids)
+        )
+        return MissingResources(audio_ids - have_audio, dictionary_ids - have_dicts)
+
+    return await validate_graph_async(graph, resources=resources, prefix=prefix)
+
+
+def raise_if_invalid(result: ValidationResult) -> None:
+    if result.ok:
+        return
+    raise ValidationFailedError(
+        "The flow graph is invalid",
+        issues=[FieldIssue(i.path, i.code, i.message, i.params) for i in result.errors],
+    )
+
+
+async def _save_version(
+    session: AsyncSession, flow: Flow, version: int, result: ValidationResult
+) -> FlowVersion:
+    assert result.graph is not None
+    graph = result.graph.model_dump(mode="json", by_alias=True)
+    refs = [("audio", a) for a in result.audio_refs] + [
+        ("dictionary", d) for d in result.dictionary_refs
+    ]
+    return await FlowRepository(session).add_version(
+        flow, version, graph, [w.to_dict() for w in result.warnings], refs
+    )
+
+
+async def create(
+    session: AsyncSession, organization_id: str, data: FlowCreate
+) -> tuple[Flow, FlowVersion]:
+    result = await validate(session, organization_id, data.graph)
+    raise_if_invalid(result)
+    flow = await FlowRepository(session).add_flow(
+        Flow(
+            organization_id=organization_id,
+            name=data.name,
+            description=data.description,
+            latest_version=1,
+        )
+    )
+    return flow, await _save_version(session, flow, 1, result)
+
+
+async def get(session: AsyncSession, organization_id: str, flow_id: str) -> Flow:
+    flow = await FlowRepository(session).get(organization_id, flow_id)
+    if flow is None:
+        raise NotFoundError(f"Flow {flow_id} not found", code="FLOW_NOT_FOUND")
+    return flow
+
+
+async def get_version(
+    session: AsyncSession, organization_id: str, flow_id: str, version: int | None = None
+) -> tuple[Flow, FlowVersion]:
+    flow = await get(session, organization_id, flow_id)
+    row = await FlowRepository(session).get_version(flow.id, version or flow.latest_version)
+    if row is None:
+        raise NotFoundError(
+            f"Flow {flow_id} has no version {version}", code="FLOW_VERSION_NOT_FOUND"
+        )
+    return flow, row
+
+
+async def versions(
+    session: AsyncSession, organization_id: str, flow_id: str
+) -> Sequence[FlowVersion]:
+    flow = await get(session, organization_id, flow_id)
+    return await FlowRepository(session).versions(flow.id)
+
+
+async def update(
+    session: AsyncSession, organization_id: str, flow_id: str, data: FlowUpdate
+) -> tuple[Flow, FlowVersion]:
+    """Rename/describe in place; a new graph becomes a new immutable version."""
+    flow, latest = await get_version(session, organization_id, flow_id)
+    if data.graph is not None:
+        result = await validate(session, organization_id, data.graph)
+        raise_if_invalid(result)
+        flow.latest_version += 1
+        latest = await _save_version(session, flow, flow.latest_version, result)
+    changes = data.model_dump(exclude_unset=True, exclude={"graph"})
+    for name, value in changes.items():
+        if value is not None or name == "description":
+            setattr(flow, name, value)
+    flow.updated_at = utcnow()
+    await session.flush()
+    return flow, latest
+
+
+async def delete(session: AsyncSession, organization_id: str, flow_id: str) -> None:
+    """Soft delete: versions pinned by executions keep working."""
+    flow = await get(session, organization_id, flow_id)
+    flow.deleted_at = utcnow()
+    await session.flush()
+
+
+async def page(
+    session: AsyncSession, organization_id: str, params: PageParams
+) -> tuple[Sequence[Flow], int, dict[str, FlowVersion]]:
+    sort = params.checked_sort(list(SORTABLE), "createdAt")
+    repo = FlowRepository(session)
+    rows, total = await repo.page(organization_id, params, sort)
+    return rows, total, await repo.latest_versions(rows)
