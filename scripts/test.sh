@@ -22,7 +22,10 @@ fi
 PY=${PYTHON:-python3.11}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -e '.[dev]'
+piplog=$(mktemp)
+if ! .venv/bin/pip install -q -e '.[dev]' >"$piplog" 2>&1; then
+  grep -v '^WARNING: Location' "$piplog"; exit 1
+fi
 
 . scripts/services.sh
 trap 'stop_postgres; stop_redis' EXIT
