@@ -1,0 +1,206 @@
+"""The interpreter's vocabulary: events in, actions out, clip requests.
+
+Events are what happened (the runner translates `Channel` events into these
+and adds timers); actions are what to do next (the runner performs them on the
+`Channel`). All are small frozen dataclasses with no I/O and no clock: the time
+of an event is given to `interpreter.step` alongside it.
+
+A `Play` action carries `ClipRequest`s whose values are already read from the
+run (a number to say is a concrete number, not a ValueSource), so turning them
+into audio needs no access to the run: that is the injected clip resolver's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from ringcast.telephony.channel import AnsweredBy, DialFailure, DialRequest, RecordRequest
+
+# ---- events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    answered_by: AnsweredBy = "unknown"
+    amd_reason: str | None = None
+    amd_decision_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFailed:
+    """The dial did not connect: no answer, busy, rejected, or an error (`failed`)."""
+
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackFinished:
+    interrupted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackFailed:
+    """The clips could not be produced (e.g. an audio id vanished)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DigitPressed:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    timer_id: str
+
+
+RecordingEnd = Literal["max_duration", "silence", "finish_key", "hangup", "stopped", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFinished:
+    """A recording ended; `recording_id` is what the runner's sink stored it as."""
+
+    recording_id: str | None
+    duration_ms: int
+    reason: RecordingEnd
+
+
+@dataclass(frozen=True, slots=True)
+class CalleeHungUp:
+    reason: str | None = None
+
+
+FlowEvent = (
+    CallAnswered
+    | CallFailed
+    | PlaybackFinished
+    | PlaybackFailed
+    | DigitPressed
+    | TimerFired
+    | RecordingFinished
+    | CalleeHungUp
+)
+
+# ---- clip requests -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlayFile:
+    audio_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SayNumber:
+    """`value` is the number's text (`"1523"`, `"12.5"`; for `digits` mode leading
+    zeros and a leading `+` are kept)."""
+
+    value: str
+    mode: Literal["full", "digits"]
+    language: str
+    dictionary_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SayDate:
+    value: date
+    language: str
+    dictionary_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SayWord:
+    word: str
+    language: str
+    dictionary_id: str | None
+
+
+ClipRequest = PlayFile | SayNumber | SayDate | SayWord
+
+# ---- actions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    request: DialRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    clips: tuple[ClipRequest, ...]
+    barge_in: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StopPlayback:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CollectDigits:
+    """Digits are now awaited (one attempt). Channels report digits anyway; this
+    tells a driver that cares (the scripted callee, an in-band detector)."""
+
+    node_id: str
+    mode: Literal["single_digit", "multi_digit"]
+    max_digits: int
+    timeout_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    request: RecordRequest
+
+
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    timer_id: str
+    delay_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    timer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    reason: str = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """The run is over; nothing else will be asked. Timers may be dropped."""
+
+    outcome: str
+    reason: str | None
+
+
+Action = (
+    Dial
+    | Answer
+    | Play
+    | StopPlayback
+    | CollectDigits
+    | StartRecording
+    | StopRecording
+    | SetTimer
+    | CancelTimer
+    | Hangup
+    | End
+)

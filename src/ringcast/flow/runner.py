@@ -1,0 +1,174 @@
+"""The runner: performs the interpreter's actions on a Channel and feeds back events.
+
+    trace = await FlowRunner(resolver).run(flow, ctx, channel, timebase)
+
+The loop: perform the actions (dial, play, timers...), then wait for the next
+thing to happen — a channel event or a timer, whichever the `Timebase` says
+comes first — translate it into a flow event and `step` the interpreter, until
+it emits `End`. The same code drives a SIP call (with `RealTimebase`) and a
+scripted callee (`SimulatedChannel` + `VirtualTimebase`, instant).
+
+Side effects the interpreter must not do are injected: a `ClipResolver` turns
+clip requests into PCM (audio library + store); a `RecordingSink` stores a
+recording and returns its id (default: kept in memory). A resolver or sink
+failure is not a crash: it comes back to the flow as `PlaybackFailed` /
+a failed recording, and the node takes `onError`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ringcast.flow import interpreter
+from ringcast.flow.context import RunContext
+from ringcast.flow.events import (
+    Action,
+    Answer,
+    CallAnswered,
+    CalleeHungUp,
+    CallFailed,
+    CancelTimer,
+    ClipRequest,
+    CollectDigits,
+    Dial,
+    DigitPressed,
+    FlowEvent,
+    Hangup,
+    Play,
+    PlaybackFailed,
+    PlaybackFinished,
+    RecordingFinished,
+    SetTimer,
+    StartRecording,
+    StopPlayback,
+    StopRecording,
+    TimerFired,
+)
+from ringcast.flow.state import CompiledFlow
+from ringcast.flow.timebase import Timebase
+from ringcast.flow.trace import FlowTrace
+from ringcast.telephony.channel import (
+    Answered,
+    Channel,
+    ChannelEvent,
+    DialFailed,
+    DigitReceived,
+    Pcm,
+    PlaybackDone,
+    RemoteHangup,
+)
+
+
+class ClipResolver(Protocol):
+    """Clip requests (values already read) → PCM clips, in order."""
+
+    async def __call__(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]: ...
+
+
+class RecordingSink(Protocol):
+    """Store a recording; return its id (what a record node's variable gets)."""
+
+    async def __call__(self, audio: Pcm, duration_ms: int, ctx: RunContext) -> str: ...
+
+
+@runtime_checkable
+class DigitExpectingChannel(Protocol):
+    """Optional channel hook: told when the flow starts waiting for keys."""
+
+    def expect_digits(self, max_digits: int, timeout_ms: int) -> None: ...
+
+
+class MemoryRecordingSink:
+    """Keeps recordings in memory under `rec-<callId>-<n>` (simulate mode, tests)."""
+
+    def __init__(self) -> None:
+        self.recordings: dict[str, Pcm] = {}
+
+    async def __call__(self, audio: Pcm, duration_ms: int, ctx: RunContext) -> str:
+        rid = f"rec-{ctx.call_id}-{len(self.recordings) + 1}"
+        self.recordings[rid] = audio
+        return rid
+
+
+class FlowRunner:
+    def __init__(self, resolver: ClipResolver, recordings: RecordingSink | None = None) -> None:
+        self.resolver = resolver
+        self.recordings: RecordingSink = recordings or MemoryRecordingSink()
+
+    async def run(
+        self, flow: CompiledFlow, ctx: RunContext, channel: Channel, timebase: Timebase
+    ) -> FlowTrace:
+        """Run the flow on `channel` to its end; returns the trace."""
+        state, actions = interpreter.start(flow, ctx, timebase.now())
+        synthetic: deque[FlowEvent] = deque()
+        try:
+            while True:
+                for action in actions:
+                    await self._perform(action, ctx, channel, timebase, synthetic)
+                if state.finished:
+                    return state.trace
+                if synthetic:
+                    event: FlowEvent = synthetic.popleft()
+                else:
+                    raw = await timebase.next_event(channel)
+                    event = await self._translate(raw, ctx)
+                state, actions = interpreter.step(state, event, timebase.now())
+        finally:
+            timebase.clear_timers()
+
+    async def _perform(
+        self,
+        action: Action,
+        ctx: RunContext,
+        channel: Channel,
+        timebase: Timebase,
+        synthetic: deque[FlowEvent],
+    ) -> None:
+        if isinstance(action, SetTimer):
+            timebase.set_timer(action.timer_id, action.delay_ms)
+        elif isinstance(action, CancelTimer):
+            timebase.cancel_timer(action.timer_id)
+        elif isinstance(action, Play):
+            try:
+                clips = await self.resolver(action.clips, ctx)
+            except Exception as exc:  # any resolver failure is the node's onError
+                synthetic.append(PlaybackFailed(f"{type(exc).__name__}: {exc}"))
+                return
+            await channel.play(clips)
+        elif isinstance(action, StopPlayback):
+            await channel.stop_playback()
+        elif isinstance(action, CollectDigits):
+            if isinstance(channel, DigitExpectingChannel):
+                channel.expect_digits(action.max_digits, action.timeout_ms)
+        elif isinstance(action, Dial):
+            await channel.dial(action.request)
+        elif isinstance(action, Answer):
+            await channel.answer()
+        elif isinstance(action, StartRecording):
+            await channel.start_recording(action.request)
+        elif isinstance(action, StopRecording):
+            await channel.stop_recording()
+        elif isinstance(action, Hangup):
+            await channel.hangup(action.reason)
+        # End: nothing to do; the loop stops on state.finished.
+
+    async def _translate(self, raw: ChannelEvent | TimerFired, ctx: RunContext) -> FlowEvent:
+        if isinstance(raw, TimerFired):
+            return raw
+        if isinstance(raw, PlaybackDone):
+            return PlaybackFinished(raw.interrupted)
+        if isinstance(raw, DigitReceived):
+            return DigitPressed(raw.digit)
+        if isinstance(raw, Answered):
+            return CallAnswered(raw.answered_by, raw.amd_reason, raw.amd_decision_ms)
+        if isinstance(raw, DialFailed):
+            return CallFailed(raw.outcome, raw.sip_status, raw.reason)
+        if isinstance(raw, RemoteHangup):
+            return CalleeHungUp(raw.reason)
+        try:
+            rid = await self.recordings(raw.audio, raw.duration_ms, ctx)
+        except Exception:  # storing failed: the record node takes onError
+            return RecordingFinished(None, raw.duration_ms, "error")
+        return RecordingFinished(rid, raw.duration_ms, raw.reason)
