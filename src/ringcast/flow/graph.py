@@ -63,19 +63,19 @@ def _check_keys(keys: str, what: str) -> str:
 class AmdConfig(StrictModel):
     """AMD tuning (ours), in ms, mirroring `telephony.channel.AmdSettings`.
 
-    Defaults: initialSilence 2500, greeting 1500, afterGreetingSilence 800,
-    totalAnalysisTime 5000, minWordLength 100, betweenWordsSilence 50,
-    maximumWords 3, silenceThreshold 256; `unknownRoute` (the output taken when
+    Defaults (those of `telephony.channel.AmdSettings`): initialSilence 3500,
+    greeting 2000, afterGreetingSilence 1000, totalAnalysisTime 5000,
+    minWordLength 100, betweenWordsSilence 50, maximumWords 6, silenceThreshold 256; `unknownRoute` (the output taken when
     AMD cannot decide) defaults to `onAnswer`.
     """
 
-    initialSilence: int = Field(2500, ge=0)
-    greeting: int = Field(1500, ge=0)
-    afterGreetingSilence: int = Field(800, ge=0)
+    initialSilence: int = Field(3500, ge=0)
+    greeting: int = Field(2000, ge=0)
+    afterGreetingSilence: int = Field(1000, ge=0)
     totalAnalysisTime: int = Field(5000, ge=0)
     minWordLength: int = Field(100, ge=0)
     betweenWordsSilence: int = Field(50, ge=0)
-    maximumWords: int = Field(3, ge=1)
+    maximumWords: int = Field(6, ge=1)
     silenceThreshold: int = Field(256, ge=0, le=32767)
     unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
 

@@ -1,0 +1,26 @@
+"""Answering-machine detection: human / machine / unknown, beeps, end of greeting.
+
+Public surface (feed 20 ms, 160-sample 8 kHz frames from the moment of answer):
+
+- `AmdDetector(settings).feed(frame) -> AmdVerdict | None` — the verdict, once.
+- `AmdDetector.greeting_end_detector(cap_ms)` / `GreetingEndDetector(cap_ms)` —
+  for waitForBeep: `feed(frame) -> GreetingEnd | None` (beep, silence or cap).
+- `BeepDetector().feed(frame) -> bool` — True while a confirmed beep sounds.
+- `classify(pcm, settings) -> AmdVerdict` — a whole recording, frame by frame.
+"""
+
+from ringcast.telephony.amd.beep import BeepDetector
+from ringcast.telephony.amd.detector import AmdDetector, AmdResult, AmdVerdict, classify
+from ringcast.telephony.amd.frames import FrameSizeError
+from ringcast.telephony.amd.greeting_end import GreetingEnd, GreetingEndDetector
+
+__all__ = [
+    "AmdDetector",
+    "AmdResult",
+    "AmdVerdict",
+    "BeepDetector",
+    "FrameSizeError",
+    "GreetingEnd",
+    "GreetingEndDetector",
+    "classify",
+]

@@ -1,0 +1,214 @@
+"""Answering-machine detection on the timeline of speech and silence after answer.
+
+Feed 20 ms frames from the moment of answer. Each frame is classified speech
+or not (`SpeechFrames`: webrtcvad gated by energy) and checked for a beep
+(`BeepDetector`); the timing rules below (the Asterisk `AMD()` family) then
+run on that timeline, and the first rule to fire is the verdict. Nothing
+looks ahead: the verdict at frame n depends on frames 0..n only.
+
+A *word* is a run of speech at least `min_word_length_ms` long; it ends after
+`between_words_silence_ms` of silence. The *greeting* starts with the first
+word.
+
+    state        condition                                   → verdict / state
+    -----------  ------------------------------------------  ------------------------------
+    any          a beep is confirmed                          machine  beep
+    INITIAL      no word after initial_silence_ms             unknown  initial_silence
+    INITIAL      a word starts                                → IN_WORD
+    IN_WORD      silence ≥ between_words_silence_ms           → IN_SILENCE
+    IN_WORD      words > maximum_words                        machine  max_words
+    IN_WORD      greeting speech ≥ greeting_ms                machine  long_greeting
+    IN_SILENCE   a word starts                                → IN_WORD
+    IN_SILENCE   silence ≥ after_greeting_silence_ms          human    after_greeting_silence
+                 (x 0.6 after a single short word, see below)
+    any          elapsed ≥ total_analysis_ms                  unknown  timeout
+
+Frames of a pure tone that is not (yet) a confirmed beep count as neither
+speech nor silence, so a beep can neither add a word nor finish an
+after-greeting silence in the 200 ms it takes to confirm.
+
+Human-first deviations from Asterisk, because a person taken for a machine
+hears a hang-up or a voicemail drop, while a machine taken for a person only
+hears the live message:
+- Initial silence is not evidence of a machine (people often wait for the
+  caller to speak, and dead air is not a greeting): it ends `unknown`, which
+  the Dial node routes like a person by default. Asterisk says MACHINE here.
+- `maximum_words` is exceeded only by *more* words than the maximum (Asterisk
+  fires on reaching it, so "Hello? ... Hello?" was a machine at 2 words).
+- A greeting that is one short word ("Hello?", "Oui ?", at most
+  `single_word_max_ms` of speech) needs only `single_word_silence_factor` of
+  the after-greeting silence: answering machines do not open with one word and
+  a pause, and this is the commonest way people answer. On the tune split it
+  cut the human decision median by 0.3 s for +1.3 points machines-as-humans.
+
+Tried and dropped: calling a greeting long once it has *lasted* 1.25 x
+`greeting_ms` (pauses included). On the tune split it took accuracy from
+85.6% to 89.1% with no human called a machine, but on the unseen splits it
+called 7.5% / 3.8% of humans machines (slow full-sentence answers), against
+1.9% / 3.1% without it: it learnt the tune voices' speaking rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Literal
+
+import numpy as np
+
+from ringcast.telephony.amd.beep import BeepDetector
+from ringcast.telephony.amd.frames import FRAME_MS, FRAME_SAMPLES, SpeechFrames
+from ringcast.telephony.amd.greeting_end import GreetingEndDetector
+from ringcast.telephony.channel import AmdSettings, Pcm
+
+AmdResult = Literal["human", "machine", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class AmdVerdict:
+    result: AmdResult
+    reason: str
+    decision_ms: int
+    """Audio time from answer to the frame that decided."""
+    greeting_ms: int | None
+    """First word onset to the end of the last speech heard so far (None: no word)."""
+
+
+class _State(Enum):
+    INITIAL = "initial"
+    IN_WORD = "in_word"
+    IN_SILENCE = "in_silence"
+    DONE = "done"
+
+
+class AmdDetector:
+    """Human / machine / unknown from the first seconds after answer."""
+
+    def __init__(
+        self,
+        settings: AmdSettings,
+        *,
+        single_word_max_ms: int = 500,
+        single_word_silence_factor: float = 0.6,
+    ) -> None:
+        self.settings = settings
+        self._single_word_max_ms = single_word_max_ms
+        self._single_word_factor = single_word_silence_factor
+        self.frames = SpeechFrames(min_mean_abs=float(settings.silence_threshold))
+        self.beep = BeepDetector()
+        self.verdict: AmdVerdict | None = None
+        self.elapsed_ms = 0
+        self.words = 0
+        self.greeting_speech_ms = 0
+        self._state = _State.INITIAL
+        self._voice_run_ms = 0  # speech in the current (candidate) word
+        self.silence_run_ms = 0
+        self._greeting_start_ms: int | None = None
+        self._last_speech_end_ms = 0
+
+    @property
+    def greeting_ms(self) -> int | None:
+        if self._greeting_start_ms is None:
+            return None
+        return self._last_speech_end_ms - self._greeting_start_ms
+
+    @property
+    def speech_heard(self) -> bool:
+        return self._greeting_start_ms is not None
+
+    def greeting_end_detector(
+        self, cap_ms: int = 20000, silence_ms: int = 1500
+    ) -> GreetingEndDetector:
+        """A `GreetingEndDetector` that carries on from here (same clock, beep and noise state)."""
+        return GreetingEndDetector(
+            cap_ms,
+            silence_ms,
+            start_ms=self.elapsed_ms,
+            beep=self.beep,
+            frames=self.frames,
+            speech_heard=self.speech_heard,
+            silence_run_ms=self.silence_run_ms,
+        )
+
+    def feed(self, frame: Pcm) -> AmdVerdict | None:
+        """Consume one 20 ms frame; returns the verdict once, on the frame that decides."""
+        if self._state is _State.DONE:
+            return None
+        self.elapsed_ms += FRAME_MS
+        speech = self.frames.classify(frame).speech  # checks the frame size first
+        beep = self.beep.feed(frame)
+        decided = self._step(speech, beep)
+        if decided is None and self.elapsed_ms >= self.settings.total_analysis_ms:
+            decided = ("unknown", "timeout")
+        if decided is None:
+            return None
+        self._state = _State.DONE
+        self.verdict = AmdVerdict(decided[0], decided[1], self.elapsed_ms, self.greeting_ms)
+        return self.verdict
+
+    def _after_greeting_silence_ms(self) -> float:
+        single = self.words == 1 and self.greeting_speech_ms <= self._single_word_max_ms
+        factor = self._single_word_factor if single else 1.0
+        return self.settings.after_greeting_silence_ms * factor
+
+    def _step(self, speech: bool, beep: bool) -> tuple[AmdResult, str] | None:
+        s = self.settings
+        if beep:
+            return ("machine", "beep")
+        if self.beep.tone_ms:
+            # A pure tone not yet long enough to be a beep is neither a word nor
+            # silence: counting it either way could decide before the beep does.
+            return None
+        if speech:
+            self._voice_run_ms += FRAME_MS
+            self.silence_run_ms = 0
+            self._last_speech_end_ms = self.elapsed_ms
+            if self._state is not _State.INITIAL:
+                self.greeting_speech_ms += FRAME_MS
+            if self._state is not _State.IN_WORD and self._voice_run_ms >= s.min_word_length_ms:
+                if self._state is _State.INITIAL:
+                    self._greeting_start_ms = self.elapsed_ms - self._voice_run_ms
+                    self.greeting_speech_ms = self._voice_run_ms
+                self._state = _State.IN_WORD
+                self.words += 1
+            if self._state is _State.IN_WORD:
+                if self.words > s.maximum_words:
+                    return ("machine", "max_words")
+                if self.greeting_speech_ms >= s.greeting_ms:
+                    return ("machine", "long_greeting")
+            return None
+        self.silence_run_ms += FRAME_MS
+        if self.silence_run_ms >= s.between_words_silence_ms:
+            self._voice_run_ms = 0  # a blip shorter than a word is forgotten
+            if self._state is _State.IN_WORD:
+                self._state = _State.IN_SILENCE
+        if self._state is _State.INITIAL and self.elapsed_ms >= s.initial_silence_ms:
+            return ("unknown", "initial_silence")
+        if (
+            self._state is _State.IN_SILENCE
+            and self.silence_run_ms >= self._after_greeting_silence_ms()
+        ):
+            return ("human", "after_greeting_silence")
+        return None
+
+
+def classify(pcm: Pcm, settings: AmdSettings) -> AmdVerdict:
+    """Run a whole recording through `AmdDetector` frame by frame, as a live call would.
+
+    If the audio ends before a verdict, the line is taken to go silent (zero
+    frames) until one comes; the total-analysis cap guarantees it does.
+    """
+    detector = AmdDetector(settings)
+    size = FRAME_SAMPLES
+    for start in range(0, pcm.size - size + 1, size):
+        verdict = detector.feed(pcm[start : start + size])
+        if verdict is not None:
+            return verdict
+    tail = pcm[pcm.size - pcm.size % size :]
+    frame = np.zeros(size, dtype=np.int16)
+    frame[: tail.size] = tail
+    while True:
+        verdict = detector.feed(frame)
+        if verdict is not None:
+            return verdict
+        frame = np.zeros(size, dtype=np.int16)

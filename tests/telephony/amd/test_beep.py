@@ -1,0 +1,77 @@
+"""BeepDetector: true tones at several frequencies and levels; nothing in speech or DTMF."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ringcast.telephony.amd import BeepDetector
+from ringcast.telephony.amd.audio_file import read_audio_8k
+
+
+def confirmations(sig, pcm) -> list[bool]:
+    det = BeepDetector()
+    return [det.feed(f) for f in sig.frames(pcm)]
+
+
+@pytest.mark.parametrize("hz", [400, 440, 600, 850, 1000, 1400, 2000])
+@pytest.mark.parametrize("dbfs", [-40.0, -20.0, -6.0])
+def test_tone_is_confirmed_after_200_ms_and_ends_with_the_tone(sig, hz, dbfs):
+    flags = confirmations(sig, sig.pcm(sig.silence(300), sig.tone(600, hz, dbfs), sig.silence(400)))
+    on = [i for i, f in enumerate(flags) if f]
+    # frames 15..44 are the tone: confirmed on its 10th frame, true until it stops.
+    assert on[0] == 15 + 9
+    assert on[-1] in (44, 45)  # the 40 ms window may see the tail of the tone once more
+    assert on == list(range(on[0], on[-1] + 1))
+
+
+def test_tone_in_line_noise_is_confirmed(sig):
+    flags = confirmations(
+        sig, sig.pcm(sig.noise(300, -40) + 0, sig.tone(500, 1000, -30) + sig.noise(500, -40))
+    )
+    assert any(flags)
+
+
+@pytest.mark.parametrize("hz", [300, 2400])
+def test_tones_outside_the_band_are_not_beeps(sig, hz):
+    assert not any(confirmations(sig, sig.pcm(sig.tone(800, hz))))
+
+
+def test_short_tone_is_not_a_beep(sig):
+    assert not any(
+        confirmations(sig, sig.pcm(sig.silence(100), sig.tone(160, 1000), sig.silence(300)))
+    )
+
+
+def test_too_quiet_tone_is_not_a_beep(sig):
+    assert not any(confirmations(sig, sig.pcm(sig.tone(800, 1000, -55))))
+
+
+@pytest.mark.parametrize("digit", list("123456789*0#"))
+def test_dtmf_is_not_a_beep(sig, digit):
+    assert not any(
+        confirmations(sig, sig.pcm(sig.silence(100), sig.dtmf(digit, 800), sig.silence(100)))
+    )
+
+
+@pytest.mark.parametrize("f0", [90.0, 140.0, 220.0, 300.0])
+def test_synthetic_voice_is_not_a_beep(sig, f0):
+    assert not any(confirmations(sig, sig.pcm(sig.speech(2000, f0=f0))))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+@pytest.mark.parametrize("voice", ["en-us+f3", "en-us+m1", "fr-fr+f2", "de+m3"])
+def test_espeak_speech_is_not_a_beep(sig, tmp_path: Path, voice):
+    wav = tmp_path / "s.wav"
+    text = "Hello, you have reached the voicemail of Anna. Please leave a message."
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-w", str(wav), text], check=True, capture_output=True
+    )
+    pcm = read_audio_8k(wav)
+    assert pcm.size > 8000
+    assert not any(confirmations(sig, pcm))
+    assert np.abs(pcm).max() > 1000  # the speech really was there
