@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ringcast.api.ratelimit import RateLimiter
+from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
@@ -19,5 +20,6 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
     storage: Storage
+    clips: ClipLibrary
     auth_cache: AuthCache = field(default_factory=AuthCache)
     extras: dict[str, object] = field(default_factory=dict)

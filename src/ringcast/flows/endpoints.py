@@ -1,13 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import Response
 
-from ringcast.api.deps import PrincipalDep, SessionDep
+from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
 from ringcast.api.route import domain_router
-from ringcast.flows import service
+from ringcast.flows import execute, service
 from ringcast.flows.models import Flow as FlowRow
 from ringcast.flows.models import FlowVersion as VersionRow
-from ringcast.flows.schemas import Flow, FlowCreate, FlowUpdate, FlowVersion, FlowVersionList
+from ringcast.flows.schemas import (
+    ExecuteRequest,
+    Flow,
+    FlowCreate,
+    FlowUpdate,
+    FlowVersion,
+    FlowVersionList,
+)
 from ringcast.kit.pagination import Page, PageDep
 
 router = domain_router("/api/flows", "Flows")
@@ -39,6 +48,13 @@ def version_schema(version: VersionRow) -> FlowVersion:
             "created_at": version.created_at,
         }
     )
+
+
+@router.post("/execute", summary="Test a flow: simulate at once, or place one live call")
+async def execute_flow(
+    body: ExecuteRequest, principal: PrincipalDep, session: SessionDep, state: StateDep
+) -> dict[str, Any]:
+    return await execute.execute(session, state.clips, principal.organization_id, body)
 
 
 @router.get("", response_model=Page[Flow])

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -49,3 +49,17 @@ class FlowVersion(Schema):
 
 class FlowVersionList(Schema):
     versions: list[FlowVersion]
+
+
+class ExecuteRequest(InputSchema):
+    """`POST /api/flows/execute`: a saved flow or an inline graph, for a test contact."""
+
+    flow_id: str | None = None
+    version: int | None = Field(default=None, ge=1)
+    graph: dict[str, Any] | None = None
+    contact_id: str | None = None
+    contact: dict[str, Any] | None = None
+    mode: Literal["simulate", "live"] = "simulate"
+    simulate: dict[str, Any] | None = None
+    variables: dict[str, Any] | None = None
+    from_number: str | None = None

@@ -1,0 +1,116 @@
+"""The clip library: an organization's audio files and dictionaries as
+in-memory telephony clips, and the flow runner's clip resolver over them.
+
+Before a call (or a simulation) the caller preloads what the flow references
+(`preload`, one query per kind, files read once and cached per process);
+during the call the resolver only does memory lookups and the audio engine's
+cached number speaking, so playing "1,523 dirhams" costs microseconds.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.audio.clip import Clip
+from ringcast.audio.dictionary import ClipDictionary, load_system_dictionary
+from ringcast.audio.resolve import (
+    AudioFileItem,
+    AudioItem,
+    DateItem,
+    NumberItem,
+    WordItem,
+    resolve_play,
+)
+from ringcast.audio.wav import read_wav
+from ringcast.audiofiles.repository import AudioFileRepository
+from ringcast.dictionaries.repository import DictionaryRepository
+from ringcast.flow.context import RunContext
+from ringcast.flow.events import ClipRequest, PlayFile, SayDate, SayNumber
+from ringcast.storage.base import Storage
+from ringcast.telephony.channel import Pcm
+
+
+class _Lru(OrderedDict[str, object]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: str, value: object) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+def to_audio_item(request: ClipRequest) -> AudioItem:
+    if isinstance(request, PlayFile):
+        return AudioFileItem(request.audio_id)
+    if isinstance(request, SayNumber):
+        return NumberItem(request.value, request.mode, request.language, request.dictionary_id)
+    if isinstance(request, SayDate):
+        return DateItem(request.value, request.language, request.dictionary_id)
+    return WordItem(request.word, request.dictionary_id, request.language)
+
+
+class ClipLibrary:
+    """Per-process cache of telephony clips, keyed by audio file / dictionary id."""
+
+    def __init__(self, storage: Storage, max_files: int = 512) -> None:
+        self.storage = storage
+        self._files = _Lru(max_files)
+        self._dictionaries = _Lru(64)
+
+    async def preload(
+        self,
+        session: AsyncSession,
+        organization_id: str,
+        audio_ids: Iterable[str],
+        dictionary_ids: Iterable[str],
+    ) -> None:
+        """Load what a flow references (idempotent; cached files are reused)."""
+        wanted = [a for a in set(audio_ids) if a not in self._files]
+        if wanted:
+            repo = AudioFileRepository(session)
+            for audio_id in wanted:
+                row = await repo.get(organization_id, audio_id)
+                if row is not None:
+                    self._files.put(audio_id, Clip(read_wav(self.storage.get(row.telephony_key))))
+        repo_d = DictionaryRepository(session)
+        for dictionary_id in set(dictionary_ids):
+            row_d = await repo_d.get_visible(organization_id, dictionary_id)
+            if row_d is None or row_d.is_system:
+                continue
+            entries = await repo_d.entries(row_d.id)
+            stamp = max((e.updated_at for e in entries), default=None)
+            cached = self._dictionaries.get(dictionary_id)
+            if isinstance(cached, tuple) and cached[0] == (stamp, len(entries)):
+                continue
+            clips = {e.key: Clip(read_wav(self.storage.get(e.telephony_key))) for e in entries}
+            self._dictionaries.put(
+                dictionary_id, ((stamp, len(entries)), ClipDictionary(row_d.language, clips))
+            )
+
+    def audio(self, audio_id: str) -> Clip:
+        clip = self._files.get(audio_id)
+        if not isinstance(clip, Clip):
+            raise KeyError(f"audio file {audio_id!r} is not loaded")
+        return clip
+
+    def dictionary(self, dictionary_id: str | None, language: str) -> Mapping[str, Clip]:
+        if dictionary_id is None or dictionary_id.startswith("system-"):
+            return load_system_dictionary(language)
+        cached = self._dictionaries.get(dictionary_id)
+        if not isinstance(cached, tuple):
+            raise KeyError(f"dictionary {dictionary_id!r} is not loaded")
+        dictionary: Mapping[str, Clip] = cached[1]
+        return dictionary
+
+    async def resolve(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
+        """The flow runner's `ClipResolver`: one joined, click-free clip."""
+        joined = resolve_play(
+            [to_audio_item(c) for c in clips], dictionaries=self.dictionary, audio_files=self.audio
+        )
+        return [joined.pcm]
