@@ -133,24 +133,34 @@ def _attribute(m: MediaDescription, value: str) -> None:
         m.ptime_ms = _int(rest.strip(), 1, 1000, "ptime")
 
 
-def negotiate(session: SessionDescription, offered: tuple[int, ...] = (0, 8)) -> Negotiated:
-    """Pick the first of their formats that is G.711 (and, for an answer, one we offered)."""
+def negotiate(session: SessionDescription, codecs: tuple[str, ...] = SUPPORTED) -> Negotiated:
+    """Pick the first of their formats that is one of our G.711 `codecs` (by name)."""
     audio = session.audio()
     host = audio.connection or session.connection
     if host is None:
         raise SdpParseError("no connection address")
+    allowed = {c.upper() for c in codecs} & set(SUPPORTED)
     payload: int | None = None
     dtmf: int | None = None
     for pt in audio.formats:
         name = (audio.codec_name(pt) or "").upper()
         rate = audio.rtpmap.get(pt, (name, 8000))[1]
-        if name in SUPPORTED and payload is None and rate == 8000:
-            payload = pt if pt in offered or pt not in STATIC_CODECS else None
+        if name in allowed and payload is None and rate == 8000:
+            payload = pt
         elif name == "TELEPHONE-EVENT" and rate == 8000 and dtmf is None:
             dtmf = pt
     if payload is None:
         raise SdpParseError("no common codec")
     return Negotiated(host, audio.port, payload, dtmf)
+
+
+def payload_types(codecs: tuple[str, ...]) -> tuple[int, ...]:
+    """Our static payload types for codec names, in the given order (PCMU → 0, PCMA → 8)."""
+    by_name = {name: pt for pt, name in STATIC_CODECS.items()}
+    pts = tuple(by_name[c.upper()] for c in codecs if c.upper() in by_name)
+    if not pts:
+        raise SdpParseError(f"no supported codec in {codecs!r}")
+    return pts
 
 
 def build_sdp(

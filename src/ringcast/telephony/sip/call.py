@@ -1,0 +1,393 @@
+"""One call's INVITE usage and dialog: outbound (UAC) and inbound (UAS).
+
+Theory of operation: a `SipCall` is the transaction user for its INVITE, CANCEL, BYE,
+INFO and re-INVITE transactions. Its lifecycle is the table in `call_state.py`
+(idle → calling → proceeding → confirmed → ended, with cancelling, and incoming →
+confirmed for inbound). It reports what happens as `CallEvent`s to `listener` (or the
+`events` queue when no listener is set). Outbound: 1xx → `CallProgress`; 2xx → ACK
+(kept and re-sent for retransmitted 2xx) and `CallAnswered`; 401/407 → a retry with
+digest credentials (two at most); other finals → `CallFailed` (already ACKed by the
+transaction); no final at all (timer B, transport error) → `CallFailed(None, ...)`.
+`cancel()` sends CANCEL once a provisional has arrived (§9.1). Inbound: `answer(sdp)`
+sends 200 and retransmits it (T1 doubling to T2) until the ACK.
+In-dialog requests use the dialog's remote target as Request-URI but are sent to
+the address the call was set up with (the trunk, or the inbound caller's source),
+outbound-proxy style: a trunk's Contact is often an address we cannot reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .auth import credentials_for
+from .call_events import (
+    CallAnswered,
+    CallDigit,
+    CallEnded,
+    CallEvent,
+    CallFailed,
+    CallMediaUpdate,
+    CallProgress,
+    parse_dtmf_info,
+)
+from .call_state import CallState, next_state
+from .dialog import Dialog
+from .errors import SipError, SipStateError
+from .headers import NameAddr, SipUri, new_branch, new_call_id, new_tag
+from .message import Headers, SipRequest, SipResponse, response_to
+from .transaction import T1_MS, T2_MS, invite_client
+
+if TYPE_CHECKING:
+    from .transport import Address
+    from .ua import UserAgent
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+
+class SipCall:
+    def __init__(self, ua: UserAgent, call_id: str, peer: Address, state: CallState) -> None:
+        self.ua = ua
+        self.call_id = call_id
+        self.peer = peer
+        self.state = state
+        self.local_tag = new_tag()
+        self.dialog: Dialog | None = None
+        self.invite: SipRequest | None = None
+        self.local_sdp = b""
+        self.remote_sdp = b""
+        self.listener: Callable[[CallEvent], None] | None = None
+        self.events: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._ack: SipRequest | None = None
+        self._auth_tries = 0
+        self._cancel_when_provisional = False
+        self._ok: SipResponse | None = None  # our 2xx awaiting ACK
+        self._ok_request: SipRequest | None = None
+        self._ok_timer: asyncio.TimerHandle | None = None
+        self._ok_interval_ms = T1_MS
+        self._ok_elapsed_ms = 0
+        self._guard: asyncio.TimerHandle | None = None
+
+    # ---- construction ------------------------------------------------------------
+    @classmethod
+    def outbound(
+        cls, ua: UserAgent, to_user: str, from_user: str, call_id: str | None = None
+    ) -> SipCall:
+        cfg = ua.config
+        call = cls(ua, call_id or new_call_id(cfg.local_host), cfg.address, CallState.IDLE)
+        domain = cfg.from_domain or cfg.host
+        uri = to_user if to_user.startswith("sip:") else f"sip:{to_user}@{cfg.host}:{cfg.port}"
+        if cfg.transport == "tcp" and "transport=" not in uri:
+            uri += ";transport=tcp"
+        headers = Headers()
+        headers.add("Via", f"{ua.via()};branch={new_branch()};rport")
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"<sip:{from_user}@{domain}>;tag={call.local_tag}")
+        headers.add("To", f"<{uri}>")
+        headers.add("Call-ID", call.call_id)
+        headers.add("CSeq", "1 INVITE")
+        headers.add("Contact", ua.contact(from_user))
+        headers.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+        headers.add("User-Agent", cfg.user_agent)
+        call.invite = SipRequest(headers, b"", "INVITE", uri)
+        return call
+
+    @classmethod
+    def inbound(cls, ua: UserAgent, request: SipRequest, addr: Address) -> SipCall:
+        call = cls(ua, request.call_id, addr, CallState.INCOMING)
+        call.invite = request
+        call.remote_sdp = request.body
+        return call
+
+    @property
+    def dialed_user(self) -> str | None:
+        """The user part of the Request-URI (the DID of an inbound call)."""
+        return _user_of(self.invite.uri) if self.invite else None
+
+    @property
+    def caller_user(self) -> str | None:
+        if self.invite is None:
+            return None
+        return _user_of(NameAddr.parse(self.invite.headers.get("From") or "").uri)
+
+    # ---- state -------------------------------------------------------------------
+    def _go(self, event: str) -> None:
+        nxt = next_state(self.state, event)
+        self.state = nxt
+        if nxt is CallState.ENDED:
+            self._cleanup()
+
+    def _emit(self, event: CallEvent) -> None:
+        if self.listener is not None:
+            self.listener(event)
+        else:
+            self.events.put_nowait(event)
+
+    def _cleanup(self) -> None:
+        for handle in (self._ok_timer, self._guard):
+            if handle is not None:
+                handle.cancel()
+        self.ua.forget(self)
+
+    def abandon(self) -> None:
+        """The UA is closing: stop timers, no signalling."""
+        if self.state is not CallState.ENDED:
+            self.state = CallState.ENDED
+            self._cleanup()
+
+    # ---- outbound ----------------------------------------------------------------
+    def start_invite(self, sdp: bytes) -> None:
+        assert self.invite is not None
+        self._go("invite")
+        self.local_sdp = sdp
+        self.invite.headers.set("Content-Type", "application/sdp")
+        self.invite.body = sdp
+        self._send_invite()
+
+    def _send_invite(self) -> None:
+        assert self.invite is not None
+        tx = invite_client(self.invite, self.ua.reliable)
+        self.ua.start_client(tx, self.peer, self._on_invite_response, self._on_invite_timeout)
+
+    def _on_invite_timeout(self, reason: str) -> None:
+        if self.state in (CallState.CALLING, CallState.PROCEEDING, CallState.CANCELLING):
+            self._go("failed")
+            self._emit(CallFailed(None, reason))  # no status: unknown, not a no-answer
+
+    def _on_invite_response(self, message: SipRequest | SipResponse) -> None:
+        assert isinstance(message, SipResponse)
+        status = message.status
+        if status < 200:
+            if self.state is CallState.ENDED or self.state is CallState.CONFIRMED:
+                return
+            self._go("provisional")
+            if self._cancel_when_provisional:
+                self._cancel_when_provisional = False
+                self._send_cancel()
+            self._emit(CallProgress(status, message.reason, message.body))
+        elif status < 300:
+            self._on_2xx(message)
+        elif status in (401, 407) and self._retry_with_auth(message):
+            return
+        elif self.state in (CallState.CALLING, CallState.PROCEEDING, CallState.CANCELLING):
+            self._go("failed")
+            self._emit(CallFailed(status, message.reason))
+
+    def _on_2xx(self, response: SipResponse) -> None:
+        assert self.invite is not None
+        tag = NameAddr.parse(response.headers.get("To") or "").tag
+        if self.dialog is not None and self._ack is not None:
+            if tag == self.dialog.remote_tag:
+                self.ua.send_raw(self._ack, self.peer)  # retransmitted 2xx: re-ACK
+            else:  # a second fork answered: ACK and release it (§13.2.2.4)
+                other = Dialog.from_uac(self.invite, response)
+                self._ack_and_bye(other)
+            return
+        self.dialog = Dialog.from_uac(self.invite, response)
+        self._ack = self.dialog.create_request(
+            "ACK", self.ua.via(), self.ua.contact(), self.invite.cseq[0]
+        )
+        self.ua.send_raw(self._ack, self.peer)
+        if self.state is CallState.CANCELLING:
+            self._go("answered")  # → ended
+            self._send_bye(self.dialog)
+            self._emit(CallFailed(487, "Request Terminated"))
+            return
+        if self.state is CallState.ENDED:
+            self._send_bye(self.dialog)
+            return
+        self._go("answered")
+        self.remote_sdp = response.body
+        self._emit(CallAnswered(response.body, response.status))
+
+    def _ack_and_bye(self, dialog: Dialog) -> None:
+        assert self.invite is not None
+        ack = dialog.create_request("ACK", self.ua.via(), self.ua.contact(), self.invite.cseq[0])
+        self.ua.send_raw(ack, self.peer)
+        self._send_bye(dialog)
+
+    def on_stray_2xx(self, response: SipResponse) -> None:
+        if self._ack is not None:
+            self.ua.send_raw(self._ack, self.peer)
+
+    def _retry_with_auth(self, response: SipResponse) -> bool:
+        cfg = self.ua.config
+        if self._auth_tries >= 2 or not cfg.username or cfg.password is None or self.invite is None:
+            return False
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING):
+            return False
+        try:
+            answer = credentials_for(
+                response, cfg.username, cfg.password, "INVITE", self.invite.uri
+            )
+        except SipError as exc:
+            log.warning("call %s: cannot answer challenge: %s", self.call_id, exc)
+            return False
+        self._auth_tries += 1
+        old = self.invite
+        headers = old.headers.copy()
+        headers.set("Via", f"{self.ua.via()};branch={new_branch()};rport")
+        headers.set("CSeq", f"{old.cseq[0] + 1} INVITE")
+        headers.set(*answer)
+        self.invite = SipRequest(headers, old.body, "INVITE", old.uri)
+        self._go("challenged")
+        self._send_invite()
+        return True
+
+    def cancel(self) -> None:
+        """Give up ringing (ring timeout). CANCEL waits for a provisional (§9.1)."""
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING):
+            return
+        had_provisional = self.state is CallState.PROCEEDING
+        self._go("cancel")
+        if had_provisional:
+            self._send_cancel()
+        else:
+            self._cancel_when_provisional = True
+        # If the far end never answers the CANCEL, don't hang forever.
+        self._guard = asyncio.get_running_loop().call_later(64 * T1_MS / 1000, self._cancel_expired)
+
+    def _cancel_expired(self) -> None:
+        if self.state is CallState.CANCELLING:
+            self._go("failed")
+            self._emit(CallFailed(None, "no final response after CANCEL"))
+
+    def _send_cancel(self) -> None:
+        assert self.invite is not None
+        headers = Headers()
+        headers.add("Via", self.invite.top_via)
+        for route in self.invite.headers.get_all("Route"):
+            headers.add("Route", route)
+        headers.add("Max-Forwards", "70")
+        for name in ("From", "To", "Call-ID"):
+            headers.add(name, self.invite.headers.get(name) or "")
+        headers.add("CSeq", f"{self.invite.cseq[0]} CANCEL")
+        cancel = SipRequest(headers, b"", "CANCEL", self.invite.uri)
+        self.ua.request(cancel, self.peer, lambda _m: None, lambda *_: None)
+
+    # ---- both directions ---------------------------------------------------------
+    def hangup(self) -> None:
+        """BYE when connected, CANCEL while ringing out, 603 while ringing in."""
+        if self.state is CallState.CONFIRMED and self.dialog is not None:
+            self._go("bye")
+            self._send_bye(self.dialog)
+        elif self.state in (CallState.CALLING, CallState.PROCEEDING):
+            self.cancel()
+        elif self.state is CallState.INCOMING:
+            self.reject(603, "Decline")
+
+    def _send_bye(self, dialog: Dialog) -> None:
+        bye = dialog.create_request("BYE", self.ua.via(), self.ua.contact())
+        self.ua.request(bye, self.peer, lambda _m: None, lambda *_: None)
+
+    def send_info_dtmf(self, digit: str, duration_ms: int = 160) -> None:
+        if self.dialog is None:
+            raise SipStateError("INFO needs a dialog")
+        info = self.dialog.create_request("INFO", self.ua.via(), self.ua.contact())
+        info.headers.add("Content-Type", "application/dtmf-relay")
+        info.body = f"Signal={digit}\r\nDuration={duration_ms}\r\n".encode()
+        self.ua.request(info, self.peer, lambda _m: None, lambda *_: None)
+
+    def on_request(self, request: SipRequest) -> None:
+        """An in-dialog request (its server transaction exists already)."""
+        if self.dialog is None or not self.dialog.accept_remote_request(request):
+            if request.method == "BYE" and self.state is CallState.INCOMING:
+                self.ua.respond(request, response_to(request, 200, "OK", self.local_tag))
+                self._go("bye")
+                self._emit(CallEnded("remote", "bye"))
+                return
+            self.ua.respond(
+                request, response_to(request, 500, "Server Internal Error", self.local_tag)
+            )
+            return
+        if request.method == "BYE":
+            self.ua.respond(request, response_to(request, 200, "OK"))
+            if self.state is CallState.CONFIRMED:
+                self._go("bye")
+                self._emit(CallEnded("remote", "bye"))
+        elif request.method == "INVITE":  # re-INVITE: answer with what we have
+            if request.body:
+                self.remote_sdp = request.body
+                self._emit(CallMediaUpdate(request.body))
+            self._send_ok(request)
+        elif request.method == "INFO":
+            self.ua.respond(request, response_to(request, 200, "OK"))
+            digit = parse_dtmf_info(request)
+            if digit is not None:
+                self._emit(CallDigit(digit))
+        elif request.method == "OPTIONS":
+            self.ua.respond(request, response_to(request, 200, "OK"))
+        else:
+            self.ua.respond(request, response_to(request, 501, "Not Implemented"))
+
+    # ---- inbound -----------------------------------------------------------------
+    def ring(self) -> None:
+        if self.state is CallState.INCOMING and self.invite is not None:
+            self.ua.respond(self.invite, response_to(self.invite, 180, "Ringing", self.local_tag))
+
+    def answer(self, sdp: bytes) -> None:
+        assert self.invite is not None
+        self._go("answer")
+        self.local_sdp = sdp
+        self.dialog = Dialog.from_uas(self.invite, self.local_tag)
+        self._send_ok(self.invite)
+
+    def reject(self, status: int, reason: str) -> None:
+        if self.state is CallState.INCOMING and self.invite is not None:
+            self.ua.respond(self.invite, response_to(self.invite, status, reason, self.local_tag))
+            self._go("failed")
+
+    def on_cancel(self) -> None:
+        if self.state is CallState.INCOMING and self.invite is not None:
+            self.reject(487, "Request Terminated")
+            self._emit(CallEnded("remote", "cancel"))
+
+    def _send_ok(self, request: SipRequest) -> None:
+        ok = response_to(
+            request,
+            200,
+            "OK",
+            self.local_tag,
+            self.local_sdp,
+            "application/sdp" if self.local_sdp else None,
+            (("Contact", self.ua.contact()), ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")),
+        )
+        self._ok, self._ok_request = ok, request
+        self._ok_interval_ms, self._ok_elapsed_ms = T1_MS, 0
+        self.ua.respond(request, ok)
+        if not self.ua.reliable:
+            self._arm_ok_timer()
+
+    def _arm_ok_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._ok_timer = loop.call_later(self._ok_interval_ms / 1000, self._retransmit_ok)
+
+    def _retransmit_ok(self) -> None:
+        if self._ok is None or self._ok_request is None:
+            return
+        self._ok_elapsed_ms += self._ok_interval_ms
+        if self._ok_elapsed_ms >= 64 * T1_MS:  # §13.3.1.4: no ACK, end the call
+            self._ok = None
+            if self.state is CallState.CONFIRMED and self.dialog is not None:
+                self._go("bye")
+                self._send_bye(self.dialog)
+                self._emit(CallEnded("local", "no ACK"))
+            return
+        self.ua.respond(self._ok_request, self._ok)
+        self._ok_interval_ms = min(self._ok_interval_ms * 2, T2_MS)
+        self._arm_ok_timer()
+
+    def on_ack(self, request: SipRequest) -> None:
+        if self._ok is not None and request.cseq[0] == self._ok.cseq[0]:
+            self._ok = None
+            if self._ok_timer is not None:
+                self._ok_timer.cancel()
+
+
+def _user_of(uri: str) -> str | None:
+    try:
+        return SipUri.parse(uri).user
+    except SipError:
+        return None

@@ -1,0 +1,396 @@
+"""`SipChannel`: the flow engine's `Channel` over a SIP call and an RTP stream.
+
+Theory of operation: the channel glues three event sources into the one ordered
+`next_event` queue — the `SipCall` (answer, failure, BYE, SIP INFO digits), the media
+stream (RFC 4733 / in-band digits, playback completion, inbound frames for recording
+and AMD) and its own ring timer (timeout → CANCEL → `DialFailed(no_answer)`).
+Everything runs in callbacks on the event loop, no task per call. The media stream is
+opened through `open_media` (the media layer's `RtpStream.open` in production, a fake in
+unit tests); AMD and the beep detector come from factories so the detectors plug in
+without this module knowing them. Without an AMD factory an answer is reported as
+`answered_by="unknown"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Literal
+
+from ringcast.telephony.channel import (
+    Answered,
+    AnsweredBy,
+    ChannelEvent,
+    DialFailed,
+    DialRequest,
+    DigitReceived,
+    DigitSource,
+    Pcm,
+    PlaybackDone,
+    RecordingDone,
+    RecordRequest,
+    RemoteHangup,
+)
+from ringcast.telephony.media.recorder import Recorder, beep_clip
+from ringcast.telephony.sdp import SdpParseError, build_sdp, negotiate, parse_sdp, payload_types
+
+from .call import SipCall
+from .call_events import (
+    CallAnswered,
+    CallDigit,
+    CallEnded,
+    CallEvent,
+    CallFailed,
+    CallMediaUpdate,
+)
+from .call_state import CallState
+from .channel_hooks import (
+    AmdFactory,
+    FrameListener,
+    GreetingEndLike,
+    MediaOpener,
+    MediaStream,
+    rtp_media,
+)
+from .headers import new_call_id
+
+__all__ = ["AmdFactory", "MediaOpener", "MediaStream", "SipChannel", "rtp_media"]
+from .outcome import dial_failed
+from .ua import UserAgent
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+
+class SipChannel:
+    """One call leg over SIP. Create with `SipChannel(ua, open_media)` to dial, or
+    `SipChannel.inbound(ua, call, open_media)` for an INVITE the UA received."""
+
+    def __init__(
+        self,
+        ua: UserAgent,
+        open_media: MediaOpener,
+        *,
+        amd_factory: AmdFactory | None = None,
+        inband_dtmf: bool = True,
+        media_timeout_ms: int | None = None,
+    ) -> None:
+        self._ua = ua
+        self._open_media = open_media
+        self._amd_factory = amd_factory
+        self._inband = inband_dtmf
+        self._media_timeout_ms = media_timeout_ms
+        self._events: asyncio.Queue[ChannelEvent] = asyncio.Queue()
+        self._call: SipCall | None = None
+        # Known before dialing, so the dialer can log it with the attempt.
+        self._call_id = new_call_id(ua.config.local_host)
+        self._media: MediaStream | None = None
+        self._ring_timer: asyncio.TimerHandle | None = None
+        self._ring_timed_out = False
+        self._request: DialRequest | None = None
+        self._playback: asyncio.Future[bool] | None = None
+        self._recording: Recorder | None = None
+        self._analysers: list[FrameListener] = []
+        self._ended = False
+
+    @classmethod
+    def inbound(
+        cls, ua: UserAgent, call: SipCall, open_media: MediaOpener, **kw: object
+    ) -> SipChannel:
+        channel = cls(ua, open_media, **kw)  # type: ignore[arg-type]
+        channel._attach(call)
+        return channel
+
+    @property
+    def call_id(self) -> str:
+        return self._call.call_id if self._call else self._call_id
+
+    @property
+    def sip_call(self) -> SipCall | None:
+        return self._call
+
+    def _attach(self, call: SipCall) -> None:
+        self._call = call
+        call.listener = self._on_call_event
+
+    def _emit(self, event: ChannelEvent) -> None:
+        self._events.put_nowait(event)
+
+    async def next_event(self) -> ChannelEvent:
+        return await self._events.get()
+
+    # ---- dial / answer -----------------------------------------------------------
+    async def dial(self, request: DialRequest) -> None:
+        self._request = request
+        try:
+            media = await self._open_media_stream()
+        except OSError as exc:  # no RTP port: a failed dial, not a crash of the flow
+            log.error("call %s: cannot open media: %s", self._call_id, exc)
+            self._emit(DialFailed("failed", None, f"media: {exc}"))
+            return
+        call = self._ua.new_call(request.to, request.from_, self._call_id)
+        self._attach(call)
+        offer = build_sdp(
+            media.local_host,
+            media.local_port,
+            _session_id(),
+            1,
+            payload_types(self._ua.config.codecs),
+        )
+        call.start_invite(offer)
+        loop = asyncio.get_running_loop()
+        self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
+
+    async def answer(self) -> None:
+        call = self._call
+        if call is None:
+            raise RuntimeError("answer() needs an incoming call")
+        if call.state is not CallState.INCOMING:
+            return  # the caller gave up (CANCEL): RemoteHangup is already queued
+        media = await self._open_media_stream()
+        if call.state is not CallState.INCOMING:  # cancelled while the socket opened
+            self._close_media()
+            return
+        try:
+            chosen = negotiate(parse_sdp(call.remote_sdp), self._ua.config.codecs)
+        except SdpParseError as exc:
+            log.warning("call %s: unusable offer (%s), 488", call.call_id, exc)
+            call.reject(488, "Not Acceptable Here")
+            self._close_media()
+            self._emit(RemoteHangup("unusable SDP offer"))
+            return
+        media.set_remote(
+            chosen.remote_host, chosen.remote_port, chosen.payload_type, chosen.dtmf_payload_type
+        )
+        call.answer(
+            build_sdp(
+                media.local_host,
+                media.local_port,
+                _session_id(),
+                1,
+                (chosen.payload_type,),
+                chosen.dtmf_payload_type or 101,
+            )
+        )
+        self._emit(Answered("unknown", sip_status=200))
+
+    async def _open_media_stream(self) -> MediaStream:
+        media = await self._open_media()
+        media.on_dtmf = self._on_media_digit
+        media.enable_inband_dtmf(self._inband)
+        if self._media_timeout_ms is not None:
+            media.media_timeout_ms = self._media_timeout_ms
+            media.on_media_timeout = self._on_media_timeout
+        self._media = media
+        return media
+
+    def _ring_timeout(self) -> None:
+        self._ring_timer = None
+        if self._call is not None and self._call.state in (CallState.CALLING, CallState.PROCEEDING):
+            self._ring_timed_out = True
+            self._call.cancel()
+
+    # ---- call events -------------------------------------------------------------
+    def _on_call_event(self, event: CallEvent) -> None:
+        if isinstance(event, CallAnswered):
+            self._on_answered(event)
+        elif isinstance(event, CallFailed):
+            self._cancel_ring_timer()
+            self._close_media()
+            if self._ring_timed_out:
+                self._emit(DialFailed("no_answer", event.status, "ring_timeout"))
+            else:
+                self._emit(dial_failed(event.status, event.reason))
+        elif isinstance(event, CallEnded):
+            if event.by == "remote":
+                self._remote_hangup(event.reason)
+        elif isinstance(event, CallDigit):
+            self._on_media_digit(event.digit, "sip_info")
+        elif isinstance(event, CallMediaUpdate):
+            self._renegotiate(event.sdp)
+
+    def _on_answered(self, event: CallAnswered) -> None:
+        self._cancel_ring_timer()
+        if not self._renegotiate(event.sdp):
+            if self._call is not None:
+                self._call.hangup()
+            self._close_media()
+            self._emit(DialFailed("failed", event.status, "unusable SDP answer"))
+            return
+        request = self._request
+        if request is None or not request.enable_amd or self._amd_factory is None:
+            self._emit(Answered("unknown", sip_status=event.status))
+            return
+        self._start_amd(request, event.status)
+
+    def _renegotiate(self, sdp: bytes) -> bool:
+        try:
+            chosen = negotiate(parse_sdp(sdp), self._ua.config.codecs)
+        except SdpParseError as exc:
+            log.warning("call %s: bad SDP: %s", self.call_id, exc)
+            return False
+        if chosen.remote_port == 0 or chosen.remote_host in ("0.0.0.0", "::"):
+            return True  # RFC 3264 hold: keep the media path as it is
+        if self._media is not None:
+            self._media.set_remote(
+                chosen.remote_host,
+                chosen.remote_port,
+                chosen.payload_type,
+                chosen.dtmf_payload_type,
+            )
+        return True
+
+    def _start_amd(self, request: DialRequest, status: int) -> None:
+        assert self._amd_factory is not None
+        detector = self._amd_factory(request.amd)
+
+        def feed(frame: Pcm) -> None:
+            verdict = detector.feed(frame)
+            if verdict is None:
+                return
+            self._remove_analyser(feed)
+            answered = Answered(
+                _answered_by(verdict.result),
+                verdict.reason,
+                verdict.decision_ms,
+                verdict.greeting_ms,
+                status,
+            )
+            if answered.answered_by == "machine" and request.wait_for_beep:
+                greeting_end = detector.greeting_end_detector(request.wait_for_beep_cap_ms)
+                self._wait_for_greeting_end(answered, greeting_end)
+            else:
+                self._emit(answered)
+
+        self._add_analyser(feed)
+
+    def _wait_for_greeting_end(self, answered: Answered, detector: GreetingEndLike) -> None:
+        """waitForBeep: report the machine only once its greeting is over."""
+
+        def feed(frame: Pcm) -> None:
+            if detector.feed(frame):
+                self._remove_analyser(feed)
+                self._emit(answered)
+
+        self._add_analyser(feed)
+
+    def _add_analyser(self, fn: FrameListener) -> None:
+        self._analysers.append(fn)
+        if self._media is not None:
+            self._media.add_listener(fn)
+
+    def _remove_analyser(self, fn: FrameListener) -> None:
+        if fn in self._analysers:
+            self._analysers.remove(fn)
+            if self._media is not None:
+                self._media.remove_listener(fn)
+
+    def _on_media_digit(self, digit: str, source: DigitSource) -> None:
+        if self._ended:
+            return
+        self._emit(DigitReceived(digit, source))
+        if self._recording is not None:
+            self._recording.on_digit(digit)
+
+    def _on_media_timeout(self) -> None:
+        if self._call is not None and not self._ended:
+            self._call.hangup()
+            self._remote_hangup("media timeout")
+
+    def _remote_hangup(self, reason: str) -> None:
+        if self._ended:
+            return
+        self._finish_recording("hangup")
+        self._end()
+        self._emit(RemoteHangup(reason))
+
+    # ---- media commands ----------------------------------------------------------
+    async def play(self, clips: Sequence[Pcm]) -> None:
+        media = self._require_media()
+        future = media.play(clips)
+        self._playback = future
+        future.add_done_callback(self._playback_done)
+
+    def _playback_done(self, future: asyncio.Future[bool]) -> None:
+        if future is not self._playback or self._ended:
+            return  # replaced by a newer play(): only the current one reports
+        self._playback = None
+        completed = not future.cancelled() and future.exception() is None and future.result()
+        self._emit(PlaybackDone(interrupted=not completed))
+
+    async def stop_playback(self) -> None:
+        if self._media is not None:
+            self._media.stop_playback()
+
+    async def start_recording(self, request: RecordRequest) -> None:
+        media = self._require_media()
+        self._finish_recording("stopped")
+        recorder = Recorder(request, self._recording_done)
+        self._recording = recorder
+        if request.beep:  # record from the end of the beep, without blocking the caller
+            beep = media.play([beep_clip()])
+            beep.add_done_callback(lambda _f: self._begin_recording(recorder))
+        else:
+            self._begin_recording(recorder)
+
+    def _begin_recording(self, recorder: Recorder) -> None:
+        if self._recording is recorder and self._media is not None:
+            self._media.add_listener(recorder.feed)
+
+    async def stop_recording(self) -> None:
+        self._finish_recording("stopped")
+
+    def _finish_recording(self, reason: Literal["hangup", "stopped"]) -> None:
+        if self._recording is not None:
+            self._recording.stop(reason)
+
+    def _recording_done(self, result: RecordingDone) -> None:
+        recording, self._recording = self._recording, None
+        if recording is not None and self._media is not None:
+            self._media.remove_listener(recording.feed)
+        self._emit(result)
+
+    def _require_media(self) -> MediaStream:
+        if self._media is None:
+            raise RuntimeError("no media: the call is not connected")
+        return self._media
+
+    # ---- teardown ----------------------------------------------------------------
+    async def hangup(self, reason: str = "normal") -> None:
+        if self._ended:
+            return
+        self._cancel_ring_timer()
+        if self._call is not None:
+            self._call.hangup()
+        self._finish_recording("hangup")
+        self._end()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._close_media()
+
+    def _cancel_ring_timer(self) -> None:
+        if self._ring_timer is not None:
+            self._ring_timer.cancel()
+            self._ring_timer = None
+
+    def _close_media(self) -> None:
+        if self._media is not None:
+            for fn in self._analysers:
+                self._media.remove_listener(fn)
+            self._analysers.clear()
+            self._media.close()
+            self._media = None
+
+
+def _answered_by(result: str) -> AnsweredBy:
+    return result if result in ("human", "machine") else "unknown"  # type: ignore[return-value]
+
+
+_session_counter = 0
+
+
+def _session_id() -> int:
+    global _session_counter
+    _session_counter += 1
+    return _session_counter

@@ -1,0 +1,35 @@
+"""Trunk / user-agent configuration: a plain dataclass, no settings or database.
+
+The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
+directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
+host is always one of them); anything else gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkConfig:
+    host: str
+    port: int = 5060
+    transport: Literal["udp", "tcp"] = "udp"
+    username: str | None = None
+    password: str | None = None
+    from_domain: str | None = None
+    local_host: str = "127.0.0.1"
+    local_port: int = 0
+    allowed_peers: frozenset[str] = field(default_factory=frozenset)
+    user_agent: str = "ringcast"
+    codecs: tuple[str, ...] = ("PCMU", "PCMA")  # offered in this order
+    register: bool = False  # REGISTER with the trunk (see `Registration`)
+    register_expires_s: int = 3600
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def peer_allowed(self, host: str) -> bool:
+        return host == self.host or host in self.allowed_peers

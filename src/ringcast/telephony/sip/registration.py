@@ -1,0 +1,155 @@
+"""REGISTER with a trunk and keep the binding fresh (RFC 3261 §10).
+
+One Call-ID for the life of the registration, CSeq counting up. A 401/407 is
+answered once per challenge with digest credentials; a 2xx gives the granted
+expiry (Contact `expires` or the Expires header) and a refresh is scheduled at 80%
+of it. A failure or a timeout is retried after `retry_after_s`. `stop()` sends
+`Expires: 0` to remove the binding. Progress is visible as `state` and through
+`on_state(state)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+from .auth import credentials_for
+from .errors import SipError
+from .headers import NameAddr, new_branch, new_call_id, new_tag
+from .message import Headers, SipRequest, SipResponse
+
+if TYPE_CHECKING:
+    from .ua import UserAgent
+
+log = logging.getLogger("ringcast.telephony.sip")
+RegistrationState = Literal["idle", "registering", "registered", "failed", "unregistered"]
+
+
+class Registration:
+    def __init__(self, ua: UserAgent, expires_s: int = 3600, retry_after_s: float = 30.0) -> None:
+        cfg = ua.config
+        self.ua = ua
+        self.expires_s = expires_s
+        self.retry_after_s = retry_after_s
+        self.user = cfg.username or "ringcast"
+        self.domain = cfg.from_domain or cfg.host
+        self.call_id = new_call_id(cfg.local_host)
+        self.tag = new_tag()
+        self.cseq = 0
+        self.state: RegistrationState = "idle"
+        self.granted_s: int | None = None
+        self.on_state: Callable[[RegistrationState], None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._auth_tries = 0
+        self._expires_now = expires_s
+
+    def start(self) -> None:
+        self._send(self.expires_s)
+
+    def stop(self) -> None:
+        """Remove the binding (Expires: 0) and stop refreshing."""
+        self._cancel_timer()
+        if self.state == "registered":
+            self._send(0)
+        self._set("unregistered")
+
+    def _set(self, state: RegistrationState) -> None:
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(state)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _request(self, expires_s: int, auth: tuple[str, str] | None = None) -> SipRequest:
+        self.cseq += 1
+        cfg = self.ua.config
+        uri = f"sip:{self.domain}" + (f":{cfg.port}" if cfg.port != 5060 else "")
+        aor = f"<sip:{self.user}@{self.domain}>"
+        headers = Headers()
+        headers.add("Via", f"{self.ua.via()};branch={new_branch()};rport")
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f"{aor};tag={self.tag}")
+        headers.add("To", aor)
+        headers.add("Call-ID", self.call_id)
+        headers.add("CSeq", f"{self.cseq} REGISTER")
+        headers.add("Contact", self.ua.contact(self.user))
+        headers.add("Expires", str(expires_s))
+        headers.add("User-Agent", cfg.user_agent)
+        if auth is not None:
+            headers.add(*auth)
+        return SipRequest(headers, b"", "REGISTER", uri)
+
+    def _send(self, expires_s: int, auth: tuple[str, str] | None = None) -> None:
+        self._expires_now = expires_s
+        if expires_s:
+            self._set("registering")
+        request = self._request(expires_s, auth)
+        self.ua.request(
+            request,
+            self.ua.config.address,
+            lambda m: self._on_response(request, m),
+            self._on_timeout,
+        )
+
+    def _on_timeout(self, reason: str) -> None:
+        if self._expires_now:
+            log.warning("REGISTER to %s failed: %s", self.domain, reason)
+            self._failed()
+
+    def _failed(self) -> None:
+        self._set("failed")
+        self._schedule(self.retry_after_s)
+
+    def _schedule(self, delay_s: float) -> None:
+        self._cancel_timer()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(delay_s, self._refresh)
+
+    def _refresh(self) -> None:
+        self._timer = None
+        self._auth_tries = 0
+        self._send(self.expires_s)
+
+    def _on_response(self, request: SipRequest, message: SipRequest | SipResponse) -> None:
+        if not isinstance(message, SipResponse) or message.status < 200 or not self._expires_now:
+            return
+        if message.status in (401, 407) and self._answer_challenge(request, message):
+            return
+        if message.status >= 300:
+            log.warning("REGISTER refused: %s %s", message.status, message.reason)
+            self._failed()
+            return
+        self._auth_tries = 0
+        self.granted_s = _granted(message, self._expires_now)
+        self._set("registered")
+        self._schedule(max(1.0, self.granted_s * 0.8))
+
+    def _answer_challenge(self, request: SipRequest, response: SipResponse) -> bool:
+        cfg = self.ua.config
+        if self._auth_tries >= 2 or not cfg.username or cfg.password is None:
+            return False
+        try:
+            answer = credentials_for(response, cfg.username, cfg.password, "REGISTER", request.uri)
+        except SipError as exc:
+            log.warning("REGISTER challenge not answerable: %s", exc)
+            return False
+        self._auth_tries += 1
+        self._send(self._expires_now, answer)
+        return True
+
+
+def _granted(response: SipResponse, asked_s: int) -> int:
+    for contact in response.headers.get_all("Contact"):
+        try:
+            value = NameAddr.parse(contact).params.get("expires")
+        except SipError:
+            continue
+        if value and value.isdigit():
+            return int(value)
+    header = response.headers.get("Expires") or ""
+    return int(header) if header.isdigit() else asked_s

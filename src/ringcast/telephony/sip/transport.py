@@ -1,0 +1,173 @@
+"""asyncio transports for SIP: they move bytes and nothing else.
+
+`UdpTransport` is one datagram socket for every call of the process. `TcpTransport`
+listens and also dials out; messages are cut from each stream by `StreamFramer` and
+replies go back on the connection the peer is known by. Both hand every message to
+one `Receiver(data, (host, port))` callback, which is the user agent's parser; a bad
+stream (unframeable bytes) closes that one connection, never the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Protocol, cast
+
+from .errors import SipParseError
+from .message import StreamFramer
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+Address = tuple[str, int]
+Receiver = Callable[[bytes, Address], None]
+
+
+class Transport(Protocol):
+    name: str  # "UDP" or "TCP", as written in Via
+    reliable: bool
+    local_host: str
+    local_port: int
+
+    def send(self, data: bytes, addr: Address) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class UdpTransport(asyncio.DatagramProtocol):
+    name = "UDP"
+    reliable = False
+
+    def __init__(self, receiver: Receiver) -> None:
+        self._receiver = receiver
+        self._transport: asyncio.DatagramTransport | None = None
+        self.local_host = ""
+        self.local_port = 0
+
+    @classmethod
+    async def open(cls, receiver: Receiver, host: str = "127.0.0.1", port: int = 0) -> UdpTransport:
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_datagram_endpoint(
+            lambda: cls(receiver), local_addr=(host, port)
+        )
+        return proto
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+        self.local_host, self.local_port = transport.get_extra_info("sockname")[:2]
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        self._receiver(data, (str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable etc.: the transaction timers handle the silence.
+        log.debug("udp error: %s", exc)
+
+    def send(self, data: bytes, addr: Address) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.sendto(data, addr)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class _TcpConnection(asyncio.Protocol):
+    def __init__(self, owner: TcpTransport) -> None:
+        self._owner = owner
+        self._framer = StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.peer: Address = ("", 0)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = (str(host), int(port))
+        self._owner.connections[self.peer] = self
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            messages = self._framer.feed(data)
+        except SipParseError as exc:
+            log.warning("closing TCP connection from %s: %s", self.peer, exc)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        for message in messages:
+            self._owner.receiver(message, self.peer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._owner.connections.get(self.peer) is self:
+            del self._owner.connections[self.peer]
+
+
+class TcpTransport:
+    name = "TCP"
+    reliable = True
+
+    def __init__(
+        self, receiver: Receiver, on_error: Callable[[Address], None] | None = None
+    ) -> None:
+        self.receiver = receiver
+        self.on_error = on_error
+        self.connections: dict[Address, _TcpConnection] = {}
+        self._pending: dict[Address, list[bytes]] = {}
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.local_host = ""
+        self.local_port = 0
+
+    @classmethod
+    async def open(
+        cls,
+        receiver: Receiver,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_error: Callable[[Address], None] | None = None,
+    ) -> TcpTransport:
+        self = cls(receiver, on_error)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _TcpConnection(self), host, port)
+        self.local_host, self.local_port = self._server.sockets[0].getsockname()[:2]
+        return self
+
+    def send(self, data: bytes, addr: Address) -> None:
+        conn = self.connections.get(addr)
+        if conn is not None and conn.transport is not None:
+            conn.transport.write(data)
+            return
+        if addr in self._pending:  # a connect is under way; queue behind it
+            self._pending[addr].append(data)
+            return
+        self._pending[addr] = [data]
+        task = asyncio.get_running_loop().create_task(self._connect(addr))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, addr: Address) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, conn = await loop.create_connection(lambda: _TcpConnection(self), *addr)
+        except OSError as exc:
+            log.warning("TCP connect to %s failed: %s", addr, exc)
+            self._pending.pop(addr, None)
+            if self.on_error is not None:
+                self.on_error(addr)
+            return
+        # key the connection by the address we dialled, which is what callers use
+        self.connections[addr] = conn
+        for data in self._pending.pop(addr, []):
+            if conn.transport is not None:
+                conn.transport.write(data)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self.connections.values()):
+            if conn.transport is not None:
+                conn.transport.close()
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            self.connections.clear()

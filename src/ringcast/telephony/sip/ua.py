@@ -1,0 +1,335 @@
+"""The SIP user agent: one transport, many calls, transactions run on the event loop.
+
+Theory of operation: every received datagram goes through `parse_message`; a
+`SipParseError` is logged and the datagram dropped (a bad packet never reaches a call).
+Responses are matched to a client transaction by (top Via branch, CSeq method);
+requests to a server transaction by (branch, method), with ACK and CANCEL matched to
+the INVITE they refer to. The pure `Transaction` machines return actions; `_perform`
+carries them out: send bytes, arm/cancel `loop.call_later` timers, hand messages to
+the call (`SipCall`) that owns the transaction. Requests that start nothing we know
+(new INVITE → `on_invite` handler, OPTIONS → 200, anything else in a dialog → the
+call) are dispatched by Call-ID. Inbound INVITEs from hosts that are not the trunk or
+an allowed peer are answered 403 and logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .call import SipCall
+from .config import TrunkConfig
+from .errors import SipError, SipStateError
+from .headers import NameAddr, Via, new_tag
+from .message import SipRequest, SipResponse, parse_message, response_to
+from .registration import Registration
+from .transaction import (
+    Action,
+    CancelTimer,
+    Deliver,
+    StartTimer,
+    Terminated,
+    TimedOut,
+    Transaction,
+    Transmit,
+    invite_server,
+    non_invite_client,
+    non_invite_server,
+    response_event,
+)
+from .transport import Address, TcpTransport, Transport, UdpTransport
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet)
+TxKey = tuple[str, str]
+
+
+@dataclass(slots=True)
+class _TxRecord:
+    tx: Transaction
+    addr: Address
+    on_message: Callable[[SipRequest | SipResponse], None] | None = None
+    on_timeout: Callable[[str], None] | None = None
+    timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+
+
+class UserAgent:
+    """Owns the transport and every transaction; calls are `SipCall` objects."""
+
+    def __init__(self, config: TrunkConfig) -> None:
+        self.config = config
+        self.transport: Transport | None = None
+        self.calls: dict[str, SipCall] = {}
+        self.on_invite: Callable[[SipCall], None] | None = None
+        self.registration: Registration | None = None
+        self._client: dict[TxKey, _TxRecord] = {}
+        self._server: dict[TxKey, _TxRecord] = {}
+        self.dropped_messages = 0  # malformed or stray input (the peer's fault)
+        self.internal_errors = 0  # exceptions from our own handling (our fault)
+
+    @classmethod
+    async def start(cls, config: TrunkConfig) -> UserAgent:
+        ua = cls(config)
+        if config.transport == "tcp":
+            ua.transport = await TcpTransport.open(
+                ua.datagram_received, config.local_host, config.local_port, ua.transport_error
+            )
+        else:
+            ua.transport = await UdpTransport.open(
+                ua.datagram_received, config.local_host, config.local_port
+            )
+        if config.register:
+            ua.registration = Registration(ua, config.register_expires_s)
+            ua.registration.start()
+        return ua
+
+    def hangup_all(self) -> None:
+        """BYE every connected call, CANCEL every ringing one (graceful shutdown)."""
+        for call in list(self.calls.values()):
+            call.hangup()
+
+    def close(self) -> None:
+        """Stop at once: un-REGISTER if registered, drop timers and calls, close the socket."""
+        if self.registration is not None:
+            self.registration.stop()
+        for rec in [*self._client.values(), *self._server.values()]:
+            for handle in rec.timers.values():
+                handle.cancel()
+        for call in list(self.calls.values()):
+            call.abandon()
+        if self.transport is not None:
+            self.transport.close()
+
+    # ---- addressing --------------------------------------------------------------
+    @property
+    def _tp(self) -> Transport:
+        if self.transport is None:
+            raise SipError("user agent not started")
+        return self.transport
+
+    def via(self) -> str:
+        tp = self._tp
+        return f"SIP/2.0/{tp.name} {tp.local_host}:{tp.local_port}"
+
+    def contact(self, user: str = "ringcast") -> str:
+        tp = self._tp
+        return f"<sip:{user}@{tp.local_host}:{tp.local_port};transport={tp.name.lower()}>"
+
+    @property
+    def reliable(self) -> bool:
+        return self._tp.reliable
+
+    # ---- calls -------------------------------------------------------------------
+    def new_call(self, to_user: str, from_user: str, call_id: str | None = None) -> SipCall:
+        """An outbound call, not yet sent; `call.start_invite(sdp)` sends it."""
+        call = SipCall.outbound(self, to_user, from_user, call_id)
+        self.calls[call.call_id] = call
+        return call
+
+    def forget(self, call: SipCall) -> None:
+        self.calls.pop(call.call_id, None)
+
+    # ---- sending -----------------------------------------------------------------
+    def send_raw(self, message: SipRequest | SipResponse, addr: Address) -> None:
+        self._tp.send(message.to_bytes(), addr)
+
+    def start_client(
+        self,
+        tx: Transaction,
+        addr: Address,
+        on_message: Callable[[SipRequest | SipResponse], None],
+        on_timeout: Callable[[str], None],
+    ) -> None:
+        key = (tx.branch, tx.request.method)
+        rec = _TxRecord(tx, addr, on_message, on_timeout)
+        self._client[key] = rec
+        self._perform(self._client, key, rec, tx.handle("start"))
+
+    def request(
+        self,
+        request: SipRequest,
+        addr: Address,
+        on_message: Callable[[SipRequest | SipResponse], None],
+        on_timeout: Callable[[str], None],
+    ) -> None:
+        """Send a non-INVITE request in its own client transaction."""
+        self.start_client(non_invite_client(request, self.reliable), addr, on_message, on_timeout)
+
+    def respond(self, request: SipRequest, response: SipResponse) -> None:
+        """Send a response through the request's server transaction."""
+        key = self._server_key(request)
+        rec = self._server.get(key)
+        if rec is None:
+            log.debug("no server transaction for %s; response dropped", key)
+            return
+        event = response_event(response.status, "send_")
+        self._perform(self._server, key, rec, rec.tx.handle(event, response))
+
+    def server_state(self, request: SipRequest) -> str | None:
+        rec = self._server.get(self._server_key(request))
+        return rec.tx.state.value if rec else None
+
+    # ---- the action runtime ------------------------------------------------------
+    def _perform(
+        self, table: dict[TxKey, _TxRecord], key: TxKey, rec: _TxRecord, actions: list[Action]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        for action in actions:
+            if isinstance(action, Transmit):
+                self.send_raw(action.message, rec.addr)
+            elif isinstance(action, StartTimer):
+                old = rec.timers.pop(action.name, None)
+                if old is not None:
+                    old.cancel()
+                rec.timers[action.name] = loop.call_later(
+                    action.delay_ms / 1000, self._fire, table, key, action.name
+                )
+            elif isinstance(action, CancelTimer):
+                handle = rec.timers.pop(action.name, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(action, Deliver):
+                if rec.on_message is not None:
+                    rec.on_message(action.message)
+            elif isinstance(action, TimedOut):
+                if rec.on_timeout is not None:
+                    rec.on_timeout(action.reason)
+            elif isinstance(action, Terminated):
+                for handle in rec.timers.values():
+                    handle.cancel()
+                if table.get(key) is rec:
+                    del table[key]
+
+    def transport_error(self, addr: Address) -> None:
+        """The transport cannot reach `addr`: fail what is waiting on it now, not at timer B."""
+        for key, rec in list(self._client.items()):
+            if rec.addr == addr and self._client.get(key) is rec:
+                try:
+                    actions = rec.tx.handle("transport_error")
+                except SipStateError:
+                    continue  # e.g. already completed: nothing is waiting
+                self._perform(self._client, key, rec, actions)
+
+    def _fire(self, table: dict[TxKey, _TxRecord], key: TxKey, name: str) -> None:
+        rec = table.get(key)
+        if rec is None:
+            return
+        rec.timers.pop(name, None)
+        self._perform(table, key, rec, rec.tx.handle(name))
+
+    # ---- receiving ---------------------------------------------------------------
+    def datagram_received(self, data: bytes, addr: Address) -> None:
+        if not data.strip(b"\r\n\x00 "):
+            return  # keep-alive
+        try:
+            message = parse_message(data)
+            if isinstance(message, SipResponse):
+                self._on_response(message, addr)
+            else:
+                self._on_request(message, addr)
+        except SipError as exc:  # a bad or stray message never reaches further
+            self.dropped_messages += 1
+            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+        except Exception:  # a bug in one call's handling must not stop the socket
+            self.internal_errors += 1
+            log.exception("error handling SIP message from %s:%s", addr[0], addr[1])
+
+    def _on_response(self, response: SipResponse, addr: Address) -> None:
+        branch = Via.parse(response.top_via).branch
+        key = (branch, response.cseq[1])
+        rec = self._client.get(key)
+        if rec is not None:
+            self._perform(
+                self._client, key, rec, rec.tx.handle(response_event(response.status), response)
+            )
+            return
+        call = self.calls.get(response.call_id)
+        if call is not None and response.cseq[1] == "INVITE" and 200 <= response.status < 300:
+            call.on_stray_2xx(response)  # after timer M: re-ACK from the dialog
+            return
+        raise SipStateError(f"no transaction for response {response.status} {key}")
+
+    @staticmethod
+    def _server_key(request: SipRequest) -> TxKey:
+        method = "INVITE" if request.method == "ACK" else request.method
+        return (Via.parse(request.top_via).branch, method)
+
+    def _on_request(self, request: SipRequest, addr: Address) -> None:
+        key = self._server_key(request)
+        rec = self._server.get(key)
+        if rec is not None:  # retransmission, or the ACK of a non-2xx final
+            event = "ack" if request.method == "ACK" else "request"
+            self._perform(self._server, key, rec, rec.tx.handle(event, request))
+            return
+        if request.method == "ACK":  # ACK of a 2xx: its own branch, belongs to the dialog
+            call = self.calls.get(request.call_id)
+            if call is not None:
+                call.on_ack(request)
+            return
+        if request.method == "INVITE" and request.call_id not in self.calls:
+            self._new_invite(request, addr)
+            return
+        factory = invite_server if request.method == "INVITE" else non_invite_server
+        rec = _TxRecord(factory(request, self.reliable), addr)
+        self._server[key] = rec
+        call = self.calls.get(request.call_id)
+        if request.method == "CANCEL":
+            self._on_cancel(request, call)
+        elif call is not None:
+            try:
+                call.on_request(request)
+            except SipError:  # answer it, or its transaction would wait forever
+                if self.server_state(request) in ("trying", "proceeding"):
+                    self.respond(request, response_to(request, 400, "Bad Request", call.local_tag))
+                raise
+        elif request.method == "OPTIONS":
+            self.respond(
+                request, response_to(request, 200, "OK", new_tag(), extra=(("Allow", ALLOW),))
+            )
+        else:
+            self.respond(
+                request, response_to(request, 481, "Call/Transaction Does Not Exist", new_tag())
+            )
+
+    def _on_cancel(self, cancel: SipRequest, call: SipCall | None) -> None:
+        invite_key = (Via.parse(cancel.top_via).branch, "INVITE")
+        if call is None or invite_key not in self._server:
+            self.respond(
+                cancel, response_to(cancel, 481, "Call/Transaction Does Not Exist", new_tag())
+            )
+            return
+        self.respond(cancel, response_to(cancel, 200, "OK", call.local_tag))
+        call.on_cancel()
+
+    def _new_invite(self, request: SipRequest, addr: Address) -> None:
+        key = self._server_key(request)
+        self._server[key] = _TxRecord(invite_server(request, self.reliable), addr)
+        if not self.config.peer_allowed(addr[0]):
+            log.warning("INVITE from %s:%s refused (not a configured trunk)", addr[0], addr[1])
+            self.respond(request, response_to(request, 403, "Forbidden", new_tag()))
+            return
+        if NameAddr.parse(request.headers.get("To") or "").tag:  # re-INVITE of a call we forgot
+            self.respond(request, response_to(request, 481, "Call/Transaction Does Not Exist"))
+            return
+        unsupported = [o for o in _options(request.headers.get("Require")) if o not in SUPPORTED]
+        if unsupported:  # §8.2.2.3, e.g. 100rel: we do not do PRACK
+            extra = (("Unsupported", ", ".join(unsupported)),)
+            self.respond(
+                request, response_to(request, 420, "Bad Extension", new_tag(), extra=extra)
+            )
+            return
+        call = SipCall.inbound(self, request, addr)
+        self.calls[call.call_id] = call
+        self.respond(request, response_to(request, 100, "Trying"))
+        if self.on_invite is None:
+            call.reject(480, "Temporarily Unavailable")
+            return
+        self.on_invite(call)
+
+
+def _options(value: str | None) -> list[str]:
+    return [o.strip().lower() for o in (value or "").split(",") if o.strip()]

@@ -1,0 +1,65 @@
+"""The asyncio transports: TCP framing, bad streams, unreachable peers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from ringcast.telephony.sdp import build_sdp
+from ringcast.telephony.sip import CallFailed, TrunkConfig, UserAgent
+from ringcast.telephony.sip.transport import Address, TcpTransport, UdpTransport
+
+OPTIONS = (
+    b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK{n}\r\n"
+    b"From: <sip:a@x>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: t{n}\r\nCSeq: 1 OPTIONS\r\n"
+    b"Content-Length: 0\r\n\r\n"
+)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_tcp_frames_messages_and_replies_on_the_same_connection() -> None:
+    got: list[tuple[bytes, Address]] = []
+    server = await TcpTransport.open(lambda data, addr: got.append((data, addr)))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.local_port)
+    one, two = OPTIONS.replace(b"{n}", b"1"), OPTIONS.replace(b"{n}", b"2")
+    writer.write(b"\r\n\r\n" + one + two[:30])  # keep-alive, one message, half of another
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    writer.write(two[30:])
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    assert [data for data, _ in got] == [one, two]
+    server.send(b"reply", got[0][1])  # back over the connection the peer used
+    assert await asyncio.wait_for(reader.read(5), 1) == b"reply"
+    writer.write(b"garbage without length\r\n\r\n")  # unframeable: the connection is closed
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(10), 1) == b""
+    writer.close()
+    server.close()
+
+
+async def test_unreachable_tcp_trunk_fails_the_call_at_once() -> None:
+    ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=closed_port(), transport="tcp"))
+    try:
+        call = ua.new_call("1000", "me")
+        call.start_invite(build_sdp("127.0.0.1", 4000, 1, 1))
+        event = await asyncio.wait_for(call.events.get(), 2)  # not timer B's 32 s
+        assert event == CallFailed(None, "transport error")
+    finally:
+        ua.close()
+
+
+async def test_udp_round_trip() -> None:
+    got: list[tuple[bytes, Address]] = []
+    a = await UdpTransport.open(lambda data, addr: got.append((data, addr)))
+    b = await UdpTransport.open(lambda data, addr: None)
+    b.send(b"hello", ("127.0.0.1", a.local_port))
+    await asyncio.sleep(0.05)
+    assert got == [(b"hello", ("127.0.0.1", b.local_port))]
+    a.close()
+    b.close()
