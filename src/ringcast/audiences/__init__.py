@@ -1,0 +1,1 @@
+"""Audiences: named groups of contacts that a program targets."""

@@ -1,0 +1,1 @@
+"""Contacts, their custom attributes, bulk upsert and CSV import."""

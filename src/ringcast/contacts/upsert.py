@@ -1,0 +1,182 @@
+"""Bulk upsert, matched by phone; used by `POST /api/contact/upsert` and CSV import.
+
+Theory of operation, for one batch (≤ 1000 rows from the API, one chunk of a
+CSV file):
+1. every row is checked in Python (`rows.check_row`); bad rows are reported
+   with their field errors and go no further;
+2. rows repeating a phone seen later in the batch are dropped (the last one
+   wins) and reported as duplicates;
+3. one SELECT finds which phones already belong to live contacts (their ids
+   and stored custom attributes, which the new values are merged into);
+4. one INSERT … ON CONFLICT (organization_id, primary_phone) WHERE live
+   DO UPDATE per distinct set of sent fields (normally one: CSV rows and most
+   API batches send the same fields) writes every good row in a single driver
+   call.
+All of it runs in the caller's transaction: a crash leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.contacts.attribute_values import AttributeType
+from ringcast.contacts.ids import ordered_ids
+from ringcast.contacts.repository import ContactRepository
+from ringcast.contacts.rows import check_row, merge_custom
+from ringcast.db.base import utcnow
+from ringcast.errors import FieldIssue
+
+
+@dataclass(frozen=True, slots=True)
+class RowFailure:
+    index: int
+    primary_phone: Any
+    issues: list[FieldIssue]
+    raw: Mapping[str, Any]
+
+    def field_errors(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for issue in self.issues:
+            out.setdefault(issue.path, []).append(issue.message)
+        return out
+
+    def field_details(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for issue in self.issues:
+            out.setdefault(issue.path, []).append({"code": issue.code, "params": issue.params})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    index: int
+    primary_phone: str
+    superseded_by: int
+
+
+@dataclass(slots=True)
+class UpsertOutcome:
+    created: int = 0
+    updated: int = 0
+    failed: list[RowFailure] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    contact_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A checked batch: the rows to write (phone → values, last row wins) and
+    the outcome so far (failures, duplicates)."""
+
+    good: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outcome: UpsertOutcome = field(default_factory=UpsertOutcome)
+    _winner: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self,
+        index: int,
+        raw: Any,
+        attributes: Mapping[str, AttributeType],
+        from_text: bool,
+    ) -> None:
+        if not isinstance(raw, Mapping):
+            issue = FieldIssue("", "type", "Each row must be a JSON object")
+            self.outcome.failed.append(RowFailure(index, None, [issue], {}))
+            return
+        checked = check_row(raw, attributes, from_text=from_text)
+        if checked.issues:
+            self.outcome.failed.append(
+                RowFailure(index, raw.get("primaryPhone"), checked.issues, raw)
+            )
+            return
+        phone = checked.values["primary_phone"]
+        previous = self._winner.get(phone)
+        if previous is not None:
+            self.outcome.duplicates.append(Duplicate(previous, phone, index))
+            del self.good[phone]  # re-inserted below: order follows the winning row
+        self._winner[phone] = index
+        self.good[phone] = checked.values
+
+
+def prepare_batch(
+    rows: Sequence[Any],
+    attributes: Mapping[str, AttributeType],
+    *,
+    from_text: bool = False,
+    first_index: int = 0,
+) -> PreparedBatch:
+    """Steps 1-2, no database: check every row, drop superseded duplicates.
+    Indexes start at `first_index`."""
+    batch = PreparedBatch()
+    for offset, raw in enumerate(rows):
+        batch.add(first_index + offset, raw, attributes, from_text)
+    return batch
+
+
+async def prepare_batch_cooperatively(
+    rows: Sequence[Any],
+    attributes: Mapping[str, AttributeType],
+    *,
+    from_text: bool = False,
+    yield_every: int = 100,
+) -> PreparedBatch:
+    """`prepare_batch` that lets the event loop run every `yield_every` rows, so
+    the previous batch's database work (in the driver's thread) overlaps it."""
+    batch = PreparedBatch()
+    for index, raw in enumerate(rows):
+        batch.add(index, raw, attributes, from_text)
+        if index % yield_every == yield_every - 1:
+            await asyncio.sleep(0)
+    return batch
+
+
+async def write_batch(
+    session: AsyncSession, organization_id: str, batch: PreparedBatch
+) -> UpsertOutcome:
+    """Steps 3-4: one SELECT, then one INSERT … ON CONFLICT per field set."""
+    outcome = batch.outcome
+    if not batch.good:
+        return outcome
+    repo = ContactRepository(session)
+    existing = await repo.existing_by_phone(organization_id, list(batch.good))
+    fresh = iter(ordered_ids(len(batch.good) - len(existing)))
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for phone, values in batch.good.items():
+        found = existing.get(phone)
+        stored_custom: dict[str, Any] | None = None
+        if found is None:
+            contact_id = next(fresh)
+            outcome.created += 1
+        else:
+            contact_id, stored_custom = found
+            outcome.updated += 1
+        if "custom_attributes" in values:
+            values["custom_attributes"] = merge_custom(stored_custom, values["custom_attributes"])
+        values["id"] = contact_id
+        outcome.contact_ids.append(contact_id)
+        groups[tuple(values)].append(values)
+    now = utcnow()
+    constants = {"organization_id": organization_id, "created_at": now, "updated_at": now}
+    for columns, group in groups.items():
+        await repo.upsert(group, columns, constants)
+    return outcome
+
+
+async def upsert_contacts(
+    session: AsyncSession,
+    organization_id: str,
+    rows: Sequence[Any],
+    attributes: Mapping[str, AttributeType],
+    *,
+    from_text: bool = False,
+    first_index: int = 0,
+) -> UpsertOutcome:
+    """Create or update every good row; report the bad ones."""
+    batch = prepare_batch(rows, attributes, from_text=from_text, first_index=first_index)
+    return await write_batch(session, organization_id, batch)
