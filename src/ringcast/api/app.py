@@ -14,6 +14,7 @@ from ringcast.api import errors, health
 from ringcast.api.gate import Gate
 from ringcast.api.ratelimit import RateLimiter, make_storage
 from ringcast.api.state import AppState
+from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
@@ -30,12 +31,16 @@ def api_routers() -> list[APIRouter]:
     from ringcast.audiences.endpoints import router as audiences
     from ringcast.audiofiles.endpoints import router as audio
     from ringcast.auth.endpoints import router as api_keys
+    from ringcast.calls.endpoints import call_requests_router, recordings_router, reports_router
     from ringcast.contacts.attribute_endpoints import router as custom_attributes
     from ringcast.contacts.endpoints import router as contacts
     from ringcast.contacts.import_endpoints import router as contact_imports
     from ringcast.dictionaries.endpoints import router as dictionaries
     from ringcast.dids.endpoints import router as dids
+    from ringcast.dnc.endpoints import router as dnc
     from ringcast.flows.endpoints import router as flows
+    from ringcast.programs.endpoints import executions_router
+    from ringcast.programs.endpoints import router as programs
     from ringcast.trunks.endpoints import router as trunks
 
     return [
@@ -48,7 +53,13 @@ def api_routers() -> list[APIRouter]:
         audio,
         dictionaries,
         dids,
+        programs,
+        executions_router,
         trunks,
+        dnc,
+        call_requests_router,
+        reports_router,
+        recordings_router,
     ]
 
 
@@ -62,13 +73,15 @@ def create_app(
     settings.ensure_data_dir()
     url = settings.resolved_database_url()
     engine = create_engine(url)
+    storage = LocalStorage(settings.data_dir / "files")
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=create_sessionmaker(engine),
         auth_cache=AuthCache(settings.auth_cache_seconds),
-        storage=LocalStorage(settings.data_dir / "files"),
+        storage=storage,
+        clips=ClipLibrary(storage),
         limiter=RateLimiter(
             make_storage(redis_url), settings.rate_limit_per_second, settings.rate_limit_burst
         ),

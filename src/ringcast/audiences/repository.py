@@ -73,7 +73,7 @@ class AudienceRepository:
             .where(AudienceMember.audience_id.in_(audience_ids), Contact.deleted_at.is_(None))
             .group_by(AudienceMember.audience_id)
         )
-        return {key: value for key, value in result.all()}
+        return dict(result.all())
 
     async def member_ids(self, audience_id: str, contact_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()

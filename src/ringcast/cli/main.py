@@ -7,10 +7,15 @@ from typing import Annotated
 
 import typer
 
-from ringcast.cli import keys
+from ringcast.cli import amd, calleefarm, contacts, keys
+from ringcast.cli import dialer as dialer_cli
 
 app = typer.Typer(help="ringcast: self-hosted outbound voice campaigns.", no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
+app.add_typer(amd.app, name="amd", help="Answering-machine detection tools.")
+app.command("callee-farm")(calleefarm.callee_farm)
+app.command("dialer")(dialer_cli.dialer)
+app.add_typer(contacts.app, name="contacts")
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -46,7 +51,8 @@ def serve(
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app_ = create_app(settings)
+    on_startup, on_shutdown = dialer_cli.serve_hooks(dialer)
+    app_ = create_app(settings, on_startup=on_startup, on_shutdown=on_shutdown)
     app_.state.run_dialer = dialer
     uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="info")
 

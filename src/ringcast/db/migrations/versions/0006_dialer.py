@@ -141,7 +141,6 @@ def upgrade() -> None:
             sa.ForeignKey("program_executions.id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column("organization_id", sa.String(36), nullable=False),
         sa.Column("contact_id", sa.String(36), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
@@ -149,9 +148,17 @@ def upgrade() -> None:
         sa.Column("lease_owner", sa.String(64), nullable=True),
         sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
         sa.Column("final_outcome", sa.String(16), nullable=True),
-        *_timestamps(),
+        sa.Column("updated_at", UtcDateTime(), nullable=True),
     )
     op.create_index("ix_jobs_claim", "jobs", ["execution_id", "status", "next_attempt_at"])
+    in_progress = sa.text("status = 'in_progress'")
+    op.create_index(
+        "ix_jobs_lease",
+        "jobs",
+        ["lease_expires_at"],
+        sqlite_where=in_progress,
+        postgresql_where=in_progress,
+    )
     op.create_table(
         "call_attempts",
         sa.Column("id", sa.String(36), primary_key=True),

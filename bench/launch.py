@@ -1,0 +1,224 @@
+"""Launch benchmark: snapshot a 1,000,000-contact audience on SQLite.
+
+    .venv/bin/python bench/launch.py [--contacts 1000000] [--db /tmp/launch.db]
+
+Builds a migrated SQLite database with N contacts in one audience (set-up,
+not timed), then times, in the same run:
+- baseline: a raw `INSERT INTO jobs ... SELECT ... FROM audience_contacts JOIN
+  contacts` of the same rows (one SQL statement, same table and indexes),
+- launch: `programs.service.launch` end to end (checks, execution row, the
+  snapshot statement, commit).
+Prints both and the ratio launch / baseline. Goal: launch <= 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select, text
+
+from ringcast.audiences.models import Audience, AudienceMember
+from ringcast.auth.models import Organization
+from ringcast.calls.models import Job
+from ringcast.contacts.models import Contact
+from ringcast.db.engine import create_engine, create_sessionmaker
+from ringcast.db.migrate import upgrade_async
+from ringcast.dids.models import Did
+from ringcast.flows.models import Flow, FlowVersion
+from ringcast.programs import service
+from ringcast.programs.models import Execution, Program
+
+GRAPH = {
+    "startNodeId": "dial-1",
+    "nodes": [
+        {"id": "dial-1", "type": "dial", "config": {}, "outputs": {"default": "bye"}},
+        {"id": "bye", "type": "hangup", "config": {}, "outputs": {}},
+    ],
+}
+CHUNK = 50_000
+
+
+async def seed(url: str, contacts: int) -> tuple[str, str]:
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    now = datetime.now(UTC)
+    org_id, audience_id, flow_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    async with sessions.begin() as s:
+        s.add(Organization(id=org_id, name=f"bench-{org_id[:8]}", timezone="UTC"))
+        await s.flush()
+        s.add(Audience(id=audience_id, organization_id=org_id, name="everyone"))
+        s.add(Flow(id=flow_id, organization_id=org_id, name="bench", latest_version=1))
+        await s.flush()
+        s.add(FlowVersion(flow_id=flow_id, version=1, graph=GRAPH, warnings=[]))
+        s.add(Did(organization_id=org_id, number="+33987654320", country="FR", status="active"))
+    for start in range(0, contacts, CHUNK):
+        ids = [str(uuid.uuid4()) for _ in range(min(CHUNK, contacts - start))]
+        async with sessions.begin() as s:
+            await s.execute(
+                insert(Contact),
+                [
+                    {
+                        "id": cid,
+                        "organization_id": org_id,
+                        "primary_phone": f"+3361{start + i:07d}",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i, cid in enumerate(ids)
+                ],
+            )
+            await s.execute(
+                insert(AudienceMember),
+                [{"audience_id": audience_id, "contact_id": cid, "created_at": now} for cid in ids],
+            )
+    async with sessions.begin() as s:
+        program = Program(
+            organization_id=org_id,
+            name="bench",
+            audience_id=audience_id,
+            flow_id=flow_id,
+            did_pool=["+33987654320"],
+            retry_strategy={"type": "none"},
+            pause_windows={},
+            timezone="UTC",
+            max_concurrent_calls=10,
+            calls_per_second=5,
+            auto_pause_rules=[],
+            status="draft",
+        )
+        s.add(program)
+    await engine.dispose()
+    return org_id, program.id
+
+
+BASELINE_DDL = (
+    "CREATE TABLE jobs_baseline (id INTEGER PRIMARY KEY,"
+    " execution_id VARCHAR(36) NOT NULL REFERENCES program_executions (id) ON DELETE CASCADE,"
+    " contact_id VARCHAR(36) NOT NULL, status VARCHAR(16) NOT NULL,"
+    " attempt_count INTEGER NOT NULL, next_attempt_at DATETIME, lease_owner VARCHAR(64),"
+    " lease_expires_at DATETIME, final_outcome VARCHAR(16), updated_at DATETIME)",
+    "CREATE INDEX ix_jobs_baseline_claim ON jobs_baseline (execution_id, status, next_attempt_at)",
+    "CREATE INDEX ix_jobs_baseline_lease ON jobs_baseline (lease_expires_at)"
+    " WHERE status = 'in_progress'",
+)
+
+
+async def checkpoint(url: str) -> None:
+    """Fold the WAL into the database so no measurement pays for another's writes."""
+    with sqlite3.connect(url.split("///", 1)[1]) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def baseline(url: str, org_id: str, program_id: str) -> tuple[float, int]:
+    """The same rows by one raw statement into a pristine copy of the jobs table."""
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    async with sessions.begin() as s:
+        program = await s.get(Program, program_id)
+        assert program is not None
+        execution = Execution(
+            organization_id=org_id,
+            kind="program",
+            status="cancelled",
+            flow_id=program.flow_id,
+            flow_name="bench",
+            flow_version=1,
+            flow_graph=GRAPH,
+            did_pool=[],
+            retry_strategy={},
+            pause_windows={},
+            timezone="UTC",
+            max_concurrent_calls=1,
+            calls_per_second=1,
+            auto_pause_rules=[],
+            total_contacts=0,
+        )
+        s.add(execution)
+        await s.execute(text("DROP TABLE IF EXISTS jobs_baseline"))
+        for ddl in BASELINE_DDL:
+            await s.execute(text(ddl))
+    await engine.dispose()
+    await checkpoint(url)
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    sql = text(
+        "INSERT INTO jobs_baseline (execution_id, contact_id, status, attempt_count,"
+        " next_attempt_at) SELECT :e, m.contact_id, 'pending', 0, :t FROM audience_contacts m"
+        " WHERE m.audience_id = :a"
+    )
+    stamp = datetime.now(UTC).replace(tzinfo=None)
+    started = time.perf_counter()
+    async with sessions.begin() as s:
+        result = await s.execute(sql, {"e": execution.id, "t": stamp, "a": program.audience_id})
+        rows = result.rowcount  # type: ignore[attr-defined]
+    elapsed = time.perf_counter() - started
+    async with sessions.begin() as s:
+        await s.execute(text("DROP TABLE jobs_baseline"))
+        await s.execute(delete(Execution).where(Execution.id == execution.id))
+    await engine.dispose()
+    await checkpoint(url)
+    return elapsed, rows
+
+
+async def launch(url: str, org_id: str, program_id: str) -> tuple[float, int]:
+    engine = create_engine(url)
+    sessions = create_sessionmaker(engine)
+    started = time.perf_counter()
+    async with sessions.begin() as s:
+        execution = await service.launch(s, org_id, program_id)
+        total = execution.total_contacts
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return elapsed, total
+
+
+async def reset(url: str) -> tuple[str, str] | None:
+    """Forget earlier runs' executions (and their jobs) in a seeded database."""
+    engine = create_engine(url)
+    async with create_sessionmaker(engine).begin() as s:
+        program = (await s.execute(select(Program))).scalars().first()
+        if program is not None:
+            await s.execute(delete(Job))
+            await s.execute(delete(Execution))
+            program.status = "draft"
+            found = (program.organization_id, program.id)
+    await engine.dispose()
+    return found if program is not None else None
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/ringcast-bench-launch.db"))
+    parser.add_argument("--reuse", action="store_true", help="reuse a database seeded before")
+    args = parser.parse_args()
+    url = f"sqlite+aiosqlite:///{args.db}"
+    reused = await reset(url) if args.reuse and args.db.exists() else None
+    if reused is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{args.db}{suffix}").unlink(missing_ok=True)
+        await upgrade_async(url)
+        t0 = time.perf_counter()
+        reused = await seed(url, args.contacts)
+        print(f"seeded {args.contacts:,} contacts in {time.perf_counter() - t0:.1f} s (not timed)")
+    org_id, program_id = reused
+    base_s, base_rows = await baseline(url, org_id, program_id)
+    await checkpoint(url)
+    launch_s, launched = await launch(url, org_id, program_id)
+    assert base_rows == launched == args.contacts, (base_rows, launched)
+    print(f"baseline raw INSERT ... SELECT: {base_s:.2f} s ({base_rows:,} rows)")
+    print(f"launch (service, end to end):  {launch_s:.2f} s ({launched:,} jobs)")
+    print(
+        f"ratio launch/baseline: {launch_s / base_s:.2f}  goal launch <= 3 s: "
+        f"{'OK' if launch_s <= 3 else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Jobs (one per contact to call), attempts, single call requests and call reports."""

@@ -1,0 +1,69 @@
+"""CSV export of call reports: one row per attempt (a job without attempts
+gets one row with empty call columns), streamed in batches."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.calls.repository import JobRepository
+
+COLUMNS = (
+    "jobId",
+    "executionId",
+    "contactId",
+    "phone",
+    "jobStatus",
+    "finalOutcome",
+    "attempt",
+    "callId",
+    "from",
+    "to",
+    "dialedAt",
+    "answeredAt",
+    "terminatedAt",
+    "durationMs",
+    "outcome",
+    "outcomeReason",
+    "answeredBy",
+)
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else ""
+
+
+def _line(values: Sequence[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+async def csv_lines(
+    session: AsyncSession, organization_id: str, execution_ids: Sequence[str]
+) -> AsyncIterator[str]:
+    yield _line(COLUMNS)
+    async for job, phone, attempt in JobRepository(session).export_rows(
+        organization_id, execution_ids
+    ):
+        call: list[object] = [None] * 11
+        if attempt is not None:
+            call = [
+                attempt.attempt,
+                attempt.id,
+                attempt.from_number,
+                attempt.to_number,
+                _iso(attempt.dialed_at),
+                _iso(attempt.answered_at),
+                _iso(attempt.terminated_at),
+                attempt.duration_ms,
+                attempt.outcome,
+                attempt.outcome_reason,
+                attempt.answered_by,
+            ]
+        yield _line(
+            [job.id, job.execution_id, job.contact_id, phone, job.status, job.final_outcome, *call]
+        )

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.calls.models import CallAttempt, Job, Recording
+from ringcast.contacts.models import Contact
+from ringcast.kit.pagination import PageParams
+from ringcast.programs.models import Execution
+
+
+class JobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: str, job_id: int) -> tuple[Job, Execution] | None:
+        result = await self.session.execute(
+            select(Job, Execution)
+            .join(Execution, Execution.id == Job.execution_id)
+            .where(Job.id == job_id, Execution.organization_id == organization_id)
+        )
+        row = result.first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def attempts(self, job_ids: Sequence[int]) -> Sequence[CallAttempt]:
+        result = await self.session.execute(
+            select(CallAttempt)
+            .where(CallAttempt.job_id.in_(job_ids))
+            .order_by(CallAttempt.job_id, CallAttempt.attempt)
+        )
+        return result.scalars().all()
+
+    async def add(self, job: Job) -> Job:
+        self.session.add(job)
+        await self.session.flush()
+        return job
+
+    async def export_rows(
+        self, organization_id: str, execution_ids: Sequence[str], batch: int = 1000
+    ) -> AsyncIterator[tuple[Job, str | None, CallAttempt | None]]:
+        """Jobs with their phone and attempts, streamed in id order."""
+        last = 0
+        while True:
+            jobs = (
+                await self.session.execute(
+                    select(Job, Contact.primary_phone)
+                    .join(Execution, Execution.id == Job.execution_id)
+                    .outerjoin(Contact, Contact.id == Job.contact_id)
+                    .where(
+                        Execution.organization_id == organization_id,
+                        Job.execution_id.in_(execution_ids),
+                        Job.id > last,
+                    )
+                    .order_by(Job.id)
+                    .limit(batch)
+                )
+            ).all()
+            if not jobs:
+                return
+            attempts: dict[int, list[CallAttempt]] = {}
+            for attempt in await self.attempts([j.id for j, _ in jobs]):
+                attempts.setdefault(attempt.job_id, []).append(attempt)
+            for job, phone in jobs:
+                for attempt in attempts.get(job.id) or [None]:  # type: ignore[list-item]
+                    yield job, phone, attempt
+            last = jobs[-1][0].id
+
+
+class RecordingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: str, recording_id: str) -> Recording | None:
+        result = await self.session.execute(
+            select(Recording).where(
+                Recording.id == recording_id, Recording.organization_id == organization_id
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def page(
+        self, organization_id: str, params: PageParams, job_id: int | None
+    ) -> tuple[Sequence[Recording], int]:
+        where = [Recording.organization_id == organization_id]
+        if job_id is not None:
+            where.append(Recording.job_id == job_id)
+        total = (
+            await self.session.execute(select(func.count(Recording.id)).where(*where))
+        ).scalar_one()
+        order = (
+            Recording.created_at.asc()
+            if params.sort_order == "asc"
+            else Recording.created_at.desc()
+        )
+        rows = await self.session.execute(
+            select(Recording)
+            .where(*where)
+            .order_by(order, Recording.id)
+            .offset(params.offset)
+            .limit(params.limit)
+        )
+        return rows.scalars().all(), int(total)
+
+    async def add(self, recording: Recording) -> Recording:
+        self.session.add(recording)
+        await self.session.flush()
+        return recording
+
+    async def delete(self, recording: Recording) -> None:
+        await self.session.delete(recording)
+        await self.session.flush()

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
+from ringcast.programs.schemas import RetryStrategy
+
+
+class CallRequestCreate(InputSchema):
+    """One call to one contact. Caller id: `didId` or `fromNumber` (an active DID
+    of the organization); neither means the organization's active DIDs, LRU."""
+
+    contact_id: str
+    flow_id: str
+    did_id: str | None = None
+    from_number: str | None = None
+    retry: RetryStrategy | None = None
+    start_at: ZonedDatetime | None = None
+
+
+class CallRequestQueued(Schema):
+    job_id: str
+    status: Literal["queued"] = "queued"
+
+
+class CallInfo(Schema):
+    status: str
+    direction: str
+    from_: str | None = Field(alias="from")
+    to: str
+    created_at: datetime
+    dialed_at: datetime | None
+    answered_at: datetime | None
+    terminated_at: datetime | None
+    duration_ms: int | None
+
+
+class AttemptReport(Schema):
+    call_id: str
+    attempt: int
+    call: CallInfo
+    outcome: str
+    outcome_reason: str | None
+    answered_by: str | None
+    flow_execution: dict[str, Any] | None
+    events: list[dict[str, Any]]
+
+
+class CallReport(Schema):
+    job_id: str
+    execution_id: str
+    program_id: str | None
+    contact_id: str
+    status: Literal["queued", "active", "completed", "failed"]
+    final_outcome: str | None
+    attempt_count: int
+    next_attempt_at: datetime | None
+    attempts: list[AttemptReport]
+
+
+class ExportRequest(InputSchema):
+    program_id: str | None = None
+    execution_id: str | None = None
+
+
+class Recording(Schema):
+    id: str
+    job_id: str | None
+    call_id: str | None
+    node_id: str | None
+    content_type: str
+    duration_ms: int
+    size_bytes: int
+    created_at: datetime

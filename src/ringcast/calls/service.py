@@ -1,0 +1,164 @@
+"""Single call requests and call reports.
+
+A single call is an execution of kind `single` (no program) with one job:
+the dialer treats it like any other execution (pacing, caller id, leases,
+retries), and its report is built the same way. `create_call_request` is
+also what `/api/flows/execute` in `live` mode calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.auth.repository import OrganizationRepository
+from ringcast.calls.models import CallAttempt, Job
+from ringcast.calls.repository import JobRepository
+from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
+from ringcast.contacts.repository import ContactRepository
+from ringcast.db.base import utcnow
+from ringcast.dids.repository import DidRepository
+from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
+from ringcast.programs.models import Execution
+from ringcast.programs.repository import ExecutionRepository
+from ringcast.programs.service import pinned_flow, resolve_pool
+
+REPORT_STATUS = {
+    "pending": "queued",
+    "in_progress": "active",
+    "completed": "completed",
+    "failed": "failed",
+    "cancelled": "failed",
+}
+
+
+async def _caller_ids(
+    session: AsyncSession, organization_id: str, did_id: str | None, from_number: str | None
+) -> list[str]:
+    if did_id is not None:
+        did = await DidRepository(session).get(organization_id, did_id)
+        if did is None or did.status != "active":
+            raise ValidationFailedError.single(
+                "didId", "did_not_active", "didId must be an active DID of yours"
+            )
+        return [did.number]
+    try:
+        return await resolve_pool(session, organization_id, [from_number] if from_number else [])
+    except ValidationFailedError as exc:
+        path = "fromNumber" if from_number else "didId"
+        raise ValidationFailedError(
+            exc.message, issues=[FieldIssue(path, i.code, i.message) for i in exc.issues]
+        ) from exc
+
+
+async def create_call_request(
+    session: AsyncSession,
+    organization_id: str,
+    *,
+    contact_id: str,
+    flow_id: str,
+    did_id: str | None = None,
+    from_number: str | None = None,
+    retry: Mapping[str, Any] | None = None,
+    start_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Job:
+    """Queue one call; the dialer places it. `retry` is the API's retryStrategy JSON."""
+    now = now or utcnow()
+    issues = []
+    if await ContactRepository(session).get(organization_id, contact_id) is None:
+        issues.append(FieldIssue("contactId", "not_found", "No such contact"))
+    pinned = await pinned_flow(session, organization_id, flow_id)
+    if pinned is None:
+        issues.append(FieldIssue("flowId", "not_found", "No such flow"))
+    if issues:
+        raise ValidationFailedError("Invalid call request", issues=issues)
+    assert pinned is not None
+    flow, version = pinned
+    pool = await _caller_ids(session, organization_id, did_id, from_number)
+    org = await OrganizationRepository(session).get(organization_id)
+    scheduled = start_at is not None and start_at > now
+    first_at = start_at if scheduled and start_at is not None else now
+    execution = await ExecutionRepository(session).add(
+        Execution(
+            organization_id=organization_id,
+            program_id=None,
+            kind="single",
+            status="scheduled" if scheduled else "running",
+            flow_id=flow.id,
+            flow_name=flow.name,
+            flow_version=version.version,
+            flow_graph=version.graph,
+            did_pool=pool,
+            retry_strategy=dict(retry or {"type": "none"}),
+            pause_windows={},
+            timezone=org.timezone if org is not None else "UTC",
+            max_concurrent_calls=1,
+            calls_per_second=1.0,
+            auto_pause_rules=[],
+            total_contacts=1,
+            scheduled_start_at=start_at,
+            actual_start_at=None if scheduled else now,
+        )
+    )
+    return await JobRepository(session).add(
+        Job(
+            execution_id=execution.id,
+            contact_id=contact_id,
+            status="pending",
+            attempt_count=0,
+            next_attempt_at=first_at,
+        )
+    )
+
+
+def attempt_report(attempt: CallAttempt) -> AttemptReport:
+    return AttemptReport(
+        call_id=attempt.id,
+        attempt=attempt.attempt,
+        call=CallInfo.model_validate(
+            {
+                "status": attempt.status,
+                "direction": attempt.direction,
+                "from": attempt.from_number,
+                "to": attempt.to_number,
+                "created_at": attempt.created_at,
+                "dialed_at": attempt.dialed_at,
+                "answered_at": attempt.answered_at,
+                "terminated_at": attempt.terminated_at,
+                "duration_ms": attempt.duration_ms,
+            }
+        ),
+        outcome=attempt.outcome,
+        outcome_reason=attempt.outcome_reason,
+        answered_by=attempt.answered_by,
+        flow_execution=attempt.flow_execution,
+        events=attempt.events,
+    )
+
+
+def parse_job_id(job_id: str) -> int | None:
+    return int(job_id) if job_id.isdigit() and len(job_id) < 18 else None
+
+
+async def call_report(session: AsyncSession, organization_id: str, job_id: str) -> CallReport:
+    number = parse_job_id(job_id)
+    found = await JobRepository(session).get(organization_id, number) if number else None
+    if found is None:
+        raise NotFoundError("No call job with this id", code="JOB_NOT_FOUND")
+    job, execution = found
+    attempts = await JobRepository(session).attempts([job.id])
+    return CallReport(
+        job_id=str(job.id),
+        execution_id=execution.id,
+        program_id=execution.program_id,
+        contact_id=job.contact_id,
+        status=REPORT_STATUS[job.status],
+        final_outcome=job.final_outcome,
+        attempt_count=job.attempt_count,
+        next_attempt_at=job.next_attempt_at if job.status == "pending" else None,
+        attempts=[attempt_report(a) for a in attempts],
+    )

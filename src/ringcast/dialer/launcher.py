@@ -1,0 +1,90 @@
+"""The seam between the dialer and a call: `CallLauncher`.
+
+The dialer hands a launcher one `CallPlan` (who, from which number, through
+which trunk, which pinned flow) and gets back a `CallResult` (timing, outcome,
+the flow's trace). Launchers:
+
+- `SimulatedLauncher` (dialer/simulated_launcher.py): the flow runner on a
+  scripted callee, instant — tests and benchmarks;
+- a SIP launcher (the flow runner on a `SipChannel`), wired by the app.
+
+A launcher never raises for a call that went wrong: that is a `failed`
+result with a reason. An exception escaping `launch` is recorded by the
+dialer as `failed` / `launcher_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ringcast.flow.state import CompiledFlow
+from ringcast.flow.trace import FlowTrace
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkInfo:
+    id: str
+    host: str
+    port: int
+    transport: str
+    username: str | None
+    password: str | None
+    from_domain: str | None
+    max_channels: int
+    calls_per_second: float
+    codecs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    call_id: str
+    job_id: int
+    attempt: int
+    execution_id: str
+    organization_id: str
+    program_id: str | None
+    to_number: str
+    contact: Mapping[str, Any]  # API field names + customAttributes
+    caller_id: str
+    trunk: TrunkInfo | None
+    flow: CompiledFlow
+    flow_graph: Mapping[str, Any]  # the pinned graph JSON (for preloading its audio)
+    flow_id: str
+    flow_name: str
+    flow_version: int
+    start_at: datetime  # the paced slot this call was given
+
+
+@dataclass(slots=True)
+class CallResult:
+    outcome: str  # completed | no_answer | busy | rejected | voicemail | failed
+    outcome_reason: str | None = None
+    dialed_at: datetime | None = None
+    answered_at: datetime | None = None
+    terminated_at: datetime | None = None
+    answered_by: str | None = None
+    amd: dict[str, Any] | None = None
+    flow_execution: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    node_execution_count: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_trace(cls, trace: FlowTrace) -> CallResult:
+        return cls(
+            outcome=trace.outcome or "failed",
+            outcome_reason=trace.outcome_reason,
+            dialed_at=trace.call.dialed_at,
+            answered_at=trace.call.answered_at,
+            terminated_at=trace.call.terminated_at or trace.flow_completed_at,
+            answered_by=trace.call.answered_by,
+            flow_execution=trace.flow_execution(),
+            events=trace.events(),
+            node_execution_count=dict(trace.node_execution_count),
+        )
+
+
+class CallLauncher(Protocol):
+    async def launch(self, plan: CallPlan) -> CallResult: ...

@@ -1,0 +1,407 @@
+"""The dialer loop: turns running executions into paced, leased calls.
+
+Theory of operation. `run_once(now)` is one tick:
+
+1. scheduled executions whose start time came become running;
+2. expired leases (a dialer died mid-call) become a `failed` attempt with
+   reason `worker_lost` and follow the retry strategy; our own in-flight
+   leases are renewed;
+3. for each live execution: past `stopAt` → stopped (pending jobs
+   cancelled); an autoPause threshold reached → paused_threshold; inside a
+   pause window → nothing; no job left → completed; else claim due jobs up
+   to the free capacity — `maxConcurrentCalls` minus calls in progress (all
+   dialers), the trunks' free channels (this process), and the start slots
+   the CPS buckets (program and trunk; smooth, no burst) give within one tick.
+4. each claimed job gets a caller id (LRU over the pool), its trunk, and a
+   start slot; a task sleeps until the slot, runs the call through the
+   `CallLauncher` and records the attempt, finishing the job or scheduling
+   the next attempt (retry strategy, then moved out of pause windows).
+
+Calls run as tasks, so `run_once` returns at once; `drain()` waits for them
+(tests call `run_once` then `drain`). `run_forever` ticks every `tick_s`.
+All time comes from the injected `Clock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from ringcast.dialer.attempts import attempt_row
+from ringcast.dialer.caller_id import CallerIdPool, PoolEntry
+from ringcast.dialer.clock import Clock
+from ringcast.dialer.launcher import CallLauncher, CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.pacing import SmoothBucket, reserve
+from ringcast.dialer.recorder import BatchRecorder
+from ringcast.dialer.retry import RetryPolicy, next_attempt_at
+from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem, JobUpdate
+from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
+from ringcast.flow.simulate import compile_flow
+from ringcast.flow.state import CompiledFlow
+from ringcast.programs.models import Execution
+from ringcast.programs.status import TERMINAL
+
+log = logging.getLogger("ringcast.dialer")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _seconds(at: datetime) -> float:
+    return (at - EPOCH).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class DialerConfig:
+    owner: str = field(default_factory=lambda: f"dialer-{uuid.uuid4().hex[:12]}")
+    tick_s: float = 0.2
+    lease_s: float = 60.0
+    renew_every_s: float = 15.0
+    sweep_every_s: float = 5.0
+    max_claim_per_tick: int = 500
+
+
+@dataclass(slots=True)
+class _ExecState:
+    """What the dialer derives once per execution (it never changes after launch)."""
+
+    execution: Execution
+    windows: PauseWindows
+    policy: RetryPolicy
+    flow: CompiledFlow
+    bucket: SmoothBucket
+    pool: CallerIdPool | None = None
+
+    @property
+    def auto_pause(self) -> list[tuple[str, int]]:
+        return [(r["nodeId"], int(r["threshold"])) for r in self.execution.auto_pause_rules]
+
+
+@dataclass(slots=True)
+class _TrunkState:
+    info: TrunkInfo
+    bucket: SmoothBucket
+    active: int = 0
+
+
+@dataclass(slots=True)
+class TickReport:
+    claimed: int = 0
+    recovered: int = 0
+    transitions: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Dialer:
+    def __init__(
+        self,
+        store: DialerStore,
+        launcher: CallLauncher,
+        clock: Clock,
+        config: DialerConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.launcher = launcher
+        self.clock = clock
+        self.config = config or DialerConfig()
+        self._states: dict[str, _ExecState] = {}
+        self._trunks: dict[str, _TrunkState] = {}
+        self._default_trunk: dict[str, str | None] = {}
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._inflight_executions: dict[int, str] = {}
+        self._recorder = BatchRecorder(store)
+        self._last_renew: datetime | None = None
+        self._last_sweep: datetime | None = None
+        self.lost_leases = 0
+
+    # ---- the tick ----------------------------------------------------------
+
+    async def run_once(self, now: datetime | None = None) -> TickReport:
+        now = now or self.clock.now()
+        report = TickReport()
+        await self.store.start_due(now)
+        if self._due(self._last_sweep, now, self.config.sweep_every_s):
+            self._last_sweep = now
+            report.recovered = await self._sweep(now)
+        if self._due(self._last_renew, now, self.config.renew_every_s):
+            self._last_renew = now
+            await self.store.renew(self.config.owner, list(self._inflight), self._lease(now))
+        live = await self.store.live_executions()
+        for execution in live:
+            await self._tick_execution(execution, now, report)
+        self._forget_ended({e.id for e in live})
+        return report
+
+    async def drain(self) -> None:
+        """Wait for every call started so far to be recorded."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # a tick failing (database blip) must not end the loop
+                log.exception("dialer tick failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.tick_s)
+        await self.drain()
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    # ---- per execution -----------------------------------------------------
+
+    async def _tick_execution(
+        self, execution: Execution, now: datetime, report: TickReport
+    ) -> None:
+        state = self._state(execution)
+        stop_at = execution.scheduled_stop_at
+        if stop_at is not None and now >= stop_at:
+            allowed = ("scheduled", "running", "paused", "paused_threshold")
+            if await self.store.set_status(execution.id, allowed, "stopped", now):
+                report.transitions.append((execution.id, "stopped"))
+            return
+        if execution.status != "running":
+            return
+        if state.auto_pause and await self._threshold_reached(state):
+            if await self.store.set_status(execution.id, ("running",), "paused_threshold", now):
+                report.transitions.append((execution.id, "paused_threshold"))
+            return
+        if state.windows.paused_at(now):
+            return
+        in_progress, pending = await self.store.job_activity(execution.id)
+        if not pending:
+            if in_progress == 0 and await self.store.set_status(
+                execution.id, ("running",), "completed", now
+            ):
+                report.transitions.append((execution.id, "completed"))
+            return
+        capacity = await self._capacity(state, in_progress, now)
+        if capacity <= 0:
+            return
+        lease_until = self._lease(now)
+        jobs = await self.store.claim(
+            execution.id, execution.organization_id, capacity, self.config.owner, now, lease_until
+        )
+        report.claimed += len(jobs)
+        for job in jobs:
+            self._start(state, job, now)
+
+    async def _threshold_reached(self, state: _ExecState) -> bool:
+        counts = await self.store.node_counts(state.execution.id)
+        return any(counts.get(node, 0) >= limit for node, limit in state.auto_pause)
+
+    async def _capacity(self, state: _ExecState, in_progress: int, now: datetime) -> int:
+        execution = state.execution
+        pool = await self._pool(state)
+        free = execution.max_concurrent_calls - in_progress
+        now_s = _seconds(now)
+        free = min(free, state.bucket.slots_within(now_s, self.config.tick_s))
+        for trunk in await self._pool_trunks(execution.organization_id, pool):
+            free = min(
+                free,
+                trunk.info.max_channels - trunk.active,
+                trunk.bucket.slots_within(now_s, self.config.tick_s),
+            )
+        return min(free, self.config.max_claim_per_tick)
+
+    # ---- one call ----------------------------------------------------------
+
+    def _start(self, state: _ExecState, job: ClaimedJob, now: datetime) -> None:
+        assert state.pool is not None
+        entry = state.pool.pick(now) or PoolEntry("")
+        trunk_id = entry.trunk_id or self._default_trunk.get(state.execution.organization_id)
+        trunk = self._trunks.get(trunk_id) if trunk_id else None
+        buckets = [state.bucket] + ([trunk.bucket] if trunk else [])
+        start_at = EPOCH + timedelta(seconds=reserve(buckets, _seconds(now)))
+        if trunk is not None:
+            trunk.active += 1
+        task = asyncio.create_task(self._call(state, job, entry.number, trunk, start_at))
+        self._inflight[job.job_id] = task
+        self._inflight_executions[job.job_id] = state.execution.id
+
+    async def _call(
+        self,
+        state: _ExecState,
+        job: ClaimedJob,
+        caller_id: str,
+        trunk: _TrunkState | None,
+        start_at: datetime,
+    ) -> None:
+        execution = state.execution
+        call_id = str(uuid.uuid4())
+        created_at = self.clock.now()
+        try:
+            await self.clock.sleep_until(start_at)
+            if job.contact is None:
+                result = CallResult("cancelled", "contact_deleted")
+            elif job.on_dnc:
+                result = CallResult("cancelled", "dnc")
+            else:
+                plan = CallPlan(
+                    call_id=call_id,
+                    job_id=job.job_id,
+                    attempt=job.attempt,
+                    execution_id=execution.id,
+                    organization_id=execution.organization_id,
+                    program_id=execution.program_id,
+                    to_number=str(job.contact["primaryPhone"]),
+                    contact=job.contact,
+                    caller_id=caller_id,
+                    trunk=trunk.info if trunk else None,
+                    flow=state.flow,
+                    flow_graph=execution.flow_graph,
+                    flow_id=execution.flow_id,
+                    flow_name=execution.flow_name,
+                    flow_version=execution.flow_version,
+                    start_at=start_at,
+                )
+                try:
+                    result = await self.launcher.launch(plan)
+                except Exception as exc:  # a launcher bug must not lose the job
+                    log.exception("launcher failed for job %s", job.job_id)
+                    result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
+            to_number = str(job.contact["primaryPhone"]) if job.contact else ""
+            await self._record(state, job, call_id, caller_id, to_number, created_at, result)
+        finally:
+            if trunk is not None:
+                trunk.active -= 1
+            self._inflight.pop(job.job_id, None)
+            self._inflight_executions.pop(job.job_id, None)
+
+    async def _record(
+        self,
+        state: _ExecState,
+        job: ClaimedJob,
+        call_id: str,
+        caller_id: str,
+        to_number: str,
+        created_at: datetime,
+        result: CallResult,
+    ) -> None:
+        now = self.clock.now()
+        row = attempt_row(state.execution, call_id, caller_id, to_number, created_at, result)
+        item = FinishItem(
+            job.job_id,
+            self.config.owner,
+            job.attempt,
+            partial(self._decide, state, job.attempt, result.outcome, now),
+            row,
+            result.node_execution_count,
+            state.auto_pause,
+            caller_id if result.dialed_at is not None else None,
+            now,
+        )
+        if not await self._recorder.record(item):
+            self.lost_leases += 1
+            log.warning("lease lost for job %s attempt %s", job.job_id, job.attempt)
+
+    def _decide(
+        self, state: _ExecState, attempts: int, outcome: str, now: datetime, status: str
+    ) -> JobUpdate:
+        if outcome == "completed":
+            return JobUpdate("completed", None, "completed")
+        if outcome == "cancelled":
+            return JobUpdate("cancelled", None, "cancelled")
+        retry_at = next_attempt_at(state.policy, attempts, outcome, now)
+        if retry_at is None:
+            return JobUpdate("failed", None, outcome)
+        if status in TERMINAL:  # cancelled or stopped meanwhile: no more attempts
+            return JobUpdate("cancelled", None, outcome)
+        try:
+            return JobUpdate("pending", state.windows.next_allowed(retry_at), None)
+        except NoAllowedTimeError:
+            return JobUpdate("failed", None, outcome)
+
+    # ---- leases --------------------------------------------------------------
+
+    async def _sweep(self, now: datetime) -> int:
+        recovered = 0
+        for job in await self.store.expired(now, limit=200):
+            if job.job_id in self._inflight:
+                continue  # ours and still running: renew will fix it
+            execution = await self.store.execution(job.execution_id)
+            if execution is None:
+                continue
+            state = self._state(execution)
+            result = CallResult("failed", "worker_lost", terminated_at=now)
+            row = attempt_row(execution, str(uuid.uuid4()), None, "", now, result)
+            row["status"] = "lost"
+            item = FinishItem(
+                job.job_id,
+                job.lease_owner,
+                job.attempt,
+                partial(self._decide, state, job.attempt, "failed", now),
+                row,
+                {},
+                (),
+                None,
+                now,
+            )
+            [ok] = await self.store.finish([item])
+            recovered += int(ok)
+        return recovered
+
+    def _lease(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.config.lease_s)
+
+    @staticmethod
+    def _due(last: datetime | None, now: datetime, every_s: float) -> bool:
+        return last is None or (now - last).total_seconds() >= every_s
+
+    # ---- caches --------------------------------------------------------------
+
+    def _state(self, execution: Execution) -> _ExecState:
+        state = self._states.get(execution.id)
+        if state is None:
+            state = _ExecState(
+                execution=execution,
+                windows=PauseWindows.from_json(execution.pause_windows, execution.timezone),
+                policy=RetryPolicy.from_json(execution.retry_strategy),
+                flow=compile_flow(execution.flow_graph),
+                bucket=SmoothBucket(execution.calls_per_second),
+            )
+            self._states[execution.id] = state
+        else:
+            state.execution = execution  # status, rules and stopAt may change
+        return state
+
+    def _forget_ended(self, live_ids: set[str]) -> None:
+        busy = self._busy_executions()
+        for execution_id in list(self._states):
+            if execution_id not in live_ids and execution_id not in busy:
+                del self._states[execution_id]
+
+    def _busy_executions(self) -> set[str]:
+        return set(self._inflight_executions.values())
+
+    async def _pool(self, state: _ExecState) -> CallerIdPool:
+        if state.pool is None:
+            execution = state.execution
+            entries = await self.store.pool(execution.organization_id, execution.did_pool)
+            state.pool = CallerIdPool(entries)
+            await self._load_trunks(execution.organization_id)
+        return state.pool
+
+    async def _load_trunks(self, organization_id: str) -> None:
+        infos, default = await self.store.trunks(organization_id)
+        self._default_trunk[organization_id] = default
+        for trunk_id, info in infos.items():
+            known = self._trunks.get(trunk_id)
+            if known is None:
+                self._trunks[trunk_id] = _TrunkState(info, SmoothBucket(info.calls_per_second))
+            else:
+                known.info = info
+
+    async def _pool_trunks(self, organization_id: str, pool: CallerIdPool) -> list[_TrunkState]:
+        ids = {e.trunk_id for e in pool.entries} or {None}
+        default = self._default_trunk.get(organization_id)
+        return [self._trunks[t] for t in {i or default for i in ids} if t in self._trunks]
+
+
+__all__: Sequence[str] = ["Dialer", "DialerConfig", "TickReport"]

@@ -1,0 +1,78 @@
+"""Running the dialer as a background service: alone (`ringcast dialer`) or
+inside `ringcast serve` (app start-up / shutdown hooks).
+
+    hooks = DialerHooks(launcher_factory)
+    app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])
+
+`stop` stops claiming, lets the calls in progress finish (their leases keep
+them safe if the process dies instead) and returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ringcast.dialer.clock import SystemClock
+from ringcast.dialer.launcher import CallLauncher
+from ringcast.dialer.loop import Dialer, DialerConfig
+from ringcast.dialer.store import DialerStore
+
+log = logging.getLogger("ringcast.dialer")
+
+
+class DialerRunner:
+    """One dialer loop in a task of the current event loop."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        launcher: CallLauncher,
+        config: DialerConfig | None = None,
+    ) -> None:
+        self.dialer = Dialer(DialerStore(sessions), launcher, SystemClock(), config)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        log.info("dialer %s starting", self.dialer.config.owner)
+        self._task = asyncio.create_task(self.dialer.run_forever(self._stop))
+
+    async def stop(self, grace_s: float = 30.0) -> None:
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, grace_s)
+            except TimeoutError:
+                log.warning("calls still running after %.0f s; their leases will expire", grace_s)
+                self._task.cancel()
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await self._task
+
+
+class DialerHooks:
+    """`create_app` start-up/shutdown hooks that run a dialer in the API process."""
+
+    def __init__(
+        self, launcher_factory: Callable[[Any], CallLauncher], config: DialerConfig | None = None
+    ) -> None:
+        self.launcher_factory = launcher_factory
+        self.config = config
+        self.runner: DialerRunner | None = None
+
+    def start(self, state: Any) -> None:
+        self.runner = DialerRunner(state.sessions, self.launcher_factory(state), self.config)
+        self.runner.start()
+
+    async def stop(self, _state: Any) -> None:
+        if self.runner is not None:
+            await self.runner.stop()
+            close = getattr(self.runner.dialer.launcher, "close", None)
+            if close is not None:  # e.g. the SIP launcher's user agents and media clock
+                await close()

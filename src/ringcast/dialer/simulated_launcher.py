@@ -1,0 +1,41 @@
+"""A `CallLauncher` that runs the real flow runner against scripted callees.
+
+Each dialed number gets a `CalleeScript` from `script_for` (default: a human
+who answers at once and presses nothing). The run happens in virtual time
+starting at the plan's slot, so it costs microseconds, not the call's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ringcast.dialer.launcher import CallPlan, CallResult
+from ringcast.flow.context import RunContext
+from ringcast.flow.simulate import run_simulation
+from ringcast.telephony.simulated import CalleeScript
+
+INSTANT_HUMAN = CalleeScript(answer="human", ring_ms=0, amd_ms=0, speech_ms=0, hangup_after_ms=None)
+
+
+class SimulatedLauncher:
+    def __init__(self, script_for: Callable[[str], CalleeScript] | None = None) -> None:
+        self.script_for = script_for or (lambda _number: INSTANT_HUMAN)
+        self.plans: list[CallPlan] = []
+
+    async def launch(self, plan: CallPlan) -> CallResult:
+        self.plans.append(plan)
+        ctx = RunContext(
+            call_id=plan.call_id,
+            contact=plan.contact,
+            from_number=plan.caller_id,
+            to_number=plan.to_number,
+            organization_id=plan.organization_id,
+            program_id=plan.program_id,
+            flow_id=plan.flow_id,
+            flow_name=plan.flow_name,
+            flow_version=plan.flow_version,
+        )
+        trace = await run_simulation(
+            plan.flow, ctx, self.script_for(plan.to_number), start_at=plan.start_at
+        )
+        return CallResult.from_trace(trace)

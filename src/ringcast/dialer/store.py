@@ -1,0 +1,388 @@
+"""Every query the dialer makes (its repository), each in its own short transaction.
+
+The dialer is not a request, so it owns its units of work: one transaction to
+claim a batch, one to record each finished call. Claims lock rows with
+`for_claim` (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer
+with BEGIN IMMEDIATE serialises claims). Recording a call is an optimistic,
+guarded update: the job row changes only if it is still `in_progress` under
+the same lease owner and attempt number, and (job_id, attempt) is unique, so
+two dialers can never both record — or both run — the same attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ringcast.calls.models import CallAttempt, Job
+from ringcast.contacts.models import Contact
+from ringcast.db.dialect import for_claim, insert_for
+from ringcast.dialer.caller_id import PoolEntry
+from ringcast.dialer.launcher import TrunkInfo
+from ringcast.dids.models import Did
+from ringcast.dnc.models import DncEntry
+from ringcast.programs.models import Execution, ExecutionNodeCount
+from ringcast.programs.status import LIVE, TERMINAL
+from ringcast.trunks.models import Trunk
+
+CONTACT_FIELDS = {
+    "primaryPhone": Contact.primary_phone,
+    "firstName": Contact.first_name,
+    "lastName": Contact.last_name,
+    "fullName": Contact.full_name,
+    "primaryEmail": Contact.primary_email,
+    "city": Contact.city,
+    "gender": Contact.gender,
+    "customAttributes": Contact.custom_attributes,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    job_id: int
+    execution_id: str
+    attempt: int  # the number of the attempt this claim is for (1-based)
+    contact_id: str
+    contact: dict[str, Any] | None  # None: the contact was deleted since launch
+    on_dnc: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredJob:
+    job_id: int
+    execution_id: str
+    attempt: int
+    lease_owner: str
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobUpdate:
+    status: str  # pending (retry) | completed | failed | cancelled
+    next_attempt_at: datetime | None
+    final_outcome: str | None
+
+
+Decide = Callable[[str], JobUpdate]
+"""Given the execution's current status, the job's next state (inside the txn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FinishItem:
+    """One finished attempt to record (see `DialerStore.finish`)."""
+
+    job_id: int
+    owner: str
+    attempt: int
+    decide: Decide
+    attempt_row: dict[str, Any]
+    node_counts: dict[str, int]
+    auto_pause: Sequence[tuple[str, int]]
+    caller_id: str | None
+    now: datetime
+
+
+class DialerStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def _dialect(self, session: AsyncSession) -> str:
+        return session.get_bind().dialect.name
+
+    # ---- executions --------------------------------------------------------
+
+    async def start_due(self, now: datetime) -> int:
+        async with self.sessions.begin() as s:
+            result = await s.execute(
+                update(Execution)
+                .where(Execution.status == "scheduled", Execution.scheduled_start_at <= now)
+                .values(status="running", actual_start_at=now, updated_at=now)
+            )
+        assert isinstance(result, CursorResult)
+        return int(result.rowcount)
+
+    async def live_executions(self) -> Sequence[Execution]:
+        async with self.sessions() as s:
+            result = await s.execute(select(Execution).where(Execution.status.in_(LIVE)))
+            return result.scalars().all()
+
+    async def execution(self, execution_id: str) -> Execution | None:
+        async with self.sessions() as s:
+            return await s.get(Execution, execution_id)
+
+    async def set_status(
+        self, execution_id: str, allowed: Sequence[str], target: str, now: datetime
+    ) -> bool:
+        """Guarded transition; ending statuses also cancel the pending jobs."""
+        async with self.sessions.begin() as s:
+            values: dict[str, Any] = {"status": target, "updated_at": now}
+            if target in TERMINAL:
+                values["actual_end_at"] = now
+            result = await s.execute(
+                update(Execution)
+                .where(Execution.id == execution_id, Execution.status.in_(allowed))
+                .values(**values)
+            )
+            assert isinstance(result, CursorResult)
+            if result.rowcount != 1:
+                return False
+            if target in ("stopped", "cancelled"):
+                await s.execute(
+                    update(Job)
+                    .where(Job.execution_id == execution_id, Job.status == "pending")
+                    .values(status="cancelled", final_outcome="cancelled", updated_at=now)
+                )
+            return True
+
+    async def job_activity(self, execution_id: str) -> tuple[int, bool]:
+        """(calls in progress, whether any job is still pending)."""
+        async with self.sessions() as s:
+            in_progress = await s.execute(
+                select(func.count(Job.id)).where(
+                    Job.execution_id == execution_id, Job.status == "in_progress"
+                )
+            )
+            pending = await s.execute(
+                select(Job.id)
+                .where(Job.execution_id == execution_id, Job.status == "pending")
+                .limit(1)
+            )
+            return int(in_progress.scalar_one()), pending.first() is not None
+
+    async def node_counts(self, execution_id: str) -> dict[str, int]:
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(ExecutionNodeCount.node_id, ExecutionNodeCount.count).where(
+                    ExecutionNodeCount.execution_id == execution_id
+                )
+            )
+            return {node: int(count) for node, count in rows.all()}
+
+    # ---- caller ids and trunks ---------------------------------------------
+
+    async def pool(self, organization_id: str, numbers: Sequence[str]) -> list[PoolEntry]:
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Did.number, Did.trunk_id, Did.last_used_at).where(
+                    Did.organization_id == organization_id, Did.number.in_(numbers)
+                )
+            )
+            found = {n: PoolEntry(n, t, u) for n, t, u in rows.all()}
+        # a DID deleted since launch still keeps its place: the number was pinned
+        return [found.get(n, PoolEntry(n)) for n in numbers]
+
+    async def trunks(self, organization_id: str) -> tuple[dict[str, TrunkInfo], str | None]:
+        async with self.sessions() as s:
+            rows = (
+                (await s.execute(select(Trunk).where(Trunk.organization_id == organization_id)))
+                .scalars()
+                .all()
+            )
+        default = next((t.id for t in rows if t.is_default), None)
+        infos = {
+            t.id: TrunkInfo(
+                t.id,
+                t.host,
+                t.port,
+                t.transport,
+                t.username,
+                t.password,
+                t.from_domain,
+                t.max_channels,
+                t.calls_per_second,
+                tuple(t.codecs),
+            )
+            for t in rows
+        }
+        return infos, default
+
+    # ---- jobs --------------------------------------------------------------
+
+    async def claim(
+        self,
+        execution_id: str,
+        organization_id: str,
+        limit: int,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+    ) -> list[ClaimedJob]:
+        async with self.sessions.begin() as s:
+            due = (
+                select(Job.id)
+                .where(
+                    Job.execution_id == execution_id,
+                    Job.status == "pending",
+                    Job.next_attempt_at <= now,
+                )
+                .order_by(Job.next_attempt_at, Job.id)
+                .limit(limit)
+            )
+            ids = (await s.execute(for_claim(due, await self._dialect(s)))).scalars().all()
+            if not ids:
+                return []
+            await s.execute(
+                update(Job)
+                .where(Job.id.in_(ids), Job.status == "pending")
+                .values(
+                    status="in_progress",
+                    lease_owner=owner,
+                    lease_expires_at=lease_until,
+                    attempt_count=Job.attempt_count + 1,
+                    updated_at=now,
+                )
+            )
+            rows = await s.execute(
+                select(
+                    Job.id,
+                    Job.attempt_count,
+                    Job.contact_id,
+                    Contact.id,
+                    DncEntry.id,
+                    *CONTACT_FIELDS.values(),
+                )
+                .outerjoin(
+                    Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None))
+                )
+                .outerjoin(
+                    DncEntry,
+                    and_(
+                        DncEntry.organization_id == organization_id,
+                        DncEntry.phone == Contact.primary_phone,
+                    ),
+                )
+                .where(Job.id.in_(ids), Job.lease_owner == owner)
+                .order_by(Job.next_attempt_at, Job.id)
+            )
+            claimed = []
+            for job_id, attempt, contact_id, live_id, dnc_id, *fields in rows.all():
+                contact = None
+                if live_id is not None:
+                    contact = dict(zip(CONTACT_FIELDS, fields, strict=True))
+                    contact["id"] = contact_id
+                    contact["customAttributes"] = contact["customAttributes"] or {}
+                claimed.append(
+                    ClaimedJob(
+                        job_id, execution_id, attempt, contact_id, contact, dnc_id is not None
+                    )
+                )
+            return claimed
+
+    async def renew(self, owner: str, job_ids: Sequence[int], lease_until: datetime) -> None:
+        if not job_ids:
+            return
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.lease_owner == owner, Job.status == "in_progress")
+                .values(lease_expires_at=lease_until)
+            )
+
+    async def expired(self, now: datetime, limit: int) -> list[ExpiredJob]:
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Job.id, Job.execution_id, Job.attempt_count, Job.lease_owner, Job.contact_id)
+                .where(Job.lease_expires_at < now, Job.status == "in_progress")
+                .limit(limit)
+            )
+            return [ExpiredJob(i, e, a, o or "", c) for i, e, a, o, c in rows.all()]
+
+    async def finish(self, items: Sequence[FinishItem]) -> list[bool]:
+        """Record attempts and move their jobs on, in ONE transaction (group commit).
+
+        An item is applied only if its job is still in progress under the same
+        lease owner and attempt number; otherwise (the lease was lost and the
+        job recovered as worker_lost) it is skipped and reported False.
+        """
+        if not items:
+            return []
+        async with self.sessions.begin() as s:
+            execution_ids = {i.attempt_row["execution_id"] for i in items}
+            found = await s.execute(
+                select(Execution.id, Execution.status).where(Execution.id.in_(execution_ids))
+            )
+            statuses: dict[str, str] = {row[0]: row[1] for row in found.all()}
+            done: list[bool] = []
+            counts: dict[str, dict[str, int]] = {}
+            rules: dict[str, Sequence[tuple[str, int]]] = {}
+            used: dict[tuple[str, str], datetime] = {}
+            for item in items:
+                execution_id = item.attempt_row["execution_id"]
+                change = item.decide(statuses.get(execution_id, "cancelled"))
+                result = await s.execute(
+                    update(Job)
+                    .where(
+                        Job.id == item.job_id,
+                        Job.status == "in_progress",
+                        Job.lease_owner == item.owner,
+                        Job.attempt_count == item.attempt,
+                    )
+                    .values(
+                        status=change.status,
+                        next_attempt_at=change.next_attempt_at,
+                        final_outcome=change.final_outcome,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        updated_at=item.now,
+                    )
+                )
+                assert isinstance(result, CursorResult)
+                done.append(result.rowcount == 1)
+                if result.rowcount != 1:
+                    continue
+                s.add(CallAttempt(job_id=item.job_id, attempt=item.attempt, **item.attempt_row))
+                per_node = counts.setdefault(execution_id, {})
+                for node, n in item.node_counts.items():
+                    per_node[node] = per_node.get(node, 0) + n
+                if item.auto_pause:
+                    rules[execution_id] = item.auto_pause
+                if item.caller_id is not None:
+                    used[(item.attempt_row["organization_id"], item.caller_id)] = item.now
+            dialect = await self._dialect(s)
+            for execution_id, per_node in counts.items():
+                if per_node:
+                    await self._add_counts(s, dialect, execution_id, per_node)
+            for execution_id, execution_rules in rules.items():
+                await self._maybe_auto_pause(s, execution_id, execution_rules, items[-1].now)
+            for (organization_id, number), at in used.items():
+                await s.execute(
+                    update(Did)
+                    .where(Did.organization_id == organization_id, Did.number == number)
+                    .values(last_used_at=at)
+                )
+            return done
+
+    async def _add_counts(
+        self, s: AsyncSession, dialect: str, execution_id: str, counts: dict[str, int]
+    ) -> None:
+        table = ExecutionNodeCount.__table__
+        stmt = insert_for(table, dialect).values(  # type: ignore[arg-type]
+            [{"execution_id": execution_id, "node_id": n, "count": c} for n, c in counts.items()]
+        )
+        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["execution_id", "node_id"],
+            set_={"count": table.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
+        )
+        await s.execute(stmt)
+
+    async def _maybe_auto_pause(
+        self, s: AsyncSession, execution_id: str, rules: Sequence[tuple[str, int]], now: datetime
+    ) -> None:
+        rows = await s.execute(
+            select(ExecutionNodeCount.node_id, ExecutionNodeCount.count).where(
+                ExecutionNodeCount.execution_id == execution_id,
+                ExecutionNodeCount.node_id.in_([n for n, _ in rules]),
+            )
+        )
+        counts = {node: int(count) for node, count in rows.all()}
+        if any(counts.get(node, 0) >= threshold for node, threshold in rules):
+            await s.execute(
+                update(Execution)
+                .where(Execution.id == execution_id, Execution.status == "running")
+                .values(status="paused_threshold", updated_at=now)
+            )

@@ -1,0 +1,1 @@
+"""The do-not-call list, checked by the dialer at dial time."""

@@ -1,0 +1,1 @@
+"""Programs (campaign definitions) and their executions (one launch each)."""

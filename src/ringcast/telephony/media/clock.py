@@ -1,0 +1,154 @@
+"""The one media clock of a process: a 20 ms tick that sends every stream's frame.
+
+Theory of operation: a single timer chain on the event loop (`loop.call_at`,
+no task, no timer per call) fires at absolute deadlines `epoch + k * period`,
+and each firing calls `tick(frames)` on registered clients, which send exactly
+one packet each. Because the next deadline is computed from the previous one,
+not from "now", error never accumulates: a tick that fires 3 ms late is
+followed by one on the grid again (a 17 ms gap), which is how the clock catches
+up on drift. If the loop stalled for a whole period or more, the missed ticks
+are skipped, never replayed in a burst (no stream ever sends two frames back to
+back); `frames` tells the clients how many periods passed so RTP timestamps
+keep following real time.
+
+All streams are served in one burst per period (about 6 µs a stream on the
+2-core box). Spreading them over 4 phases 5 ms apart was tried and measured no
+better with bench/media_pacing.py (so it was not kept): on a loaded
+machine the process is preempted for longer than a short burst anyway.
+
+Once a second the clock also calls `housekeep(now)` on each client, for cheap
+periodic checks such as a dead-media timeout, so that the per-tick work stays
+one send per stream.
+
+The timer runs only while at least one client is registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class ClockClient(Protocol):
+    def tick(self, frames: int) -> None:
+        """Send one frame; `frames` periods elapsed since the previous tick."""
+
+    def housekeep(self, now: float) -> None:
+        """Periodic, cheap checks (about once a second)."""
+
+
+@dataclass(slots=True)
+class ClockStats:
+    ticks: int = 0
+    skipped_ticks: int = 0
+    max_late_ms: float = 0.0
+    # Filled only when `MediaClock(record=True)`, for benchmarks.
+    late_ms: list[float] = field(default_factory=list)
+    work_ms: list[float] = field(default_factory=list)
+
+
+class MediaClock:
+    """A shared periodic clock; see the module docstring."""
+
+    def __init__(self, period_ms: int = 20, *, record: bool = False) -> None:
+        self.period_ms = period_ms
+        self._period = period_ms / 1000
+        self._housekeep_every = max(1, 1000 // period_ms)
+        self._record = record
+        self._clients: tuple[ClockClient, ...] = ()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._generation = 0  # bumped at each start, so a stale timer chain ends
+        self.now = 0.0
+        """Loop time of the current (or last) tick; cheap for clients to read."""
+        self.stats = ClockStats()
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    def time(self) -> float:
+        """The loop's clock (the clock this media clock ticks against)."""
+        loop = self._loop or asyncio.get_running_loop()
+        return loop.time()
+
+    def register(self, client: ClockClient) -> None:
+        if client in self._clients:
+            return
+        self._clients = (*self._clients, client)
+        if self._handle is None:
+            loop = asyncio.get_running_loop()
+            self._loop = loop
+            self.now = loop.time()
+            self._deadline = self.now + self._period
+            self._generation += 1
+            self._handle = loop.call_at(self._deadline, self._tick, self._generation)
+
+    def unregister(self, client: ClockClient) -> None:
+        if client not in self._clients:
+            return
+        self._clients = tuple(c for c in self._clients if c is not client)
+        if not self._clients:
+            self.close()
+
+    def close(self) -> None:
+        """Stop ticking and forget every client."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._clients = ()
+
+    def _tick(self, generation: int) -> None:
+        loop = self._loop
+        if loop is None or generation != self._generation or self._handle is None:
+            return
+        period = self._period
+        stats = self.stats
+        now = loop.time()
+        self.now = now
+        deadline = self._deadline
+        frames = 1 + int((now - deadline) / period)
+        self._deadline = deadline + frames * period
+        stats.ticks += 1
+        stats.skipped_ticks += frames - 1
+        late_ms = (now - deadline) * 1000
+        if late_ms > stats.max_late_ms:
+            stats.max_late_ms = late_ms
+        for client in self._clients:
+            try:
+                client.tick(frames)
+            except Exception:
+                # One broken stream must not stop the media of every other call.
+                log.exception("media clock client failed; unregistering it")
+                self.unregister(client)
+        if stats.ticks % self._housekeep_every == 0:
+            for client in self._clients:
+                try:
+                    client.housekeep(now)
+                except Exception:
+                    log.exception("media clock housekeeping failed")
+        if self._record:
+            stats.late_ms.append(late_ms)
+            stats.work_ms.append((loop.time() - now) * 1000)
+        if self._handle is not None and generation == self._generation:
+            self._handle = loop.call_at(self._deadline, self._tick, generation)
+
+
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MediaClock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_media_clock() -> MediaClock:
+    """The process's media clock for the running event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    clock = _shared.get(loop)
+    if clock is None:
+        clock = _shared[loop] = MediaClock()
+    return clock

@@ -1,0 +1,166 @@
+"""In-band DTMF: a Goertzel-style detector and a tone generator.
+
+Theory of operation: the 8 kHz signal is cut into overlapping windows of 102
+samples (12.75 ms) every 51 samples. For each window the energy at the 8 DTMF
+frequencies is computed as one matrix product (the same number a Goertzel
+filter gives, but for all windows of a frame in one numpy call). A window is a
+*hit* for digit (row, col) when:
+
+- energy: both the strongest row and the strongest column tone are above
+  `min_level_dbm0`;
+- twist: the column (high) tone is at most `normal_twist_db` weaker and at most
+  `reverse_twist_db` stronger than the row (low) tone;
+- relative peak: every other row (column) frequency is `relative_peak_db`
+  below the strongest one;
+- purity: the two tones carry at least `min_tone_fraction` of the window's total
+  energy. This is what rejects speech and music: voiced speech spreads energy
+  over many harmonics, so two bins rarely hold most of it.
+
+A digit is declared after enough consecutive hits to cover `min_duration_ms`
+(with full windows only), once; it is released after a run of non-hits that
+covers `min_gap_ms`, and only then can the next digit (even the same one) be
+detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from ringcast.telephony.channel import Pcm
+
+SAMPLE_RATE = 8000
+ROW_HZ = (697.0, 770.0, 852.0, 941.0)
+COL_HZ = (1209.0, 1336.0, 1477.0, 1633.0)
+KEYPAD = ("123A", "456B", "789C", "*0#D")
+
+DBM0_PEAK = 22290.0
+"""Peak amplitude of a 0 dBm0 sine in 16-bit linear (G.711 full scale is +3.17 dBm0)."""
+
+_WINDOW = 102
+_HOP = 51
+
+
+def digit_frequencies(digit: str) -> tuple[float, float]:
+    """(row Hz, column Hz) of a DTMF digit; raises `ValueError` for others."""
+    for r, keys in enumerate(KEYPAD):
+        c = keys.find(digit.upper()) if len(digit) == 1 else -1
+        if c >= 0:
+            return ROW_HZ[r], COL_HZ[c]
+    raise ValueError(f"not a DTMF digit: {digit!r}")
+
+
+def dtmf_tone(
+    digit: str,
+    duration_ms: int,
+    *,
+    level_dbm0: float = -7.0,
+    twist_db: float = 0.0,
+    frequency_offset: float = 0.0,
+) -> Pcm:
+    """A DTMF tone pair; `level_dbm0` per tone, column tone `twist_db` louder."""
+    row, col = digit_frequencies(digit)
+    t = np.arange(SAMPLE_RATE * duration_ms // 1000) / SAMPLE_RATE
+    amp = DBM0_PEAK * 10 ** (level_dbm0 / 20)
+    k = 1.0 + frequency_offset
+    wave = amp * np.sin(2 * np.pi * row * k * t)
+    wave += amp * 10 ** (twist_db / 20) * np.sin(2 * np.pi * col * k * t)
+    return np.clip(np.round(wave), -32768, 32767).astype(np.int16)
+
+
+def _basis() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    n = np.arange(_WINDOW)[:, None]
+    freqs = np.array(ROW_HZ + COL_HZ)[None, :]
+    phase = 2 * np.pi * freqs * n / SAMPLE_RATE
+    return np.cos(phase), np.sin(phase)
+
+
+_COS, _SIN = _basis()
+
+
+class DtmfDetector:
+    """Feed 8 kHz PCM of any frame size; calls `on_digit` once per digit."""
+
+    def __init__(
+        self,
+        on_digit: Callable[[str], None],
+        *,
+        min_level_dbm0: float = -36.0,
+        normal_twist_db: float = 8.0,
+        reverse_twist_db: float = 4.0,
+        relative_peak_db: float = 8.0,
+        min_tone_fraction: float = 0.75,
+        min_duration_ms: int = 40,
+        min_gap_ms: int = 25,
+    ) -> None:
+        self._on_digit = on_digit
+        amp = DBM0_PEAK * 10 ** (min_level_dbm0 / 20)
+        self._min_energy = (amp * _WINDOW / 2) ** 2
+        self._normal_twist = 10 ** (-normal_twist_db / 10)
+        self._reverse_twist = 10 ** (reverse_twist_db / 10)
+        self._relative_peak = 10 ** (-relative_peak_db / 10)
+        self._min_fraction = min_tone_fraction
+        min_samples = SAMPLE_RATE * min_duration_ms // 1000
+        # A tone of min_duration covers at least this many full windows.
+        self._confirm_windows = max(1, (min_samples - _WINDOW) // _HOP)
+        self._release_windows = max(2, SAMPLE_RATE * min_gap_ms // 1000 // _HOP)
+        self._pending: Pcm = np.zeros(0, dtype=np.int16)
+        self._candidate: str | None = None
+        self._hits = 0
+        self._active: str | None = None
+        self._misses = 0
+
+    def __call__(self, pcm: Pcm) -> None:
+        self.feed(pcm)
+
+    def feed(self, pcm: Pcm) -> None:
+        buf = np.concatenate((self._pending, pcm)) if self._pending.size else pcm
+        if buf.size < _WINDOW:
+            self._pending = buf.copy()
+            return
+        count = (buf.size - _WINDOW) // _HOP + 1
+        windows = np.lib.stride_tricks.sliding_window_view(buf, _WINDOW)[::_HOP][:count]
+        x = windows.astype(np.float64)
+        energy = (x @ _COS) ** 2 + (x @ _SIN) ** 2
+        total = np.einsum("ij,ij->i", x, x)
+        self._pending = buf[count * _HOP :].copy()
+        for i in range(count):
+            self._step(self._classify(energy[i], float(total[i])))
+
+    def _classify(self, energy: npt.NDArray[np.float64], total: float) -> str | None:
+        rows, cols = energy[:4], energy[4:]
+        r = int(rows.argmax())
+        c = int(cols.argmax())
+        row_e, col_e = float(rows[r]), float(cols[c])
+        if row_e < self._min_energy or col_e < self._min_energy:
+            return None
+        if col_e < row_e * self._normal_twist or col_e > row_e * self._reverse_twist:
+            return None
+        for i in range(4):
+            if i != r and rows[i] > row_e * self._relative_peak:
+                return None
+            if i != c and cols[i] > col_e * self._relative_peak:
+                return None
+        if 2 * (row_e + col_e) < self._min_fraction * _WINDOW * total:
+            return None
+        return KEYPAD[r][c]
+
+    def _step(self, digit: str | None) -> None:
+        if self._active is not None:
+            if digit == self._active:
+                self._misses = 0
+                return
+            self._misses += 1
+            if self._misses >= self._release_windows:
+                self._active = None
+                self._candidate, self._hits = None, 0
+            return
+        if digit is not None and digit == self._candidate:
+            self._hits += 1
+        else:
+            self._candidate, self._hits = digit, (1 if digit is not None else 0)
+        if self._candidate is not None and self._hits >= self._confirm_windows:
+            self._active, self._misses = self._candidate, 0
+            self._on_digit(self._candidate)

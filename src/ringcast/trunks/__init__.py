@@ -1,0 +1,1 @@
+"""SIP trunks: where outbound calls go, with channel and calls-per-second limits."""

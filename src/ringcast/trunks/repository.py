@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.kit.pagination import PageParams
+from ringcast.trunks.models import Trunk
+
+SORTABLE = {"name": Trunk.name, "createdAt": Trunk.created_at, "host": Trunk.host}
+
+
+class TrunkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, organization_id: str, trunk_id: str) -> Trunk | None:
+        result = await self.session.execute(
+            select(Trunk).where(Trunk.id == trunk_id, Trunk.organization_id == organization_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def get_default(self, organization_id: str) -> Trunk | None:
+        result = await self.session.execute(
+            select(Trunk).where(Trunk.organization_id == organization_id, Trunk.is_default)
+        )
+        return result.scalars().first()
+
+    async def all(self, organization_id: str) -> Sequence[Trunk]:
+        result = await self.session.execute(
+            select(Trunk).where(Trunk.organization_id == organization_id)
+        )
+        return result.scalars().all()
+
+    async def page(
+        self, organization_id: str, params: PageParams, sort: str
+    ) -> tuple[Sequence[Trunk], int]:
+        where = [Trunk.organization_id == organization_id]
+        if params.search:
+            where.append(Trunk.name.ilike(f"%{params.search}%"))
+        total = (await self.session.execute(select(func.count()).where(*where))).scalar_one()
+        column = SORTABLE[sort]
+        order = column.asc() if params.sort_order == "asc" else column.desc()
+        rows = await self.session.execute(
+            select(Trunk).where(*where).order_by(order).offset(params.offset).limit(params.limit)
+        )
+        return rows.scalars().all(), int(total)
+
+    async def add(self, trunk: Trunk) -> Trunk:
+        self.session.add(trunk)
+        await self.session.flush()
+        return trunk
+
+    async def clear_default(self, organization_id: str, except_id: str | None) -> None:
+        stmt = update(Trunk).where(Trunk.organization_id == organization_id, Trunk.is_default)
+        if except_id is not None:
+            stmt = stmt.where(Trunk.id != except_id)
+        await self.session.execute(stmt.values(is_default=False))
+
+    async def delete(self, trunk: Trunk) -> None:
+        await self.session.delete(trunk)
+        await self.session.flush()

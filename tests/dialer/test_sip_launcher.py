@@ -1,0 +1,67 @@
+"""The production launcher end to end: program → dialer → SIP calls answered by sipp."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from dialer.dialer_kit import attempts, execution, launch
+from ringcast.dialer.clock import SystemClock
+from ringcast.dialer.loop import Dialer, DialerConfig
+from ringcast.dialer.sip_launcher import SipLauncher
+from ringcast.dialer.store import DialerStore
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp not installed")
+    if not db_url.startswith("sqlite"):
+        pytest.skip("one database is enough for the SIP path")
+    port = free_udp_port()
+    sipp = subprocess.Popen(
+        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()), "-m", "4", "-nostdin",
+         "-timeout", "60s"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(0.3)
+        h = api.acme.headers()
+        trunk = await api.client.post(
+            "/api/trunks", json={"name": "sipp", "host": "127.0.0.1", "port": port}, headers=h
+        )
+        assert trunk.status_code == 201, trunk.text
+        _, eid = await launch(api, contacts=4, dids=1, callsPerSecond=20, maxConcurrentCalls=4)
+        state = api.app.state.ringcast
+        launcher = SipLauncher(state.sessions, state.storage)
+        dialer = Dialer(DialerStore(state.sessions), launcher, SystemClock(), DialerConfig())
+        try:
+            for _ in range(100):
+                await dialer.run_once()
+                await asyncio.sleep(0.1)
+                if (await execution(api, eid))["status"] == "completed":
+                    break
+            await dialer.drain()
+        finally:
+            await launcher.close()
+        rows = await attempts(api, eid)
+        assert [(a.outcome, a.status) for a in rows] == [("completed", "completed")] * 4, [
+            (a.outcome, a.outcome_reason) for a in rows
+        ]
+        assert all(a.answered_at is not None and a.duration_ms is not None for a in rows)
+        assert all(a.from_number == "+33987654320" for a in rows)
+        assert sipp.wait(timeout=20) == 0  # sipp saw 4 complete calls (INVITE..BYE)
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.wait()
