@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from ringcast.cli import amd, calleefarm, contacts, keys
+from ringcast.cli import amd, calleefarm, contacts, demo, keys
 from ringcast.cli import dialer as dialer_cli
 
 app = typer.Typer(help="ringcast: self-hosted outbound voice campaigns.", no_args_is_help=True)
 app.add_typer(keys.app, name="keys")
 app.add_typer(amd.app, name="amd", help="Answering-machine detection tools.")
 app.command("callee-farm")(calleefarm.callee_farm)
+app.command("demo")(demo.demo)
 app.command("dialer")(dialer_cli.dialer)
 app.add_typer(contacts.app, name="contacts")
 

@@ -21,6 +21,7 @@ from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flow.validation import validate_graph
 from ringcast.storage.base import Storage
+from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.sip import TrunkConfig, UserAgent
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
@@ -54,7 +55,8 @@ class SipLauncher:
 
     @classmethod
     def from_state(cls, state: Any) -> SipLauncher:
-        return cls(state.sessions, state.storage)
+        """The launcher `ringcast serve` and `ringcast dialer` use: AMD on."""
+        return cls(state.sessions, state.storage, amd_factory=AmdDetector)
 
     async def launch(self, plan: CallPlan) -> CallResult:
         try:

@@ -1,0 +1,1 @@
+"""`ringcast demo`: the whole product on loopback, checked against its own script."""

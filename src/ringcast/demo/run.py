@@ -1,0 +1,290 @@
+"""Run the demo: the API + dialer (one process, embedded SQLite), the callee
+farm on loopback, the campaign built over HTTP, live progress, a summary and
+the self-check against each contact's script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from ringcast.api.app import create_app
+from ringcast.auth import service as auth
+from ringcast.auth.schemas import ApiKeyCreate, Role
+from ringcast.calleefarm import BehaviourBook, CalleeFarm
+from ringcast.demo import campaign
+from ringcast.demo.script import ScriptedContact, build_contacts
+from ringcast.dialer.loop import DialerConfig
+from ringcast.dialer.service import DialerHooks
+from ringcast.dialer.sip_launcher import SipLauncher
+from ringcast.settings import Settings
+
+FINAL = {"completed", "stopped", "cancelled"}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    contacts: int = 200
+    language: str = "fr"
+    keep_running: bool = False
+    data_dir: Path | None = None
+    port: int = 0
+    concurrency: int = 40
+    pause_after_s: int = 25
+    pause_for_s: int = 15
+    timeout_s: int = 900
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Demo:
+    def __init__(self, options: DemoOptions, console: Console | None = None) -> None:
+        self.opts = options
+        self.console = console or Console()
+        self.contacts = build_contacts(options.contacts)
+        self.data_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="ringcast-demo-"))
+        self.port = options.port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.key = ""
+        self.execution_id = ""
+        self.reports: dict[str, dict[str, Any]] = {}
+
+    def step(self, text: str) -> None:
+        self.console.print(f"[green]✓[/] {text}")
+
+    async def run(self) -> int:
+        book = BehaviourBook()
+        for c in self.contacts:
+            book.set(c.phone, *c.behaviours)
+        farm = self.farm = CalleeFarm(book)
+        await farm.start()
+        settings = Settings(
+            data_dir=self.data_dir, host="127.0.0.1", port=self.port, log_level="WARNING"
+        )
+        hooks = DialerHooks(SipLauncher.from_state, DialerConfig(tick_s=0.1))
+        app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.05)
+            self.console.rule("[bold]ringcast demo")
+            self.step(f"API and dialer on {self.base_url} (data in {self.data_dir})")
+            self.step(f"callee farm on sip:127.0.0.1:{farm.address[1]}")
+            state = app.state.ringcast
+            async with state.sessions.begin() as session:
+                org = await auth.get_or_create_organization(session, "Demo Bank")
+                _, self.key = await auth.create_key(
+                    session,
+                    org.id,
+                    ApiKeyCreate(
+                        name="demo",
+                        prefix="demo_",
+                        role=Role.admin,
+                        rate_limit_per_second=1000,
+                        rate_limit_burst=2000,
+                    ),
+                )
+            self.step("organization 'Demo Bank' and an admin key")
+            async with httpx.AsyncClient(
+                base_url=self.base_url, headers={"x-api-key": self.key}, timeout=60
+            ) as client:
+                ok = await self._campaign(client, farm)
+            if self.opts.keep_running:
+                self.console.print("[bold]--keep-running:[/] the server stays up; Ctrl-C to stop.")
+                await asyncio.Event().wait()
+            return 0 if ok else 1
+        finally:
+            server.should_exit = True
+            await serving
+            await farm.stop()
+
+    async def _campaign(self, client: httpx.AsyncClient, farm: CalleeFarm) -> bool:
+        lang = self.opts.language
+        host, port = farm.address
+        await campaign.create_trunk(client, host, port)
+        self.step(f"SIP trunk → callee farm, DIDs {', '.join(campaign.DIDS)}")
+        prompts = await campaign.upload_prompts(client, lang)
+        self.step(f"{len(prompts)} prompts uploaded ({lang}), converted to 8 kHz")
+        audience_id = await campaign.load_contacts(client, self.contacts)
+        self.step(f"{len(self.contacts)} contacts upserted with balances, audience created")
+        flow_id = await campaign.create_flow(client, campaign.reminder_graph(prompts, lang))
+        self.step("payment-reminder flow saved (version 1)")
+        sim = await campaign.simulate(client, flow_id, self.contacts[0])
+        path = " → ".join(p["nodeId"] for p in sim["executionPath"])
+        self.step(f"simulated a human pressing 1: {path} ({sim['outcome']})")
+        program_id, self.execution_id = await campaign.launch_program(
+            client,
+            audience_id,
+            flow_id,
+            now=datetime.now(UTC),
+            pause_after_s=self.opts.pause_after_s,
+            pause_for_s=self.opts.pause_for_s,
+            concurrency=self.opts.concurrency,
+        )
+        self.step(
+            f"program launched (execution {self.execution_id}); a pause window opens in "
+            f"{self.opts.pause_after_s} s for {self.opts.pause_for_s} s; retries after 1 min"
+        )
+        await self._watch(client)
+        await self._collect(client)
+        self._summary()
+        mismatches = self._check()
+        self._next_steps(program_id)
+        return not mismatches
+
+    async def _watch(self, client: httpx.AsyncClient) -> None:
+        started = time.monotonic()
+        seen_window = False
+        with Live(console=self.console, refresh_per_second=4) as live:
+            while True:
+                execution = campaign.ok(
+                    "execution",
+                    await client.get(f"/api/program-executions/{self.execution_id}"),
+                )
+                seen_window |= execution["effectiveStatus"] == "paused_window"
+                elapsed = time.monotonic() - started
+                live.update(self._progress_table(execution, elapsed, len(self.farm.records)))
+                if execution["status"] in FINAL:
+                    break
+                if elapsed > self.opts.timeout_s:
+                    self.console.print("[red]timed out waiting for the execution")
+                    break
+                await asyncio.sleep(0.5)
+        self.window_seen = seen_window
+
+    def _progress_table(self, execution: dict[str, Any], elapsed: float, calls: int) -> Table:
+        table = Table(title=f"execution {execution['status']} ({execution['effectiveStatus']})")
+        columns = (
+            "total",
+            "completed",
+            "failed",
+            "in flight",
+            "pending",
+            "calls placed",
+            "calls/s",
+        )
+        for column in columns:
+            table.add_column(column, justify="right")
+        table.add_row(
+            str(execution["totalContacts"]),
+            str(execution["contactsCompleted"]),
+            str(execution["contactsFailed"]),
+            str(execution["contactsInProgress"]),
+            str(execution["contactsPending"]),
+            str(calls),
+            f"{calls / elapsed:.1f}" if elapsed > 0 else "-",
+        )
+        table.caption = f"{elapsed:.0f} s elapsed"
+        return table
+
+    async def _collect(self, client: httpx.AsyncClient) -> None:
+        export = await client.post(
+            "/api/call-report/export", json={"executionId": self.execution_id}
+        )
+        jobs: dict[str, str] = {}
+        for line in export.text.splitlines()[1:]:
+            job_id, _, _, phone = line.split(",")[:4]
+            jobs[phone] = job_id
+        self.job_ids = jobs
+        semaphore = asyncio.Semaphore(20)
+
+        async def fetch(phone: str, job_id: str) -> None:
+            async with semaphore:
+                response = await client.get(f"/api/call-report/{job_id}")
+                self.reports[phone] = campaign.ok("call report", response)
+
+        await asyncio.gather(*(fetch(p, j) for p, j in jobs.items()))
+
+    def _summary(self) -> None:
+        outcomes = collections.Counter(r["finalOutcome"] for r in self.reports.values())
+        attempts = sum(len(r["attempts"]) for r in self.reports.values())
+        amd = collections.Counter(
+            a.get("answeredBy") or "-" for r in self.reports.values() for a in r["attempts"]
+        )
+        digits = collections.Counter((_choice(r) or "none") for r in self.reports.values())
+        table = Table(title="Campaign summary")
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for name, n in sorted(outcomes.items(), key=lambda kv: str(kv[0])):
+            table.add_row(f"final outcome: {name}", str(n))
+        table.add_row("attempts (calls placed)", str(attempts))
+        for name, n in sorted(amd.items()):
+            table.add_row(f"AMD verdict: {name}", str(n))
+        for name, n in sorted(digits.items()):
+            table.add_row(f"key collected: {name}", str(n))
+        table.add_row("pause window crossed", "yes" if self.window_seen else "no")
+        self.console.print(table)
+
+    def _check(self) -> list[str]:
+        mismatches: list[str] = []
+        for contact in self.contacts:
+            report = self.reports.get(contact.phone)
+            if report is None:
+                mismatches.append(f"{contact.phone} ({contact.label}): no call report")
+                continue
+            got = (report["finalOutcome"], len(report["attempts"]), _choice(report))
+            want = (contact.expect.outcome, contact.expect.attempts, contact.expect.choice)
+            if got != want:
+                mismatches.append(
+                    f"{contact.phone} ({contact.label}): expected outcome/attempts/key "
+                    f"{want}, got {got} — GET /api/call-report/{report['jobId']}"
+                )
+        if not self.window_seen and self.opts.pause_for_s > 0:
+            mismatches.append("the execution never showed paused_window")
+        if mismatches:
+            self.console.print(f"[red bold]self-check failed: {len(mismatches)} mismatch(es)")
+            for line in mismatches[:50]:
+                self.console.print(f"  [red]✗[/] {line}")
+        else:
+            self.console.print(
+                f"[green bold]self-check passed:[/] all {len(self.contacts)} contacts match "
+                "their script (outcome, attempts, key)"
+            )
+        return mismatches
+
+    def _next_steps(self, program_id: str) -> None:
+        sample = next(iter(self.reports.values()), {"jobId": "-"})
+        self.console.print(
+            f"\nAPI key: [bold]{self.key}[/]\nDocs: {self.base_url}/docs\n"
+            f"Execution: {self.base_url}/api/program-executions/{self.execution_id}\n"
+            f"A call report: {self.base_url}/api/call-report/{sample['jobId']}\n"
+            f"Program: {self.base_url}/api/programs/{program_id}"
+            + ("" if self.opts.keep_running else "  (add --keep-running to explore them)")
+        )
+
+
+def _choice(report: dict[str, Any]) -> str | None:
+    if not report["attempts"]:
+        return None
+    last = report["attempts"][-1]
+    value = (last.get("flowExecution") or {}).get("finalVariables", {}).get("choice")
+    return str(value) if value is not None else None
+
+
+def run_demo(options: DemoOptions) -> int:
+    return asyncio.run(Demo(options).run())
+
+
+__all__ = ["DemoOptions", "ScriptedContact", "run_demo"]

@@ -1,0 +1,111 @@
+"""The demo campaign's callees and what must come of each.
+
+Contacts get a balance and a scripted behaviour (the callee farm plays it);
+`expect` says the final outcome, the number of attempts and the key the flow
+must have collected, given the program's retry strategy (fixed delay, one
+retry, default `retryOn`). The self-check compares call reports with these.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ringcast.calleefarm import Behaviour
+
+MAX_RETRIES = 1  # fixed_delay maxRetries: up to 2 attempts
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    outcome: str
+    attempts: int
+    choice: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptedContact:
+    phone: str
+    first_name: str
+    balance: int
+    label: str
+    behaviours: tuple[Behaviour, ...]  # one per attempt; the last repeats
+    expect: Expectation
+
+
+# label, weight, behaviours per attempt, expected (outcome, attempts, choice)
+PROFILES: tuple[tuple[str, int, tuple[Behaviour, ...], Expectation], ...] = (
+    ("human presses 1", 30, (Behaviour("human", ("1",)),), Expectation("completed", 1, "1")),
+    ("human presses 2", 15, (Behaviour("human", ("2",)),), Expectation("completed", 1, "2")),
+    (
+        "human presses 1 in-band",
+        8,
+        (Behaviour("human", ("1",), dtmf="inband"),),
+        Expectation("completed", 1, "1"),
+    ),
+    (
+        "human presses 9, then 2",
+        8,
+        (Behaviour("human", ("9", "2")),),
+        Expectation("completed", 1, "2"),
+    ),
+    ("human says nothing", 6, (Behaviour("human", ("", "")),), Expectation("completed", 1, None)),
+    (
+        "human hangs up mid-prompt",
+        5,
+        (Behaviour("human", (), hangup_after_ms=2500),),
+        Expectation("completed", 1, None),
+    ),
+    ("machine", 10, (Behaviour("machine"),), Expectation("voicemail", 1 + MAX_RETRIES, None)),
+    ("busy", 5, (Behaviour("busy"),), Expectation("busy", 1 + MAX_RETRIES, None)),
+    (
+        "busy, then presses 1",
+        5,
+        (Behaviour("busy"), Behaviour("human", ("1",))),
+        Expectation("completed", 2, "1"),
+    ),
+    ("rejects", 4, (Behaviour("reject"),), Expectation("rejected", 1 + MAX_RETRIES, None)),
+    (
+        "never answers",
+        4,
+        (Behaviour("no_answer"),),
+        Expectation("no_answer", 1 + MAX_RETRIES, None),
+    ),
+)
+
+FIRST_NAMES = (
+    "Amina",
+    "Youssef",
+    "Sara",
+    "Omar",
+    "Lina",
+    "Karim",
+    "Nadia",
+    "Hamza",
+    "Salma",
+    "Mehdi",
+)
+
+
+def build_contacts(count: int, seed: int = 7) -> list[ScriptedContact]:
+    """`count` contacts with Moroccan mobile numbers, profiles spread by weight."""
+    rng = random.Random(seed)
+    weights = [p[1] for p in PROFILES]
+    contacts: list[ScriptedContact] = []
+    # every profile at least once when count allows, the rest by weight
+    order = list(range(len(PROFILES)))[:count]
+    order += rng.choices(range(len(PROFILES)), weights, k=max(0, count - len(order)))
+    rng.shuffle(order)
+    for i, profile in enumerate(order):
+        label, _, behaviours, expect = PROFILES[profile]
+        contacts.append(
+            ScriptedContact(
+                phone=f"+2126{61000000 + i:08d}",
+                first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
+                balance=rng.choice((1523, 250, 99, 12000, 780, 3400, 21, 100000)),
+                label=label,
+                behaviours=behaviours,
+                expect=expect,
+            )
+        )
+    return contacts
