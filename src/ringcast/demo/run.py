@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import socket
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ class DemoOptions:
     pause_after_s: int = 25
     pause_for_s: int = 15
     timeout_s: int = 900
+    database_url: str | None = None  # default: SQLite in the data dir
+    dialer_processes: int = 0  # 0: the dialer runs in the API process
 
 
 def free_port() -> int:
@@ -65,6 +69,7 @@ class Demo:
         self.key = ""
         self.execution_id = ""
         self.reports: dict[str, dict[str, Any]] = {}
+        self.dialers: list[asyncio.subprocess.Process] = []
 
     def step(self, text: str) -> None:
         self.console.print(f"[green]✓[/] {text}")
@@ -76,10 +81,19 @@ class Demo:
         farm = self.farm = CalleeFarm(book)
         await farm.start()
         settings = Settings(
-            data_dir=self.data_dir, host="127.0.0.1", port=self.port, log_level="WARNING"
+            data_dir=self.data_dir,
+            database_url=self.opts.database_url,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="WARNING",
         )
         hooks = DialerHooks(SipLauncher.from_state, DialerConfig(tick_s=0.1))
-        app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])
+        in_process = self.opts.dialer_processes == 0
+        app = create_app(
+            settings,
+            on_startup=[hooks.start] if in_process else [],
+            on_shutdown=[hooks.stop] if in_process else [],
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         )
@@ -92,6 +106,10 @@ class Demo:
             self.console.rule("[bold]ringcast demo")
             self.step(f"API and dialer on {self.base_url} (data in {self.data_dir})")
             self.step(f"callee farm on sip:127.0.0.1:{farm.address[1]}")
+            for _ in range(self.opts.dialer_processes):
+                self.dialers.append(await self._spawn_dialer(settings))
+            if self.dialers:
+                self.step(f"{len(self.dialers)} separate `ringcast dialer` processes")
             state = app.state.ringcast
             async with state.sessions.begin() as session:
                 org = await auth.get_or_create_organization(session, "Demo Bank")
@@ -116,9 +134,23 @@ class Demo:
                 await asyncio.Event().wait()
             return 0 if ok else 1
         finally:
+            for process in self.dialers:
+                if process.returncode is None:
+                    process.terminate()
+                    await process.wait()
             server.should_exit = True
             await serving
             await farm.stop()
+
+    async def _spawn_dialer(self, settings: Settings) -> asyncio.subprocess.Process:
+        env = dict(os.environ)
+        env["RINGCAST_DATA_DIR"] = str(self.data_dir)
+        env["RINGCAST_LOG_LEVEL"] = "WARNING"
+        if settings.database_url is not None:
+            env["RINGCAST_DATABASE_URL"] = settings.database_url.get_secret_value()
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ringcast.cli.main", "dialer", "--tick-ms", "100", env=env
+        )
 
     async def _campaign(self, client: httpx.AsyncClient, farm: CalleeFarm) -> bool:
         lang = self.opts.language
