@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from ringcast import __version__
-from ringcast.api import errors, health
+from ringcast.api import errors, health, openapi
 from ringcast.api.gate import Gate
 from ringcast.api.ratelimit import RateLimiter, make_storage
 from ringcast.api.state import AppState
@@ -115,5 +115,6 @@ def create_app(
     app.include_router(health.router)
     for router in api_routers():
         app.include_router(router)
+    openapi.install(app)
     app.add_middleware(Gate, state=state)
     return app

@@ -33,7 +33,9 @@ from ringcast.telephony.sip.ua import UserAgent
 
 log = logging.getLogger("ringcast.calleefarm")
 
-NO_ANSWER_CAP_S = 300.0
+# how long an unanswered call rings before the "network" gives up (480), like a
+# carrier's no-answer timer; also ends rings whose caller died without a CANCEL
+NO_ANSWER_CAP_S = 45.0
 CALL_CAP_S = 600.0
 
 
@@ -138,11 +140,17 @@ class CalleeFarm:
                 streams.append(stream)
                 return stream
 
-            channel = SipChannel.inbound(self._ua_or_fail(), call, open_media, inband_dtmf=False)
+            # a caller whose RTP stops (its process died) is hung up, as a phone would
+            channel = SipChannel.inbound(
+                self._ua_or_fail(), call, open_media, inband_dtmf=False, media_timeout_ms=4000
+            )
             call.ring()
             if behaviour.kind == "no_answer":
-                await self._until_hangup(channel, NO_ANSWER_CAP_S)
-                record.hung_up_by = "caller"
+                if await self._until_hangup(channel, NO_ANSWER_CAP_S):
+                    record.hung_up_by = "caller"
+                else:
+                    call.reject(480, "Temporarily Unavailable")
+                    record.refused_with, record.hung_up_by = 480, "network"
                 return
             await asyncio.sleep(behaviour.ring_ms / 1000)
             await channel.answer()
@@ -181,7 +189,8 @@ class CalleeFarm:
         await channel.play([greeting])
         if behaviour.hangup_after_ms is not None:
             loop.call_later(behaviour.hangup_after_ms / 1000, self._hang_up, channel, record)
-        await self._until_hangup(channel, CALL_CAP_S)
+        if not await self._until_hangup(channel, CALL_CAP_S):
+            await channel.hangup("cap")
         stream.remove_listener(listener)
         if listener.first_sound_ms is not None and behaviour.kind == "machine":
             record.message_start_ms = listener.first_sound_ms
@@ -212,16 +221,12 @@ class CalleeFarm:
                     await send(key, 160)
             await asyncio.sleep(0.15)
 
-    async def _until_hangup(self, channel: SipChannel, cap_s: float) -> None:
-        deadline = asyncio.get_running_loop().time() + cap_s
-        while True:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                await channel.hangup("cap")
-                return
-            try:
-                event = await asyncio.wait_for(channel.next_event(), remaining)
-            except TimeoutError:
-                continue
-            if isinstance(event, RemoteHangup):
-                return
+    async def _until_hangup(self, channel: SipChannel, cap_s: float) -> bool:
+        """True once the caller hangs up; False if `cap_s` passes first."""
+        try:
+            async with asyncio.timeout(cap_s):
+                while not isinstance(await channel.next_event(), RemoteHangup):
+                    pass
+        except TimeoutError:
+            return False
+        return True

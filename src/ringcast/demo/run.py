@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import os
 import socket
 import sys
@@ -28,7 +29,7 @@ from ringcast.auth import service as auth
 from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.demo import campaign
-from ringcast.demo.script import ScriptedContact, build_contacts
+from ringcast.demo.script import MAX_RETRIES, ScriptedContact, build_contacts
 from ringcast.dialer.loop import DialerConfig
 from ringcast.dialer.service import DialerHooks
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -50,6 +51,8 @@ class DemoOptions:
     timeout_s: int = 900
     database_url: str | None = None  # default: SQLite in the data dir
     dialer_processes: int = 0  # 0: the dialer runs in the API process
+    kill_dialer_after_s: float | None = None  # kill -9 a dialer process, start a new one
+    dialer_lease_s: float = 15.0
 
 
 def free_port() -> int:
@@ -70,6 +73,8 @@ class Demo:
         self.execution_id = ""
         self.reports: dict[str, dict[str, Any]] = {}
         self.dialers: list[asyncio.subprocess.Process] = []
+        self.killed = False
+        self.crash: asyncio.Task[None] | None = None
 
     def step(self, text: str) -> None:
         self.console.print(f"[green]✓[/] {text}")
@@ -87,6 +92,7 @@ class Demo:
             port=self.port,
             log_level="WARNING",
         )
+        self.settings = settings
         hooks = DialerHooks(SipLauncher.from_state, DialerConfig(tick_s=0.1))
         in_process = self.opts.dialer_processes == 0
         app = create_app(
@@ -149,7 +155,15 @@ class Demo:
         if settings.database_url is not None:
             env["RINGCAST_DATABASE_URL"] = settings.database_url.get_secret_value()
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ringcast.cli.main", "dialer", "--tick-ms", "100", env=env
+            sys.executable,
+            "-m",
+            "ringcast.cli.main",
+            "dialer",
+            "--tick-ms",
+            "100",
+            "--lease-s",
+            str(self.opts.dialer_lease_s),
+            env=env,
         )
 
     async def _campaign(self, client: httpx.AsyncClient, farm: CalleeFarm) -> bool:
@@ -186,9 +200,22 @@ class Demo:
         self._next_steps(program_id)
         return not mismatches
 
+    async def _crash_a_dialer(self, settings: Settings) -> None:
+        """kill -9 the first dialer mid-campaign and start a fresh one."""
+        assert self.opts.kill_dialer_after_s is not None
+        await asyncio.sleep(self.opts.kill_dialer_after_s)
+        victim = self.dialers[0]
+        victim.kill()
+        await victim.wait()
+        self.killed = True
+        self.dialers.append(await self._spawn_dialer(settings))
+        self.console.print("[yellow]killed a dialer process (SIGKILL) and started a new one")
+
     async def _watch(self, client: httpx.AsyncClient) -> None:
         started = time.monotonic()
         seen_window = False
+        if self.opts.kill_dialer_after_s is not None and self.dialers:
+            self.crash = asyncio.create_task(self._crash_a_dialer(self.settings))
         with Live(console=self.console, refresh_per_second=4) as live:
             while True:
                 execution = campaign.ok(
@@ -271,6 +298,7 @@ class Demo:
 
     def _check(self) -> list[str]:
         mismatches: list[str] = []
+        self.lost_calls = 0
         for contact in self.contacts:
             report = self.reports.get(contact.phone)
             if report is None:
@@ -278,11 +306,27 @@ class Demo:
                 continue
             got = (report["finalOutcome"], len(report["attempts"]), _choice(report))
             want = (contact.expect.outcome, contact.expect.attempts, contact.expect.choice)
+            lost = sum(a.get("outcomeReason") == "worker_lost" for a in report["attempts"])
+            if lost:
+                # a call cut by the killed dialer is one failed attempt that the
+                # retry strategy follows: the budget still holds, nothing is lost
+                self.lost_calls += lost
+                if len(report["attempts"]) > MAX_RETRIES + 1:
+                    mismatches.append(
+                        f"{contact.phone}: {len(report['attempts'])} attempts exceed the strategy"
+                    )
+                continue
             if got != want:
                 mismatches.append(
                     f"{contact.phone} ({contact.label}): expected outcome/attempts/key "
                     f"{want}, got {got} — GET /api/call-report/{report['jobId']}"
                 )
+        mismatches += self._overlaps()
+        if self.lost_calls:
+            self.console.print(
+                f"{self.lost_calls} call(s) cut by the killed dialer came back as "
+                "worker_lost attempts and followed the retry strategy"
+            )
         if not self.window_seen and self.opts.pause_for_s > 0:
             mismatches.append("the execution never showed paused_window")
         if mismatches:
@@ -295,6 +339,19 @@ class Demo:
                 "their script (outcome, attempts, key)"
             )
         return mismatches
+
+    def _overlaps(self) -> list[str]:
+        """No number may be in two calls at once (what the callees saw)."""
+        found = []
+        by_number: dict[str, list[Any]] = collections.defaultdict(list)
+        for record in self.farm.records:
+            by_number[record.number].append(record)
+        for number, records in by_number.items():
+            records.sort(key=lambda r: r.started_at)
+            for before, after in itertools.pairwise(records):
+                if before.ended_at is None or after.started_at < before.ended_at:
+                    found.append(f"+{number.lstrip('+')}: two calls at the same time")
+        return found
 
     def _next_steps(self, program_id: str) -> None:
         sample = next(iter(self.reports.values()), {"jobId": "-"})

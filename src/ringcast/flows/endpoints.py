@@ -50,7 +50,11 @@ def version_schema(version: VersionRow) -> FlowVersion:
     )
 
 
-@router.post("/execute", summary="Test a flow: simulate at once, or place one live call")
+@router.post(
+    "/execute",
+    summary="Test a flow: simulate at once, or place one live call",
+    responses={501: {"description": "mode `live` is not available yet (LIVE_MODE_UNAVAILABLE)"}},
+)
 async def execute_flow(
     body: ExecuteRequest, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> dict[str, Any]:

@@ -16,6 +16,9 @@ from ringcast.kit.schemas import Schema
 T = TypeVar("T")
 
 MAX_LIMIT = 100
+# The offset `(page - 1) * limit` must fit a 64-bit SQL integer; past this no
+# one is paging anyway, and an unbounded page overflowed SQLite into a 500.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +48,20 @@ class PageParams:
 
 
 def page_params(
-    page: Annotated[int, Query()] = 1,
-    limit: Annotated[int, Query()] = 20,
+    # bounds checked below (for our own messages) and declared for /openapi.json
+    page: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_PAGE})] = 1,
+    limit: Annotated[int, Query(json_schema_extra={"minimum": 1})] = 20,
     search: Annotated[str | None, Query(max_length=200)] = None,
     sort_by: Annotated[str | None, Query(alias="sortBy")] = None,
-    sort_order: Annotated[str, Query(alias="sortOrder")] = "desc",
+    sort_order: Annotated[
+        str, Query(alias="sortOrder", json_schema_extra={"enum": ["asc", "desc"]})
+    ] = "desc",
 ) -> PageParams:
     issues: list[tuple[str, str, str, dict[str, object]]] = []
     if page < 1:
         issues.append(("page", "min_value", "page must be 1 or more", {"min": 1}))
+    elif page > MAX_PAGE:
+        issues.append(("page", "max_value", f"page must be at most {MAX_PAGE}", {"max": MAX_PAGE}))
     if limit < 1:
         issues.append(("limit", "min_value", "limit must be 1 or more", {"min": 1}))
     if sort_order not in ("asc", "desc"):

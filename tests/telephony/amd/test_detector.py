@@ -167,10 +167,43 @@ def test_beep_after_a_pause_is_not_taken_for_silence(sig):
 
 
 def test_talk_with_long_pauses_times_out_unknown(sig):
-    # Never a long greeting, never enough words, never a long enough silence.
+    # Never a long greeting, never enough words, never a long enough silence:
+    # total_analysis_ms runs from the first word, at 200 ms.
     s = dataclasses.replace(DEFAULTS, greeting_ms=10_000, maximum_words=100)
     v = run(sig.pcm(sig.silence(200), sig.words(12, 300, 400)), s)
-    assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 5000)
+    assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 5200)
+
+
+# A greeting opening 3 s after answer, 300 ms words with 300 ms gaps: 1500 ms of
+# speech is reached at the end of the 5th word, 3000 + 4 x 600 + 300 = 5700 ms.
+LATE = dataclasses.replace(DEFAULTS, maximum_words=100, initial_silence_ms=3500)
+
+
+def late_greeting(sig):
+    return sig.pcm(sig.silence(3000), sig.words(10, 300, 300), sig.silence(3000))
+
+
+def test_late_greeting_gets_the_full_analysis_window(sig):
+    v = run(late_greeting(sig), LATE)
+    assert (v.result, v.reason) == ("machine", "long_greeting")
+    assert abs(v.decision_ms - 5700) <= 40
+
+
+def test_late_start_allowance_zero_counts_from_answer_like_asterisk(sig):
+    det = AmdDetector(LATE, late_start_allowance_ms=0)
+    verdicts = [v for v in map(det.feed, sig.frames(late_greeting(sig))) if v is not None]
+    assert (verdicts[0].reason, verdicts[0].decision_ms) == ("timeout", 5000)
+
+
+def test_late_start_is_capped_after_answer(sig):
+    # First word at 3000 ms: 3000 + 5000 would be 8000, the cap is 5000 + 2000.
+    s = dataclasses.replace(LATE, greeting_ms=10_000)
+    v = run(sig.pcm(sig.silence(3000), sig.words(12, 300, 400)), s)
+    assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 7000)
+    det = AmdDetector(s, late_start_allowance_ms=1000)
+    audio = sig.pcm(sig.silence(3000), sig.words(12, 300, 400))
+    verdicts = [v for v in map(det.feed, sig.frames(audio)) if v is not None]
+    assert (verdicts[0].reason, verdicts[0].decision_ms) == ("timeout", 6000)
 
 
 def test_total_analysis_is_tunable(sig):

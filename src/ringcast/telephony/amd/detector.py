@@ -21,11 +21,20 @@ word.
     IN_SILENCE   a word starts                                → IN_WORD
     IN_SILENCE   silence ≥ after_greeting_silence_ms          human    after_greeting_silence
                  (x 0.6 after a single short word, see below)
-    any          elapsed ≥ total_analysis_ms                  unknown  timeout
+    any          elapsed ≥ deadline (below)                   unknown  timeout
 
 Frames of a pure tone that is not (yet) a confirmed beep count as neither
 speech nor silence, so a beep can neither add a word nor finish an
 after-greeting silence in the 200 ms it takes to confirm.
+
+The analysis deadline is `total_analysis_ms` counted from the first word's
+onset (from answer while no word has been heard), but never later than
+`total_analysis_ms + late_start_allowance_ms` after answer. Asterisk counts
+from answer, so a greeting that starts late (carrier voicemail often opens
+1-3 s after answer) gets too little of the window to be recognised and ends
+`unknown`; on the tune split this cut the unknown rate from 8.8% to 0% and
+raised accuracy from 85.6% to 93.4% (allowance 2000 ms; 1000-3000 ms gave
+92.5-93.4%). The hard cap keeps the longest analysis at 7 s by default.
 
 Human-first deviations from Asterisk, because a person taken for a machine
 hears a hang-up or a voicemail drop, while a machine taken for a person only
@@ -46,6 +55,11 @@ Tried and dropped: calling a greeting long once it has *lasted* 1.25 x
 85.6% to 89.1% with no human called a machine, but on the unseen splits it
 called 7.5% / 3.8% of humans machines (slow full-sentence answers), against
 1.9% / 3.1% without it: it learnt the tune voices' speaking rate.
+Also dropped, for the same reason: calling a greeting that spans >= 2 s with
+a pause >= 600 ms inside it a machine ("Hi, it's Tom. <pause> Leave a
+message."). Tune: 93.4% -> 95.3%, no human called a machine; holdout/fresh:
+93.1% -> 93.1% and 91.2% -> 91.9%, humans called machines 2.5% -> 4.4% and
+3.1% -> 3.8%.
 """
 
 from __future__ import annotations
@@ -90,8 +104,10 @@ class AmdDetector:
         *,
         single_word_max_ms: int = 500,
         single_word_silence_factor: float = 0.6,
+        late_start_allowance_ms: int = 2000,
     ) -> None:
         self.settings = settings
+        self._late_start_allowance_ms = late_start_allowance_ms
         self._single_word_max_ms = single_word_max_ms
         self._single_word_factor = single_word_silence_factor
         self.frames = SpeechFrames(min_mean_abs=float(settings.silence_threshold))
@@ -111,6 +127,13 @@ class AmdDetector:
         if self._greeting_start_ms is None:
             return None
         return self._last_speech_end_ms - self._greeting_start_ms
+
+    @property
+    def deadline_ms(self) -> int:
+        """When the analysis gives up: total_analysis_ms from the first word, capped."""
+        total = self.settings.total_analysis_ms
+        onset = self._greeting_start_ms or 0
+        return min(onset + total, total + self._late_start_allowance_ms)
 
     @property
     def speech_heard(self) -> bool:
@@ -138,7 +161,7 @@ class AmdDetector:
         speech = self.frames.classify(frame).speech  # checks the frame size first
         beep = self.beep.feed(frame)
         decided = self._step(speech, beep)
-        if decided is None and self.elapsed_ms >= self.settings.total_analysis_ms:
+        if decided is None and self.elapsed_ms >= self.deadline_ms:
             decided = ("unknown", "timeout")
         if decided is None:
             return None
@@ -196,7 +219,7 @@ def classify(pcm: Pcm, settings: AmdSettings) -> AmdVerdict:
     """Run a whole recording through `AmdDetector` frame by frame, as a live call would.
 
     If the audio ends before a verdict, the line is taken to go silent (zero
-    frames) until one comes; the total-analysis cap guarantees it does.
+    frames) until one comes; the analysis deadline guarantees it does.
     """
     detector = AmdDetector(settings)
     size = FRAME_SAMPLES

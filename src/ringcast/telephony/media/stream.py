@@ -14,7 +14,8 @@ Receiving: a datagram that does not come from the negotiated remote address
 (or one allowed with `allow_source`) is dropped, as is any payload type other
 than the negotiated audio and telephone-event ones. Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
-listeners. Telephone events become one digit per event (`EventDeduplicator`).
+listeners, kept on the sender's timeline (losses filled with silence, late
+packets dropped: `timeline.py`). Telephone events become one digit per event.
 Malformed packets are counted and dropped; nothing raised on receipt escapes.
 
 I/O is as thin as asyncio allows: a non-blocking socket, `sock.sendto` called
@@ -30,6 +31,7 @@ import asyncio
 import logging
 import secrets
 import socket
+import struct
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from ringcast.telephony.media.dtmf_inband import DtmfDetector
 from ringcast.telephony.media.dtmf_sender import FRAME_SAMPLES, DtmfJob
 from ringcast.telephony.media.rfc4733 import EventDeduplicator, parse_event
 from ringcast.telephony.media.rtp import RTP_HEADER, RtpParseError, payload_bounds
+from ringcast.telephony.media.timeline import InboundTimeline
 from ringcast.telephony.media.udp import bind_rtp_socket
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,7 @@ _HEADER = RTP_HEADER.size
 _PACKET = _HEADER + FRAME_SAMPLES
 _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
+_SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
 
 
 def _not_open(data: bytes | bytearray, addr: tuple[str, int]) -> int:
@@ -74,6 +78,7 @@ class StreamStats:
     dropped_source: int = 0
     dropped_payload_type: int = 0
     malformed: int = 0
+    late: int = 0
     send_errors: int = 0
     digits_received: int = 0
 
@@ -112,6 +117,7 @@ class RtpStream:
         self._dtmf_jobs: deque[DtmfJob] = deque()
         # receive
         self._listeners: list[Callable[[Pcm], None]] = []
+        self._timeline = InboundTimeline()
         self._dedup = EventDeduplicator()
         self._inband: DtmfDetector | None = None
         self.on_dtmf: Callable[[str, DigitSource], None] | None = None
@@ -302,7 +308,13 @@ class RtpStream:
     # ---- receiving ---------------------------------------------------------
 
     def add_listener(self, fn: Callable[[Pcm], None]) -> None:
-        """`fn` gets each inbound audio frame, decoded to 8 kHz PCM."""
+        """`fn` gets each inbound audio frame, decoded to 8 kHz PCM.
+
+        Lost packets (and DTX pauses) arrive as silence, late ones are dropped,
+        so a listener's sample count follows the sender's clock (`timeline.py`).
+        """
+        if not self._listeners:
+            self._timeline.reset()  # nobody followed the timeline while unheard
         self._listeners.append(fn)
 
     def remove_listener(self, fn: Callable[[Pcm], None]) -> None:
@@ -353,11 +365,18 @@ class RtpStream:
             self.stats.malformed += 1
             return
         pcm = self._decode(data[start:end])
+        timestamp, ssrc = _SSRC_TS.unpack_from(data, 4)
+        fill = self._timeline.place(ssrc, timestamp, pcm.size)
+        if fill is None:
+            self.stats.late += 1
+            return
+        frames = (np.zeros(fill, dtype=np.int16), pcm) if fill else (pcm,)
         for listener in tuple(self._listeners):
-            try:
-                listener(pcm)
-            except Exception:
-                log.exception("media listener failed")
+            for frame in frames:
+                try:
+                    listener(frame)
+                except Exception:
+                    log.exception("media listener failed")
 
     def _receive_event(self, data: bytes) -> None:
         try:
