@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8080
+    # the address our SIP and RTP sockets bind to (and advertise in SDP):
+    # a routable address of this host when the trunk is not on loopback
+    sip_local_host: str = "127.0.0.1"
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)

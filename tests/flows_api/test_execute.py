@@ -142,3 +142,43 @@ async def test_other_organizations_flow_is_404(api):
         headers=api.acme.headers(),
     )
     assert r.status_code == 404
+
+
+async def test_live_mode_queues_one_real_call(api):
+    h = api.acme.headers()
+    await api.client.post(
+        "/api/dids",
+        json={"number": "+212522000001", "country": "MA", "status": "active"},
+        headers=h,
+    )
+    contact = (
+        await api.client.post("/api/contact", json={"primaryPhone": "+212612345678"}, headers=h)
+    ).json()
+    flow = (
+        await api.client.post(
+            "/api/flows", json={"name": "F", "graph": payment_reminder_graph()}, headers=h
+        )
+    ).json()
+    r = await api.client.post(
+        "/api/flows/execute",
+        json={
+            "flowId": flow["id"],
+            "contactId": contact["id"],
+            "mode": "live",
+            "fromNumber": "+212522000001",
+        },
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "queued"
+    report = await api.client.get(f"/api/call-report/{r.json()['jobId']}", headers=h)
+    assert report.status_code == 200
+    assert report.json()["status"] == "queued"
+    # live mode needs stored things, not inline ones
+    r = await api.client.post(
+        "/api/flows/execute",
+        json={"graph": payment_reminder_graph(), "contact": CONTACT, "mode": "live"},
+        headers=h,
+    )
+    assert r.status_code == 400
+    assert {"flowId", "contactId"} <= set(r.json()["fieldErrors"])

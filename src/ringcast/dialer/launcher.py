@@ -36,6 +36,7 @@ class TrunkInfo:
     max_channels: int
     calls_per_second: float
     codecs: tuple[str, ...]
+    register: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,8 @@ class SipLauncher:
     @classmethod
     def from_state(cls, state: Any) -> SipLauncher:
         """The launcher `ringcast serve` and `ringcast dialer` use: AMD on."""
-        return cls(state.sessions, state.storage, amd_factory=AmdDetector)
+        host = getattr(state.settings, "sip_local_host", "127.0.0.1")
+        return cls(state.sessions, state.storage, amd_factory=AmdDetector, local_host=host)
 
     async def launch(self, plan: CallPlan) -> CallResult:
         try:
@@ -113,6 +114,8 @@ class SipLauncher:
             password=trunk.password,
             from_domain=trunk.from_domain,
             local_host=self.local_host,
+            codecs=tuple(c for c in trunk.codecs if c in ("PCMU", "PCMA")) or ("PCMU", "PCMA"),
+            register=trunk.register,
         )
 
     async def _preload(self, plan: CallPlan) -> None:

@@ -196,6 +196,7 @@ class DialerStore:
                 t.max_channels,
                 t.calls_per_second,
                 tuple(t.codecs),
+                bool(t.register),
             )
             for t in rows
         }

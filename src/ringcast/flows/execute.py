@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiofiles.library import ClipLibrary
+from ringcast.calls import service as calls
 from ringcast.contacts import service as contacts
-from ringcast.errors import FieldIssue, NotImplementedFeatureError, ValidationFailedError
+from ringcast.errors import FieldIssue, ValidationFailedError
 from ringcast.flow.simulate import FlowValidationError, simulate
 from ringcast.flows import service
 from ringcast.flows.schemas import ExecuteRequest
@@ -40,6 +41,29 @@ async def _contact(
     return contacts.to_schema(row, names).model_dump(mode="json", by_alias=True)
 
 
+async def _live(
+    session: AsyncSession, organization_id: str, body: ExecuteRequest
+) -> dict[str, Any]:
+    """One real call through the dialer: a saved flow and a stored contact."""
+    issues = []
+    if body.flow_id is None:
+        issues.append(FieldIssue("flowId", "required", "Live mode calls a saved flow: give flowId"))
+    if body.contact_id is None:
+        issues.append(
+            FieldIssue("contactId", "required", "Live mode calls a stored contact: give contactId")
+        )
+    if issues:
+        raise ValidationFailedError("Live mode needs a saved flow and contact", issues=issues)
+    job = await calls.create_call_request(
+        session,
+        organization_id,
+        contact_id=body.contact_id or "",
+        flow_id=body.flow_id or "",
+        from_number=body.from_number,
+    )
+    return {"jobId": str(job.id), "status": "queued"}
+
+
 async def execute(
     session: AsyncSession, library: ClipLibrary, organization_id: str, body: ExecuteRequest
 ) -> dict[str, Any]:
@@ -48,9 +72,7 @@ async def execute(
             "flowId", "one_of", "Give exactly one of flowId or graph"
         )
     if body.mode == "live":
-        raise NotImplementedFeatureError(
-            "Live test calls need the dialer; use mode 'simulate'", code="LIVE_MODE_UNAVAILABLE"
-        )
+        return await _live(session, organization_id, body)
     flow_name: str | None = None
     flow_version: int | None = None
     if body.flow_id is not None:

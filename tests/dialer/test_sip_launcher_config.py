@@ -1,0 +1,40 @@
+"""A trunk row's settings reach the SIP user agent the dialer starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ringcast.dialer.launcher import TrunkInfo
+from ringcast.dialer.sip_launcher import SipLauncher
+from ringcast.storage.local import LocalStorage
+
+
+def trunk(**kw) -> TrunkInfo:
+    base = {
+        "id": "t1",
+        "host": "sip.example.net",
+        "port": 5070,
+        "transport": "tcp",
+        "username": "acct",
+        "password": "pw",
+        "from_domain": "example.net",
+        "max_channels": 10,
+        "calls_per_second": 2.0,
+        "codecs": ("PCMA", "PCMU"),
+        "register": True,
+    }
+    base.update(kw)
+    return TrunkInfo(**base)  # type: ignore[arg-type]
+
+
+def test_trunk_settings_reach_the_user_agent(tmp_path: Path):
+    launcher = SipLauncher(None, LocalStorage(tmp_path), local_host="127.0.0.2")  # type: ignore[arg-type]
+    config = launcher._config(trunk())
+    assert (config.host, config.port, config.transport) == ("sip.example.net", 5070, "tcp")
+    assert (config.username, config.password, config.from_domain) == ("acct", "pw", "example.net")
+    assert config.codecs == ("PCMA", "PCMU")
+    assert config.register is True
+    assert config.local_host == "127.0.0.2"
+    plain = launcher._config(trunk(register=False, codecs=("PCMU",)))
+    assert plain.register is False
+    assert plain.codecs == ("PCMU",)
