@@ -13,6 +13,16 @@ variants (`tune` and `holdout`): thresholds are tuned on `tune` only, and
 `holdout` stands in for "calls we do not have". The output is deterministic
 for a given seed. Writes `<out>/<split>/<id>.wav` and `<out>/labels.csv`.
 
+Realism (checked for issue 7, nothing changed): humans and machines share one
+initial-silence distribution (median about 0.9 s; 20% wait 1.5-3 s, as people
+who pick up and wait for the caller do, and as late carrier voicemail does),
+so initial silence carries no label by itself. One-word answers last 0.35-0.46 s
+(median). The hard cases are kept on purpose: beep-less short greetings
+("This is Anna, leave a message." then silence) time exactly like a person
+answering with a sentence, and some holdout/fresh people answer with 2.5-3.8 s
+sentences, longer than any timing AMD calls human (Asterisk 1.5 s, Twilio
+2.4 s of speech).
+
     .venv/bin/python scripts/make_amd_corpus.py [OUT_DIR] [--seed 7] [--per-split 320]
 """
 

@@ -6,12 +6,14 @@ from fastapi import File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
+from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audiofiles import service
 from ringcast.audiofiles.models import AudioFile as AudioFileRow
 from ringcast.audiofiles.schemas import AudioFile, AudioFileUpdate, StoredFile, UsageType
 from ringcast.errors import ValidationFailedError
 from ringcast.kit.pagination import Page, PageDep
+from ringcast.kit.schemas import NO_NUL
 
 router = domain_router("/api/audio-management", "Audio")
 
@@ -63,10 +65,12 @@ async def upload_audio(
     session: SessionDep,
     state: StateDep,
     file: Annotated[UploadFile, File(description="WAV, MP3 or OGG")],
-    title: Annotated[str | None, Form(max_length=200)] = None,
-    description: Annotated[str | None, Form(max_length=2000)] = None,
+    title: Annotated[str | None, Form(max_length=200, pattern=NO_NUL)] = None,
+    description: Annotated[str | None, Form(max_length=2000, pattern=NO_NUL)] = None,
     usage_type: Annotated[UsageType, Form(alias="usageType")] = UsageType.other,
-    tags: Annotated[str | None, Form(description="comma-separated or a JSON list")] = None,
+    tags: Annotated[
+        str | None, Form(description="comma-separated or a JSON list", pattern=NO_NUL)
+    ] = None,
 ) -> AudioFile:
     row = await service.upload(
         session,
@@ -97,7 +101,11 @@ async def get_audio(audio_id: str, principal: PrincipalDep, session: SessionDep)
     return to_schema(await service.get(session, principal.organization_id, audio_id))
 
 
-@router.get("/{audio_id}/stream", response_class=Response)
+@router.get(
+    "/{audio_id}/stream",
+    response_class=Response,
+    responses=file_responses("The audio: telephony WAV, or the original upload", "audio/*"),
+)
 async def stream_audio(
     audio_id: str,
     principal: PrincipalDep,

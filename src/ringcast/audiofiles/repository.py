@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiofiles.models import AudioFile
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import paginate
 
 SORTABLE = {
     "title": AudioFile.title,
@@ -57,12 +58,4 @@ class AudioFileRepository:
         self, organization_id: str, params: PageParams, sort: str
     ) -> tuple[Sequence[AudioFile], int]:
         stmt = self._filtered(organization_id, params.search)
-        total = (
-            await self.session.execute(select(func.count()).select_from(stmt.subquery()))
-        ).scalar_one()
-        column = SORTABLE[sort]
-        order = column.asc() if params.sort_order == "asc" else column.desc()
-        rows = await self.session.execute(
-            stmt.order_by(order, AudioFile.id).offset(params.offset).limit(params.limit)
-        )
-        return rows.scalars().all(), total
+        return await paginate(self.session, stmt, params, SORTABLE[sort], AudioFile.id)

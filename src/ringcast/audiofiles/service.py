@@ -9,8 +9,8 @@ from ringcast.audiofiles import ingest
 from ringcast.audiofiles.models import AudioFile
 from ringcast.audiofiles.repository import SORTABLE, AudioFileRepository
 from ringcast.audiofiles.schemas import AudioFileUpdate, UsageType
-from ringcast.errors import ConflictError, NotFoundError
-from ringcast.flows.references import flows_referencing
+from ringcast.errors import NotFoundError
+from ringcast.flows.references import ensure_unused
 from ringcast.kit.pagination import PageParams
 from ringcast.storage.base import Storage
 
@@ -88,12 +88,6 @@ async def delete(
     session: AsyncSession, storage: Storage, organization_id: str, audio_id: str
 ) -> None:
     audio = await get(session, organization_id, audio_id)
-    users = await flows_referencing(session, organization_id, "audio", audio_id)
-    if users:
-        raise ConflictError(
-            f"Audio file is used by flow(s): {', '.join(users)}",
-            code="AUDIO_IN_USE",
-            extra={"flowIds": users},
-        )
+    await ensure_unused(session, organization_id, "audio", audio_id)
     await AudioFileRepository(session).delete(audio)
     ingest.discard(storage, audio.original_key, audio.telephony_key)

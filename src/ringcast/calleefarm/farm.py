@@ -213,7 +213,7 @@ class CalleeFarm:
         for key in keys:
             record.keys_typed.append(key)
             if behaviour.dtmf == "inband":
-                tone = dtmf_tone(key, 120)
+                tone = dtmf_tone(key, 200)  # long enough to survive a late packet or two
                 await channel.play([np.concatenate([tone, np.zeros(800, dtype=np.int16)])])
             else:
                 send = getattr(stream, "send_dtmf", None)

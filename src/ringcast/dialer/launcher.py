@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ringcast.flow.context import RunContext
 from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 
@@ -57,6 +58,20 @@ class CallPlan:
     flow_name: str
     flow_version: int
     start_at: datetime  # the paced slot this call was given
+
+    def run_context(self) -> RunContext:
+        """The flow run's inputs for this call."""
+        return RunContext(
+            call_id=self.call_id,
+            contact=self.contact,
+            from_number=self.caller_id,
+            to_number=self.to_number,
+            organization_id=self.organization_id,
+            program_id=self.program_id,
+            flow_id=self.flow_id,
+            flow_name=self.flow_name,
+            flow_version=self.flow_version,
+        )
 
 
 @dataclass(slots=True)

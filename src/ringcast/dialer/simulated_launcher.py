@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ringcast.dialer.launcher import CallPlan, CallResult
-from ringcast.flow.context import RunContext
 from ringcast.flow.simulate import run_simulation
 from ringcast.telephony.simulated import CalleeScript
 
@@ -24,17 +23,7 @@ class SimulatedLauncher:
 
     async def launch(self, plan: CallPlan) -> CallResult:
         self.plans.append(plan)
-        ctx = RunContext(
-            call_id=plan.call_id,
-            contact=plan.contact,
-            from_number=plan.caller_id,
-            to_number=plan.to_number,
-            organization_id=plan.organization_id,
-            program_id=plan.program_id,
-            flow_id=plan.flow_id,
-            flow_name=plan.flow_name,
-            flow_version=plan.flow_version,
-        )
+        ctx = plan.run_context()
         trace = await run_simulation(
             plan.flow, ctx, self.script_for(plan.to_number), start_at=plan.start_at
         )

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
-from ringcast.flow.context import RunContext
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flow.validation import validate_graph
@@ -68,17 +67,7 @@ class SipLauncher:
         channel = SipChannel(
             ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
         )
-        ctx = RunContext(
-            call_id=plan.call_id,
-            contact=plan.contact,
-            from_number=plan.caller_id,
-            to_number=plan.to_number,
-            organization_id=plan.organization_id,
-            program_id=plan.program_id,
-            flow_id=plan.flow_id,
-            flow_name=plan.flow_name,
-            flow_version=plan.flow_version,
-        )
+        ctx = plan.run_context()
         runner = FlowRunner(
             self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
         )

@@ -6,6 +6,7 @@ from fastapi import File, Form, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
+from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audio.clip import Clip
 from ringcast.dictionaries import service, system
@@ -19,6 +20,7 @@ from ringcast.dictionaries.schemas import (
     DictionaryUpdate,
 )
 from ringcast.kit.pagination import Page, PageDep
+from ringcast.kit.schemas import NO_NUL
 
 router = domain_router("/api/dictionaries", "Dictionaries")
 
@@ -89,7 +91,7 @@ async def put_entry(
     session: SessionDep,
     state: StateDep,
     file: Annotated[UploadFile, File()],
-    key: Annotated[str, Form(min_length=1, max_length=64)],
+    key: Annotated[str, Form(min_length=1, max_length=64, pattern=NO_NUL)],
 ) -> DictionaryEntry:
     entry = await service.put_entry(
         session,
@@ -129,7 +131,11 @@ async def get_entry(
     return entry_schema(entry)
 
 
-@router.get("/{dictionary_id}/entries/{key}/stream", response_class=Response)
+@router.get(
+    "/{dictionary_id}/entries/{key}/stream",
+    response_class=Response,
+    responses=file_responses("The entry's telephony WAV", "audio/wav"),
+)
 async def stream_entry(
     dictionary_id: str, key: str, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> Response:

@@ -12,6 +12,7 @@ from ringcast.dictionaries.models import (
     system_dictionary_id,
 )
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import paginate
 
 SORTABLE = {
     "name": Dictionary.name,
@@ -57,15 +58,7 @@ class DictionaryRepository:
         stmt = select(Dictionary).where(_visible(organization_id))
         if params.search:
             stmt = stmt.where(Dictionary.name.ilike(f"%{params.search}%"))
-        total = (
-            await self.session.execute(select(func.count()).select_from(stmt.subquery()))
-        ).scalar_one()
-        column = SORTABLE[sort]
-        order = column.asc() if params.sort_order == "asc" else column.desc()
-        rows = await self.session.execute(
-            stmt.order_by(order, Dictionary.id).offset(params.offset).limit(params.limit)
-        )
-        return rows.scalars().all(), total
+        return await paginate(self.session, stmt, params, SORTABLE[sort], Dictionary.id)
 
     async def entry_counts(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:

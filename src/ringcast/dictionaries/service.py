@@ -11,8 +11,8 @@ from ringcast.dictionaries import system
 from ringcast.dictionaries.models import Dictionary, DictionaryEntry
 from ringcast.dictionaries.repository import SORTABLE, DictionaryRepository
 from ringcast.dictionaries.schemas import DictionaryCreate, DictionaryUpdate
-from ringcast.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from ringcast.flows.references import flows_referencing
+from ringcast.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from ringcast.flows.references import ensure_unused
 from ringcast.kit.pagination import PageParams
 from ringcast.storage.base import Storage
 
@@ -61,13 +61,7 @@ async def delete(
     session: AsyncSession, storage: Storage, organization_id: str, dictionary_id: str
 ) -> None:
     row = await get_own(session, organization_id, dictionary_id)
-    users = await flows_referencing(session, organization_id, "dictionary", dictionary_id)
-    if users:
-        raise ConflictError(
-            f"Dictionary is used by flow(s): {', '.join(users)}",
-            code="DICTIONARY_IN_USE",
-            extra={"flowIds": users},
-        )
+    await ensure_unused(session, organization_id, "dictionary", dictionary_id)
     repo = DictionaryRepository(session)
     entries = await repo.entries(row.id)
     await repo.delete(row)

@@ -65,7 +65,8 @@ class AmdConfig(StrictModel):
 
     Defaults (those of `telephony.channel.AmdSettings`): initialSilence 3500,
     greeting 2000, afterGreetingSilence 1000, totalAnalysisTime 5000,
-    minWordLength 100, betweenWordsSilence 50, maximumWords 6, silenceThreshold 256; `unknownRoute` (the output taken when
+    minWordLength 100, betweenWordsSilence 50, maximumWords 6, silenceThreshold 256
+    (totalAnalysisTime counts from the first word, at most 2 s later than from answer); `unknownRoute` (the output taken when
     AMD cannot decide) defaults to `onAnswer`.
     """
 

@@ -7,6 +7,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringcast.errors import ConflictError
 from ringcast.flows.models import Flow, FlowResourceRef, FlowVersion
 
 
@@ -33,3 +34,20 @@ async def flows_referencing(
         .distinct()
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def ensure_unused(
+    session: AsyncSession,
+    organization_id: str,
+    kind: Literal["audio", "dictionary"],
+    resource_id: str,
+) -> None:
+    """A 409 (`AUDIO_IN_USE` / `DICTIONARY_IN_USE`) naming the flows that use it."""
+    users = await flows_referencing(session, organization_id, kind, resource_id)
+    if users:
+        label = "Audio file" if kind == "audio" else "Dictionary"
+        raise ConflictError(
+            f"{label} is used by flow(s): {', '.join(users)}",
+            code=f"{kind.upper()}_IN_USE",
+            extra={"flowIds": users},
+        )

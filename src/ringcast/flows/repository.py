@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.flows.models import Flow, FlowResourceRef, FlowVersion
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import paginate
 
 SORTABLE = {"name": Flow.name, "createdAt": Flow.created_at, "updatedAt": Flow.updated_at}
 
@@ -85,12 +86,4 @@ class FlowRepository:
         if params.search:
             like = f"%{params.search}%"
             stmt = stmt.where(or_(Flow.name.ilike(like), Flow.description.ilike(like)))
-        total = (
-            await self.session.execute(select(func.count()).select_from(stmt.subquery()))
-        ).scalar_one()
-        column = SORTABLE[sort]
-        order = column.asc() if params.sort_order == "asc" else column.desc()
-        rows = await self.session.execute(
-            stmt.order_by(order, Flow.id).offset(params.offset).limit(params.limit)
-        )
-        return rows.scalars().all(), total
+        return await paginate(self.session, stmt, params, SORTABLE[sort], Flow.id)

@@ -12,6 +12,7 @@ from ringcast.audiences.models import AudienceMember
 from ringcast.calls.models import Job
 from ringcast.contacts.models import Contact
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import paginate
 from ringcast.programs.models import Execution, ExecutionNodeCount, Program
 from ringcast.programs.status import LIVE
 
@@ -33,22 +34,10 @@ class ProgramRepository:
     async def page(
         self, organization_id: str, params: PageParams, sort: str
     ) -> tuple[Sequence[Program], int]:
-        where = [Program.organization_id == organization_id]
+        stmt = select(Program).where(Program.organization_id == organization_id)
         if params.search:
-            where.append(Program.name.ilike(f"%{params.search}%"))
-        total = (
-            await self.session.execute(select(func.count(Program.id)).where(*where))
-        ).scalar_one()
-        column = SORTABLE[sort]
-        order = column.asc() if params.sort_order == "asc" else column.desc()
-        rows = await self.session.execute(
-            select(Program)
-            .where(*where)
-            .order_by(order, Program.id)
-            .offset(params.offset)
-            .limit(params.limit)
-        )
-        return rows.scalars().all(), int(total)
+            stmt = stmt.where(Program.name.ilike(f"%{params.search}%"))
+        return await paginate(self.session, stmt, params, SORTABLE[sort], Program.id)
 
     async def add(self, program: Program) -> Program:
         self.session.add(program)
@@ -89,23 +78,10 @@ class ExecutionRepository:
     async def page_for_program(
         self, organization_id: str, program_id: str, params: PageParams
     ) -> tuple[Sequence[Execution], int]:
-        where = [Execution.organization_id == organization_id, Execution.program_id == program_id]
-        total = (
-            await self.session.execute(select(func.count(Execution.id)).where(*where))
-        ).scalar_one()
-        order = (
-            Execution.created_at.asc()
-            if params.sort_order == "asc"
-            else Execution.created_at.desc()
+        stmt = select(Execution).where(
+            Execution.organization_id == organization_id, Execution.program_id == program_id
         )
-        rows = await self.session.execute(
-            select(Execution)
-            .where(*where)
-            .order_by(order)
-            .offset(params.offset)
-            .limit(params.limit)
-        )
-        return rows.scalars().all(), int(total)
+        return await paginate(self.session, stmt, params, Execution.created_at)
 
     async def add(self, execution: Execution) -> Execution:
         self.session.add(execution)

@@ -36,7 +36,9 @@ class AmdSettings:
 
     Defaults are human-first, chosen on the tune split of bench/amd.py's
     corpus: Asterisk's (2500/1500/800, 3 words) called 11-21% of unseen
-    humans machines there; these call 1.9-3.1%.
+    humans machines there; these call 1.9-3.1%. `total_analysis_ms` counts
+    from the first word, and at most 2 s later than from answer (so a machine
+    that starts talking late is still recognised).
     """
 
     initial_silence_ms: int = 3500

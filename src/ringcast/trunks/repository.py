@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import paginate
 from ringcast.trunks.models import Trunk
 
 SORTABLE = {"name": Trunk.name, "createdAt": Trunk.created_at, "host": Trunk.host}
@@ -36,16 +37,10 @@ class TrunkRepository:
     async def page(
         self, organization_id: str, params: PageParams, sort: str
     ) -> tuple[Sequence[Trunk], int]:
-        where = [Trunk.organization_id == organization_id]
+        stmt = select(Trunk).where(Trunk.organization_id == organization_id)
         if params.search:
-            where.append(Trunk.name.ilike(f"%{params.search}%"))
-        total = (await self.session.execute(select(func.count()).where(*where))).scalar_one()
-        column = SORTABLE[sort]
-        order = column.asc() if params.sort_order == "asc" else column.desc()
-        rows = await self.session.execute(
-            select(Trunk).where(*where).order_by(order).offset(params.offset).limit(params.limit)
-        )
-        return rows.scalars().all(), int(total)
+            stmt = stmt.where(Trunk.name.ilike(f"%{params.search}%"))
+        return await paginate(self.session, stmt, params, SORTABLE[sort])
 
     async def add(self, trunk: Trunk) -> Trunk:
         self.session.add(trunk)

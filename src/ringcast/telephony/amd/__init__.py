@@ -3,6 +3,8 @@
 Public surface (feed 20 ms, 160-sample 8 kHz frames from the moment of answer):
 
 - `AmdDetector(settings).feed(frame) -> AmdVerdict | None` — the verdict, once.
+  `total_analysis_ms` runs from the first word (capped at answer + total +
+  `late_start_allowance_ms`, default 2000), so late greetings are still judged.
 - `AmdDetector.greeting_end_detector(cap_ms)` / `GreetingEndDetector(cap_ms)` —
   for waitForBeep: `feed(frame) -> GreetingEnd | None` (beep, silence or cap).
 - `BeepDetector().feed(frame) -> bool` — True while a confirmed beep sounds.
