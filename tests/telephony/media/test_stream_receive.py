@@ -129,3 +129,17 @@ async def test_recorder_on_a_stream_pair_with_finish_key() -> None:
     assert len(done) == 1
     assert done[0].reason == "finish_key"
     assert 1000 <= done[0].duration_ms <= 1400  # the second of speech plus a little silence
+
+
+def test_listeners_get_20ms_frames_across_gaps_and_odd_packet_sizes() -> None:
+    """A 40 ms packet, two lost packets and a 10 ms packet still reach listeners
+    (AMD, recorder) as 160-sample frames, with no sample lost or invented."""
+    stream = offline_stream()
+    frames: list[Pcm] = []
+    stream.add_listener(frames.append)
+    mulaw_of_zero = b"\xff"
+    sent = [(0, 160), (160, 320), (800, 160), (960, 80), (1040, 80)]  # ts 480..800 lost
+    for seq, (ts, n) in enumerate(sent):
+        stream.datagram_received(RtpPacket(0, seq, ts, 7, mulaw_of_zero * n).serialize(), REMOTE)
+    assert {f.size for f in frames} == {160}
+    assert sum(f.size for f in frames) == 1120  # 0..1120 in samples: gap filled, none extra

@@ -118,6 +118,7 @@ class RtpStream:
         # receive
         self._listeners: list[Callable[[Pcm], None]] = []
         self._timeline = InboundTimeline()
+        self._carry: Pcm = np.zeros(0, dtype=np.int16)  # samples short of a 20 ms frame
         self._dedup = EventDeduplicator()
         self._inband: DtmfDetector | None = None
         self.on_dtmf: Callable[[str, DigitSource], None] | None = None
@@ -315,6 +316,7 @@ class RtpStream:
         """
         if not self._listeners:
             self._timeline.reset()  # nobody followed the timeline while unheard
+            self._carry = self._carry[:0]
         self._listeners.append(fn)
 
     def remove_listener(self, fn: Callable[[Pcm], None]) -> None:
@@ -370,13 +372,28 @@ class RtpStream:
         if fill is None:
             self.stats.late += 1
             return
-        frames = (np.zeros(fill, dtype=np.int16), pcm) if fill else (pcm,)
+        if fill or pcm.size != FRAME_SAMPLES or self._carry.size:
+            frames = self._reframe(fill, pcm)
+        else:  # the usual case: one packet, one 20 ms frame
+            frames = (pcm,)
         for listener in tuple(self._listeners):
             for frame in frames:
                 try:
                     listener(frame)
                 except Exception:
                     log.exception("media listener failed")
+
+    def _reframe(self, fill: int, pcm: Pcm) -> list[Pcm]:
+        """Listeners get 20 ms frames whatever the peer's packet size or our gap
+        filling: samples are joined and cut at 160, a remainder waits for more."""
+        parts = [self._carry] if self._carry.size else []
+        if fill:
+            parts.append(np.zeros(fill, dtype=np.int16))
+        parts.append(pcm)
+        joined = np.concatenate(parts) if len(parts) > 1 else pcm
+        whole = joined.size - joined.size % FRAME_SAMPLES
+        self._carry = joined[whole:].copy()
+        return [joined[i : i + FRAME_SAMPLES] for i in range(0, whole, FRAME_SAMPLES)]
 
     def _receive_event(self, data: bytes) -> None:
         try:
