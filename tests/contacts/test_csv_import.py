@@ -232,6 +232,62 @@ async def test_many_small_chunks_keep_file_order(api, tmp_path):
     assert names["+212612345608"] == "n8"
 
 
+async def test_chunks_share_a_transaction_up_to_commit_rows(api, tmp_path):
+    """With commit_rows, several chunks go into one transaction: the hook runs
+    once per commit, a later chunk still sees the earlier (uncommitted) rows
+    as existing, and a failure rolls back only the open transaction."""
+    from ringcast.contacts.csv_import import import_csv
+
+    lines = ["primaryPhone;firstName"]
+    lines += [f"+2126123456{i:02d};n{i}" for i in range(9)]
+    lines += ["+212612345600;again", "bad;x", "+212612345601;again"]
+    path = tmp_path / "small.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seen: list[int] = []
+
+    async def on_chunk(_session, totals):
+        seen.append(totals.processed)
+
+    totals = await import_csv(
+        api.app.state.ringcast.sessions,
+        api.acme.organization_id,
+        path,
+        rejected_path=tmp_path / "rejected.csv",
+        on_chunk=on_chunk,
+        chunk_rows=2,
+        commit_rows=5,
+    )
+    assert seen == [6, 12]
+    assert (totals.created, totals.updated, totals.failed) == (9, 2, 1)
+    names = {c["primaryPhone"]: c["firstName"] for c in await contacts(api)}
+    assert names["+212612345600"] == "again" and names["+212612345608"] == "n8"
+
+    class StopError(Exception):
+        pass
+
+    async def fail_second(_session, totals):
+        if totals.processed > 6:
+            raise StopError
+
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "primaryPhone\n" + "".join(f"+2126123457{i:02d}\n" for i in range(9)), encoding="utf-8"
+    )
+    with pytest.raises(StopError):
+        await import_csv(
+            api.app.state.ringcast.sessions,
+            api.acme.organization_id,
+            other,
+            rejected_path=tmp_path / "rejected2.csv",
+            on_chunk=fail_second,
+            chunk_rows=2,
+            commit_rows=5,
+        )
+    stored = {c["primaryPhone"] for c in await contacts(api)}
+    assert {f"+2126123457{i:02d}" for i in range(6)} <= stored
+    assert not {f"+2126123457{i:02d}" for i in range(6, 9)} & stored
+
+
 async def test_import_of_a_dead_process_is_reported_failed(api):
     from datetime import timedelta
 

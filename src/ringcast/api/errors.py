@@ -2,8 +2,9 @@
 
 `{"statusCode", "code", "error", "message", "fieldErrors"?, "fieldDetails"?,
 "timestamp", "path"}` — for our own `AppError`s, FastAPI's validation errors,
-Starlette's HTTP errors (404 route, 405) and any unexpected exception (500,
-logged with a request id, no stack trace in the body).
+Starlette's HTTP errors (404 route, 405), a NUL the database refused (400)
+and any unexpected exception (500, logged with a request id, no stack trace
+in the body).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringcast.errors import AppError, FieldIssue
@@ -153,6 +155,25 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_nul_rejection(exc: DBAPIError) -> bool:
+    # PostgreSQL: 'invalid byte sequence for encoding "UTF8": 0x00' (SQLSTATE 22021)
+    return "0x00" in str(exc.orig)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Input that only the database refused: a NUL in a field no schema checks
+    (a form field, an upload's file name). The route has rolled back already."""
+    assert isinstance(exc, DBAPIError)
+    if _is_nul_rejection(exc):
+        return error_response(
+            400,
+            "INVALID_CHARACTER",
+            "Text must not contain NUL (\\u0000) characters",
+            request.url.path,
+        )
+    return await _on_unexpected(request, exc)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", None)
     log.exception(
@@ -171,4 +192,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _on_app_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

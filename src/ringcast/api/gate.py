@@ -1,6 +1,6 @@
 """The request gate: a pure ASGI middleware in front of every `/api` route.
 
-In order: request id → body-size and content-type checks → authentication
+In order: request id → body-size, content-type and NUL-in-URL checks → authentication
 (401 codes) → per-key rate limit (headers on every authenticated response,
 429 past it) → Idempotency-Key replay for mutations → the route. It is plain
 ASGI (not BaseHTTPMiddleware) so a request costs one function call per layer
@@ -110,6 +110,18 @@ class Gate:
                 "UNSUPPORTED_MEDIA_TYPE",
                 f"Content-Type {content_type!r} is not supported; send application/json",
                 scope["path"],
+            )
+            await response(scope, self._no_body, send)
+            return
+
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+            # no id or parameter holds a NUL; PostgreSQL would fail on it with a 500
+            response = error_response(
+                400,
+                "INVALID_CHARACTER",
+                "The URL must not contain NUL (%00) characters",
+                scope["path"].replace("\x00", "%00"),
             )
             await response(scope, self._no_body, send)
             return

@@ -24,7 +24,12 @@ async def health(state: StateDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics (no auth)")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (no auth)",
+    response_class=Response,
+    responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
 async def prometheus_metrics() -> Response:
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

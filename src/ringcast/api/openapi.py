@@ -75,6 +75,23 @@ IDEMPOTENCY_HEADER: dict[str, Any] = {
 }
 
 
+def file_responses(
+    description: str, *media_types: str, errors: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route answering a file: its media types instead of JSON.
+
+    Use with `response_class=Response`, so FastAPI adds no JSON body of its own;
+    `errors` documents route-specific error statuses (the envelope is added).
+    """
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    out: dict[int | str, dict[str, Any]] = {
+        200: {"description": description, "content": dict.fromkeys(media_types, binary)}
+    }
+    for status, text in (errors or {}).items():
+        out[status] = {"description": text}
+    return out
+
+
 def _statuses(method: str, operation: dict[str, Any]) -> list[int]:
     params = {p["name"] for p in operation.get("parameters", []) if p.get("in") != "header"}
     has_body = "requestBody" in operation

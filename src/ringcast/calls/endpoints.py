@@ -7,6 +7,7 @@ from fastapi import Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from ringcast.api.deps import PrincipalDep, SessionDep, StateDep, WriterDep
+from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.calls import export, recordings, service
 from ringcast.calls.schemas import (
@@ -49,7 +50,11 @@ async def get_call_report(job_id: str, principal: PrincipalDep, session: Session
     return await service.call_report(session, principal.organization_id, job_id)
 
 
-@reports_router.post("/export")
+@reports_router.post(
+    "/export",
+    response_class=Response,
+    responses=file_responses("One CSV row per attempt", "text/csv"),
+)
 async def export_call_reports(
     body: ExportRequest, principal: PrincipalDep, session: SessionDep
 ) -> Response:
@@ -104,7 +109,11 @@ async def get_recording(
     return Recording.model_validate({**_fields(r), "job_id": str(r.job_id) if r.job_id else None})
 
 
-@recordings_router.get("/{recording_id}/stream")
+@recordings_router.get(
+    "/{recording_id}/stream",
+    response_class=Response,
+    responses=file_responses("The recording's audio", "audio/*"),
+)
 async def stream_recording(
     recording_id: str, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> Response:

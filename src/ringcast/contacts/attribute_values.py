@@ -83,7 +83,7 @@ def check_value(name: str, type_: AttributeType, value: Any, *, from_text: bool 
     if type_ is AttributeType.number:
         if from_text and isinstance(value, str):
             try:
-                value = float(value) if any(c in value for c in ".eE") else int(value)
+                value = float(value) if "." in value or "e" in value or "E" in value else int(value)
             except ValueError:
                 raise AttributeValueError(name, type_) from None
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -8,6 +8,7 @@ from fastapi import BackgroundTasks, File, Form, UploadFile
 from fastapi.responses import FileResponse
 
 from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
+from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audiences import service as audiences
 from ringcast.contacts import schemas
@@ -18,6 +19,7 @@ from ringcast.contacts.repository import ImportRepository
 from ringcast.contacts.service import attribute_types
 from ringcast.db.base import new_id
 from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.schemas import NO_NUL
 
 router = domain_router("/api/contact/import", "Contacts")
 _COPY_BYTES = 1 << 20
@@ -34,7 +36,7 @@ async def start_import(
     session: SessionDep,
     state: StateDep,
     background: BackgroundTasks,
-    audience_id: Annotated[str | None, Form(alias="audienceId")] = None,
+    audience_id: Annotated[str | None, Form(alias="audienceId", pattern=NO_NUL)] = None,
 ) -> schemas.ContactImport:
     org = principal.organization_id
     if audience_id:
@@ -84,7 +86,15 @@ async def get_import(
     return schemas.ContactImport.model_validate(record)
 
 
-@router.get("/{import_id}/rejected", response_class=FileResponse)
+@router.get(
+    "/{import_id}/rejected",
+    response_class=FileResponse,
+    responses=file_responses(
+        "The rejected rows, with their errors",
+        "text/csv",
+        errors={409: "The import failed or has not started (no rejected rows yet)"},
+    ),
+)
 async def get_rejected_rows(
     import_id: str, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> FileResponse:

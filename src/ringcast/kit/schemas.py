@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -21,15 +21,43 @@ class Schema(BaseModel):
 
 
 class InputSchema(Schema):
-    """Request bodies: unknown properties are a 400, strings are stripped."""
+    """Request bodies: unknown properties are a 400, strings are stripped and
+    may not hold NUL characters (PostgreSQL text cannot store them, so they
+    would fail at the database instead of here, with the field named)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _reject_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("Text must not contain NUL (\\u0000) characters")
+        return value
+
+
+NO_NUL = r"^[^\x00]*$"
+"""`pattern=` for text parameters outside an InputSchema (form fields): no NUL."""
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    # nested request schemas checked their own fields; other models (e.g. a
+    # flow graph from the engine) are walked here
+    if isinstance(value, BaseModel) and not isinstance(value, InputSchema):
+        return any(_holds_nul(v) for v in value.__dict__.values())
+    return False
+
 
 def _utc(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise ValueError("Timestamp is out of range") from None
 
 
 ZonedDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]

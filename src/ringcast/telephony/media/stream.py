@@ -372,6 +372,7 @@ class RtpStream:
         if fill is None:
             self.stats.late += 1
             return
+        frames: Sequence[Pcm]
         if fill or pcm.size != FRAME_SAMPLES or self._carry.size:
             frames = self._reframe(fill, pcm)
         else:  # the usual case: one packet, one 20 ms frame
