@@ -86,6 +86,7 @@ async def run(path: Path, tmp: Path) -> tuple[float, float, float, ImportTotals]
     threads_started = thread_cpu_s()
 
     async def progress(_s: object, totals: ImportTotals) -> None:
+        gc.collect()  # as the CLI's progress hook does after each commit
         now = time.perf_counter()
         if now - last[0] >= 10:
             last[0] = now
