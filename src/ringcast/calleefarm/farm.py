@@ -59,6 +59,15 @@ class CalleeRecord:
     greeting_ms: int | None = None
     message_start_ms: int | None = None  # when our first sound came after the greeting
     ended_at: float | None = None
+    last_heard_at: float | None = None  # the caller's last audio frame (monotonic)
+
+    @property
+    def caller_left_at(self) -> float | None:
+        """When the caller was last there: its last audio for an answered call
+        (a caller that died sends nothing more, though we notice only later)."""
+        if self.answered and self.last_heard_at is not None:
+            return min(self.last_heard_at, self.ended_at or self.last_heard_at)
+        return self.ended_at
 
 
 class CalleeFarm:
@@ -185,13 +194,18 @@ class CalleeFarm:
                     self._spawn(self._type(channel, stream, keys, behaviour, record))
 
         listener = PromptListener(prompt_ended)
-        stream.add_listener(listener)
+
+        def heard(frame: Pcm) -> None:
+            record.last_heard_at = time.monotonic()
+            listener(frame)
+
+        stream.add_listener(heard)
         await channel.play([greeting])
         if behaviour.hangup_after_ms is not None:
             loop.call_later(behaviour.hangup_after_ms / 1000, self._hang_up, channel, record)
         if not await self._until_hangup(channel, CALL_CAP_S):
             await channel.hangup("cap")
-        stream.remove_listener(listener)
+        stream.remove_listener(heard)
         if listener.first_sound_ms is not None and behaviour.kind == "machine":
             record.message_start_ms = listener.first_sound_ms
         if record.hung_up_by is None:

@@ -349,7 +349,8 @@ class Demo:
         for number, records in by_number.items():
             records.sort(key=lambda r: r.started_at)
             for before, after in itertools.pairwise(records):
-                if before.ended_at is None or after.started_at < before.ended_at:
+                left = before.caller_left_at
+                if left is None or after.started_at < left:
                     found.append(f"+{number.lstrip('+')}: two calls at the same time")
         return found
 

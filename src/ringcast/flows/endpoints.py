@@ -50,11 +50,7 @@ def version_schema(version: VersionRow) -> FlowVersion:
     )
 
 
-@router.post(
-    "/execute",
-    summary="Test a flow: simulate at once, or place one live call",
-    responses={501: {"description": "mode `live` is not available yet (LIVE_MODE_UNAVAILABLE)"}},
-)
+@router.post("/execute", summary="Test a flow: simulate at once, or place one live call")
 async def execute_flow(
     body: ExecuteRequest, principal: PrincipalDep, session: SessionDep, state: StateDep
 ) -> dict[str, Any]:
