@@ -20,6 +20,14 @@ class OrganizationRepository:
         result = await self.session.execute(select(Organization).where(Organization.name == name))
         return result.scalar_one_or_none()
 
+    async def first_two(self, name: str | None) -> Sequence[Organization]:
+        """The organization named `name`, or (no name) up to two of them, to tell
+        whether exactly one exists."""
+        stmt = select(Organization)
+        if name is not None:
+            stmt = stmt.where(Organization.name == name)
+        return (await self.session.execute(stmt.limit(2))).scalars().all()
+
     async def create(self, name: str) -> Organization:
         org = Organization(name=name)
         self.session.add(org)

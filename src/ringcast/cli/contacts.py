@@ -11,11 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences import service as audiences
-from ringcast.auth.models import Organization
+from ringcast.auth.repository import OrganizationRepository
 from ringcast.contacts.csv_import import (
     BULK_COMMIT_ROWS,
     BULK_GC_THRESHOLD,
@@ -32,17 +31,14 @@ console = Console()
 
 
 async def _organization_id(session: AsyncSession, name: str | None) -> str:
-    stmt = select(Organization.id, Organization.name)
-    if name is not None:
-        stmt = stmt.where(Organization.name == name)
-    found = (await session.execute(stmt.limit(2))).all()
+    found = await OrganizationRepository(session).first_two(name)
     if name is not None and not found:
         raise typer.BadParameter(f"no organization named {name!r}", param_hint="--org")
     if len(found) != 1:
         raise typer.BadParameter(
             "several organizations exist: choose one with --org", param_hint="--org"
         )
-    return str(found[0][0])
+    return found[0].id
 
 
 async def _run(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +53,27 @@ class FlowRepository:
             )
         )
         return {v.flow_id: v for v in result.scalars()}
+
+    async def referencing(
+        self, organization_id: str, kind: Literal["audio", "dictionary"], resource_id: str
+    ) -> list[str]:
+        """Ids of live flows whose latest version references the resource."""
+        stmt = (
+            select(Flow.id)
+            .join(
+                FlowVersion,
+                (FlowVersion.flow_id == Flow.id) & (FlowVersion.version == Flow.latest_version),
+            )
+            .join(FlowResourceRef, FlowResourceRef.flow_version_id == FlowVersion.id)
+            .where(
+                Flow.organization_id == organization_id,
+                Flow.deleted_at.is_(None),
+                FlowResourceRef.kind == kind,
+                FlowResourceRef.resource_id == resource_id,
+            )
+            .distinct()
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def add_flow(self, flow: Flow) -> Flow:
         self.session.add(flow)
