@@ -26,9 +26,15 @@ from ringcast.dialer.caller_id import PoolEntry
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.dids.models import Did
 from ringcast.dnc.models import DncEntry
+from ringcast.dnc.repository import DncRepository
 from ringcast.programs.models import Execution, ExecutionNodeCount
 from ringcast.programs.status import LIVE, TERMINAL
 from ringcast.trunks.models import Trunk
+
+# A flow opts the callee out by ending the call at a hangup node with this
+# reason (e.g. "press 9 to stop these calls"): the number joins the
+# organization's do-not-call list when the attempt is recorded.
+OPT_OUT_REASON = "opt_out"
 
 CONTACT_FIELDS = {
     "primaryPhone": Contact.primary_phone,
@@ -312,6 +318,7 @@ class DialerStore:
             counts: dict[str, dict[str, int]] = {}
             rules: dict[str, Sequence[tuple[str, int]]] = {}
             used: dict[tuple[str, str], datetime] = {}
+            opt_outs: set[tuple[str, str]] = set()
             for item in items:
                 execution_id = item.attempt_row["execution_id"]
                 change = item.decide(statuses.get(execution_id, "cancelled"))
@@ -344,12 +351,21 @@ class DialerStore:
                     rules[execution_id] = item.auto_pause
                 if item.caller_id is not None:
                     used[(item.attempt_row["organization_id"], item.caller_id)] = item.now
+                if item.attempt_row.get("outcome_reason") == OPT_OUT_REASON:
+                    opt_outs.add(
+                        (item.attempt_row["organization_id"], item.attempt_row["to_number"])
+                    )
             dialect = await self._dialect(s)
             for execution_id, per_node in counts.items():
                 if per_node:
                     await self._add_counts(s, dialect, execution_id, per_node)
             for execution_id, execution_rules in rules.items():
                 await self._maybe_auto_pause(s, execution_id, execution_rules, items[-1].now)
+            for organization_id, number in opt_outs:
+                if number:
+                    await DncRepository(s).add(
+                        organization_id, number, "pressed the opt-out key", "flow"
+                    )
             for (organization_id, number), at in used.items():
                 await s.execute(
                     update(Did)
