@@ -11,32 +11,13 @@ into PCM (`ringcast.flow.runner`). All models forbid unknown properties.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
 JsonScalar = str | int | float | bool | None
 
-CONTACT_FIELDS = (
-    "id",
-    "organizationId",
-    "primaryPhone",
-    "firstName",
-    "lastName",
-    "fullName",
-    "primaryEmail",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "occupation",
-    "preferredChannel",
-    "gender",
-    "channels",
-    "createdAt",
-    "updatedAt",
-)
 ContactField = Literal[
     "id",
     "organizationId",
@@ -56,6 +37,8 @@ ContactField = Literal[
     "createdAt",
     "updatedAt",
 ]
+CONTACT_FIELDS: tuple[str, ...] = get_args(ContactField)
+"""The contact fields a `contactField` value source may read."""
 
 SYSTEM_VARIABLES = (
     "sys.callId",
