@@ -57,6 +57,25 @@ SPLITS: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 
+# Splits spoken by other synthesis engines (CMU Flite, Festival diphone and HTS
+# voices), never tuned on: the nearest we have to "calls made with other voices
+# and engines". Each entry is (engine:voice, language of its phrases).
+ENGINE_SPLITS: dict[str, list[tuple[str, str]]] = {
+    "engines": [
+        ("flite:kal", "en-us"),
+        ("flite:kal16", "en-us"),
+        ("flite:awb", "en-us"),
+        ("flite:rms", "en-us"),
+        ("flite:slt", "en-us"),
+        ("festival:kal_diphone", "en-us"),
+        ("festival:ked_diphone", "en-us"),
+        ("festival:cmu_us_slt_arctic_hts", "en-us"),
+        ("festival:lp_diphone", "it"),
+        ("festival:pc_diphone", "it"),
+    ],
+}
+ENGINE_TOOLS = ("flite", "text2wave", "sox")
+
 
 @dataclass(frozen=True)
 class Phrases:
@@ -332,25 +351,49 @@ class Tts:
         self._cache: dict[tuple[str, str, int, int], Floats] = {}
 
     def say(self, text: str, voice: str, speed: int, pitch: int) -> Floats:
+        """`voice` is an espeak-ng voice, or `flite:NAME` / `festival:NAME`.
+
+        `speed` is in espeak words per minute (175 is espeak's normal rate);
+        the other engines get the same relative rate as a duration stretch,
+        and ignore `pitch`.
+        """
         key = (text, voice, speed, pitch)
         if key not in self._cache:
             wav = self._dir / "tts.wav"
-            cmd = [
-                "espeak-ng",
-                "-v",
-                voice,
-                "-s",
-                str(speed),
-                "-p",
-                str(pitch),
-                "-w",
-                str(wav),
-                text,
-            ]
-            subprocess.run(cmd, check=True, capture_output=True)
+            engine, _, name = voice.rpartition(":")
+            stretch = f"{175 / speed:.3f}"
+            if engine == "flite":
+                cmd = ["flite", "-voice", name, "--setf", f"duration_stretch={stretch}"]
+                subprocess.run([*cmd, "-t", text, "-o", str(wav)], check=True, capture_output=True)
+            elif engine == "festival":
+                self._festival(text, name, stretch, wav)
+            else:
+                cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch)]
+                subprocess.run([*cmd, "-w", str(wav), text], check=True, capture_output=True)
             pcm = read_audio_8k(wav).astype(np.float64)
             self._cache[key] = _trim(pcm)
         return self._cache[key]
+
+    def _festival(self, text: str, voice: str, stretch: str, wav: Path) -> None:
+        source = self._dir / "tts.txt"
+        source.write_bytes(text.encode("latin-1"))  # Festival reads ISO-8859-1
+        raw = self._dir / "festival.wav"
+        evals = [
+            "-eval",
+            f"(voice_{voice})",
+            "-eval",
+            f"(Parameter.set 'Duration_Stretch {stretch})",
+        ]
+        subprocess.run(
+            ["text2wave", "-o", str(raw), *evals, str(source)], check=True, capture_output=True
+        )
+        if voice.endswith("_hts"):  # HTS voices ignore Duration_Stretch
+            tempo = f"{1 / float(stretch):.3f}"
+            subprocess.run(
+                ["sox", str(raw), str(wav), "tempo", "-s", tempo], check=True, capture_output=True
+            )
+        else:
+            raw.replace(wav)
 
 
 def _trim(x: Floats) -> Floats:
@@ -449,10 +492,14 @@ def _machine(
 def make_file(
     rng: np.random.Generator, tts: Tts, split: str, index: int, label: str
 ) -> tuple[Row, Floats]:
-    langs, variants = SPLITS[split]
-    lang = str(rng.choice(langs))
-    variant = str(rng.choice(variants))
-    voice = f"{lang}+{variant}"
+    if split in ENGINE_SPLITS:
+        voices = ENGINE_SPLITS[split]
+        voice, lang = voices[int(rng.integers(len(voices)))]
+    else:
+        langs, variants = SPLITS[split]
+        lang = str(rng.choice(langs))
+        variant = str(rng.choice(variants))
+        voice = f"{lang}+{variant}"
     speed = int(rng.integers(130, 200))
     pitch = int(rng.integers(25, 75))
     ph = PHRASES[lang]
@@ -509,7 +556,7 @@ def build(out: Path, seed: int = 7, per_split: int = 320) -> Path:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tts = Tts(Path(tmp))
-        for split_no, split in enumerate(SPLITS):
+        for split_no, split in enumerate([*SPLITS, *ENGINE_SPLITS]):
             rng = np.random.default_rng([seed, split_no])
             (out / split).mkdir(parents=True, exist_ok=True)
             for i in range(per_split):

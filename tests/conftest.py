@@ -29,17 +29,7 @@ from ringcast.db.migrate import upgrade
 from ringcast.db.models import Base
 from ringcast.dictionaries.repository import ensure_system_dictionaries
 from ringcast.settings import Settings
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_tool(name: str) -> None:
-    """Skip when a peer tool is absent locally; fail under CI=true."""
-    if shutil.which(name) is None:
-        message = f"{name} is not installed"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+from support import IN_CI
 
 
 @pytest.fixture(scope="session")

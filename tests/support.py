@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import shutil
 import wave
 from typing import Any
 
 import av
 import numpy as np
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_tool(*names: str) -> None:
+    """Skip when a peer tool is absent locally; fail under CI=true (scripts/test.sh installs them)."""
+    missing = [name for name in names if shutil.which(name) is None]
+    if not missing:
+        return
+    message = f"{', '.join(missing)} not installed (scripts/test.sh installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def tone_pcm(seconds: float = 1.0, rate: int = 8000, freq: float = 440.0) -> np.ndarray:

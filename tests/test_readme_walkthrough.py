@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
+from support import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "docs" / "walkthrough.sh"
@@ -76,8 +75,8 @@ def test_readme_shows_the_walkthrough_script_word_for_word() -> None:
         assert any(re.search(rf"\b{variable}=", line) for line in setup), variable
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_walkthrough_script_runs_a_campaign_to_completion() -> None:
+    require_tool("curl")
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
     env.pop("RINGCAST_DATABASE_URL", None)  # the walk-through uses its own SQLite store

@@ -48,7 +48,10 @@ async def place(farm: CalleeFarm, clock: MediaClock, number: str, g: dict) -> di
     ua = await UserAgent.start(TrunkConfig(host=host, port=port))
     try:
         channel = SipChannel(ua, rtp_media(clock), amd_factory=AmdDetector)
-        ctx = RunContext(call_id=channel.call_id, contact={"primaryPhone": number, "customAttributes": {"balance": 42}})
+        ctx = RunContext(
+            call_id=channel.call_id,
+            contact={"primaryPhone": number, "customAttributes": {"balance": 42}},
+        )
         trace = await FlowRunner(resolver).run(compile_flow(g), ctx, channel, RealTimebase())
         return trace.to_dict()
     finally:
@@ -101,7 +104,11 @@ async def test_machine_reaches_voicemail_after_the_beep(farm):
 
 @pytest.mark.parametrize(
     ("kind", "outcome", "end"),
-    [("busy", "busy", "end-1"), ("reject", "rejected", "end-1"), ("no_answer", "no_answer", "end-1")],
+    [
+        ("busy", "busy", "end-1"),
+        ("reject", "rejected", "end-1"),
+        ("no_answer", "no_answer", "end-1"),
+    ],
 )
 async def test_refusals(farm, kind, outcome, end):
     number = f"+2126000001{len(kind):02d}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 
 from dialer.dialer_kit import attempts, execution, jobs
 from programs.campaign_kit import seed_campaign
+from support import require_tool
 
 LEASE_S = 4
 CONTACTS = 200
@@ -61,8 +61,7 @@ def start_dialer(env: dict[str, str], log: object) -> subprocess.Popen[bytes]:
 
 
 async def test_kill_9_mid_program_then_a_new_dialer_finishes_it(api, db_url, settings, tmp_path):
-    if shutil.which("sipp") is None:
-        pytest.skip("sipp not installed")
+    require_tool("sipp")
     if not db_url.startswith("sqlite"):
         pytest.skip("the SQLite half is enough (one dialer at a time here)")
     port = free_udp_port()

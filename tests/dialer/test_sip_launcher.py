@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import subprocess
 import time
@@ -15,6 +14,7 @@ from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.sip_launcher import SipLauncher
 from ringcast.dialer.store import DialerStore
+from support import require_tool
 
 
 def free_udp_port() -> int:
@@ -24,8 +24,7 @@ def free_udp_port() -> int:
 
 
 async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
-    if shutil.which("sipp") is None:
-        pytest.skip("sipp not installed")
+    require_tool("sipp")
     if not db_url.startswith("sqlite"):
         pytest.skip("one database is enough for the SIP path")
     port = free_udp_port()

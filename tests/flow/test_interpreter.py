@@ -31,6 +31,7 @@ from ringcast.flow.events import (
     TimerFired,
 )
 from ringcast.flow.walk import CALL_LIMIT_TIMER
+from ringcast.telephony.channel import AmdSettings
 
 H = node("h", "hangup")
 
@@ -59,6 +60,27 @@ def test_dial_emits_a_dial_request_from_the_config() -> None:
     assert dial.request.wait_for_beep is True
     assert dial.request.amd.greeting_ms == 900
     assert run.state.trace.call.dialed_at == run.now()
+
+
+def test_dial_without_amd_config_runs_the_shipped_detector_defaults() -> None:
+    (dial,) = Harness(dial_graph()).of(Dial)
+    assert dial.request.amd == AmdSettings()
+
+
+def test_every_amd_setting_reaches_the_detector() -> None:
+    amd = {
+        "initialSilence": 1,
+        "greeting": 2,
+        "greetingSpan": 3,
+        "afterGreetingSilence": 4,
+        "totalAnalysisTime": 5,
+        "minWordLength": 6,
+        "betweenWordsSilence": 7,
+        "maximumWords": 8,
+        "silenceThreshold": 9,
+    }
+    (dial,) = Harness(dial_graph(amd=amd)).of(Dial)
+    assert dial.request.amd == AmdSettings(1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 @pytest.mark.parametrize(

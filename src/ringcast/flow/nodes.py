@@ -55,6 +55,7 @@ def _enter_dial(run: Step, node: DialNode) -> str | None:
         amd=AmdSettings(
             initial_silence_ms=amd.initialSilence,
             greeting_ms=amd.greeting,
+            greeting_span_ms=amd.greetingSpan,
             after_greeting_silence_ms=amd.afterGreetingSilence,
             total_analysis_ms=amd.totalAnalysisTime,
             min_word_length_ms=amd.minWordLength,

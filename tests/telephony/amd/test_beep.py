@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from ringcast.telephony.amd import BeepDetector
 from ringcast.telephony.amd.audio_file import read_audio_8k
+from support import require_tool
 
 
 def confirmations(sig, pcm) -> list[bool]:
@@ -63,9 +63,9 @@ def test_synthetic_voice_is_not_a_beep(sig, f0):
     assert not any(confirmations(sig, sig.pcm(sig.speech(2000, f0=f0))))
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 @pytest.mark.parametrize("voice", ["en-us+f3", "en-us+m1", "fr-fr+f2", "de+m3"])
 def test_espeak_speech_is_not_a_beep(sig, tmp_path: Path, voice):
+    require_tool("espeak-ng")
     wav = tmp_path / "s.wav"
     text = "Hello, you have reached the voicemail of Anna. Please leave a message."
     subprocess.run(

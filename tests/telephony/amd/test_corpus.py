@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+
+from ringcast.telephony.amd.audio_file import read_audio_8k
+from support import require_tool
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "make_amd_corpus.py"
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+
+@pytest.fixture(autouse=True)
+def _engines() -> None:
+    require_tool("espeak-ng", *load().ENGINE_TOOLS)
 
 
 def load() -> ModuleType:
@@ -37,7 +43,17 @@ def test_same_seed_same_corpus(tmp_path: Path):
             tmp_path / "b" / row["file"]
         ).read_bytes()
     assert {r["label"] for r in rows} == {"human", "machine"}
-    assert {r["split"] for r in rows} == set(corpus.SPLITS)
+    assert {r["split"] for r in rows} == {*corpus.SPLITS, *corpus.ENGINE_SPLITS}
+    engines = [r for r in rows if r["split"] in corpus.ENGINE_SPLITS]
+    assert engines and all(r["voice"].split(":")[0] in {"flite", "festival"} for r in engines)
+    for row in rows:  # every engine really spoke: speech >= 6 dB above the silence after it
+        pcm = read_audio_8k(tmp_path / "a" / row["file"]).astype(float)
+        onset, end = int(row["initial_silence_ms"]) * 8, int(row["greeting_end_ms"]) * 8
+        speech = pcm[onset : onset + int(row["speech_ms"]) * 8]
+        after = pcm[end : end + 4000]
+        assert speech.size > 400
+        assert after.size == 4000
+        assert np.mean(speech**2) > 4 * np.mean(after**2), row["file"]
 
 
 def test_splits_share_no_language_and_no_voice_variant():

@@ -50,10 +50,10 @@ def test_initial_silence_threshold_is_tunable(sig):
 
 
 def test_short_hello_then_silence_is_human_quickly(sig):
-    # One short word needs only 0.6 x after_greeting_silence_ms.
+    # One short word needs only 0.8 x after_greeting_silence_ms.
     v = run(sig.pcm(sig.silence(300), sig.speech(400), sig.silence(3000)))
     assert (v.result, v.reason) == ("human", "after_greeting_silence")
-    assert 300 + 400 + 480 <= v.decision_ms <= 300 + 400 + 480 + 60
+    assert 300 + 400 + 640 <= v.decision_ms <= 300 + 400 + 640 + 60
     assert v.greeting_ms is not None and abs(v.greeting_ms - 400) <= 40
 
 
@@ -166,10 +166,25 @@ def test_beep_after_a_pause_is_not_taken_for_silence(sig):
     assert (v.result, v.reason) == ("machine", "beep")
 
 
+# 300 ms words, 400 ms pauses: never 1500 ms of speech by 3 s, never a long
+# enough silence; 3000 ms after the first word (at 200 ms) the caller is inside
+# a word (3000 = 4 x 700 + 200). With 150 ms words and 550 ms pauses the caller
+# is in a pause then (3000 mod 700 = 200 > 150), so the rule waits for the next
+# word, at 200 + 3500.
+@pytest.mark.parametrize(("word_ms", "gap_ms", "at_ms"), [(300, 400, 3200), (150, 550, 3700)])
+def test_greeting_still_going_greeting_span_ms_after_its_first_word_is_a_machine(
+    sig, word_ms, gap_ms, at_ms
+):
+    s = dataclasses.replace(DEFAULTS, greeting_ms=10_000, maximum_words=100, greeting_span_ms=3000)
+    v = run(sig.pcm(sig.silence(200), sig.words(12, word_ms, gap_ms)), s)
+    assert (v.result, v.reason) == ("machine", "long_greeting")
+    assert at_ms <= v.decision_ms <= at_ms + 40
+
+
 def test_talk_with_long_pauses_times_out_unknown(sig):
-    # Never a long greeting, never enough words, never a long enough silence:
-    # total_analysis_ms runs from the first word, at 200 ms.
-    s = dataclasses.replace(DEFAULTS, greeting_ms=10_000, maximum_words=100)
+    # Never a long greeting, never enough words, never a long enough silence,
+    # the span rule off: total_analysis_ms runs from the first word, at 200 ms.
+    s = dataclasses.replace(DEFAULTS, greeting_ms=10_000, maximum_words=100, greeting_span_ms=0)
     v = run(sig.pcm(sig.silence(200), sig.words(12, 300, 400)), s)
     assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 5200)
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import numpy as np
@@ -9,6 +8,7 @@ import pytest
 from ringcast.audio.g711 import ulaw_decode, ulaw_encode
 from ringcast.telephony.channel import Pcm
 from ringcast.telephony.media.dtmf_inband import DtmfDetector, dtmf_tone
+from support import require_tool
 
 ALL = "0123456789*#ABCD"
 
@@ -95,9 +95,9 @@ TEXTS = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 @pytest.mark.parametrize("voice", ["en", "en-us+f3", "de", "fr+m3"])
 def test_no_false_digits_on_speech(voice: str) -> None:
+    require_tool("espeak-ng")
     wav = subprocess.run(
         ["espeak-ng", "-v", voice, "-s", "150", "--stdout", " ".join(TEXTS)],
         capture_output=True,
