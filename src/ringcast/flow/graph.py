@@ -67,7 +67,7 @@ class AmdConfig(StrictModel):
     greeting 2400 (ms of speech), greetingSpan 4000 (a greeting still going this
     long after its first word, pauses included, is a machine; 0 turns the rule
     off), afterGreetingSilence 1000, totalAnalysisTime 5000, minWordLength 100,
-    betweenWordsSilence 50, maximumWords 6, silenceThreshold 256
+    betweenWordsSilence 50, maximumWords 6, silenceThreshold 32
     (totalAnalysisTime counts from the first word, at most 2 s later than from
     answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
     to `onAnswer`.
@@ -81,7 +81,7 @@ class AmdConfig(StrictModel):
     minWordLength: int = Field(100, ge=0)
     betweenWordsSilence: int = Field(50, ge=0)
     maximumWords: int = Field(6, ge=1)
-    silenceThreshold: int = Field(256, ge=0, le=32767)
+    silenceThreshold: int = Field(32, ge=0, le=32767)
     unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
 
 

@@ -227,6 +227,16 @@ def test_total_analysis_is_tunable(sig):
     assert (v.reason, v.decision_ms) == ("timeout", 3000)
 
 
+def test_quiet_caller_is_heard_with_the_shipped_threshold(sig):
+    # -40 dBFS speech (mean absolute amplitude about 260, under it between
+    # syllables) over a silent line: a one-word answer is still a word, so a
+    # person, not dead air.
+    hello = sig.pcm(sig.silence(300), sig.speech(400, dbfs=-40), sig.silence(3000))
+    shipped = dataclasses.replace(DEFAULTS, silence_threshold=AmdSettings().silence_threshold)
+    assert run(hello, shipped).result == "human"
+    assert run(hello, dataclasses.replace(DEFAULTS, silence_threshold=256)).result == "unknown"
+
+
 def test_silence_threshold_gates_quiet_speech(sig):
     # -30 dBFS speech has a mean absolute amplitude around 800: speech at 256, silence at 1200.
     quiet = sig.pcm(sig.silence(200), sig.speech(3000, dbfs=-30), sig.silence(3000))

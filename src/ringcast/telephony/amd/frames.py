@@ -48,7 +48,7 @@ class SpeechFrames:
         *,
         vad_mode: int = 2,
         margin_db: float = 6.0,
-        min_mean_abs: float = 256.0,
+        min_mean_abs: float = 32.0,
         floor_rise_db_per_s: float = 6.0,
         initial_floor_cap_db: float = 60.0,
     ) -> None:
