@@ -84,6 +84,9 @@ class QueueChannel:
     async def next_event(self) -> ChannelEvent:
         return await self.events.get()
 
+    def listen_for_digits(self, on: bool) -> None:
+        self.commands.append(f"listen {'on' if on else 'off'}")
+
 
 MENU = graph(
     node("d", "dial", {"onAnswer": "m"}),
@@ -104,7 +107,15 @@ async def test_runner_on_real_time_times_out_with_real_timers() -> None:
     assert trace.outcome_reason == "max"
     assert [e.type for e in trace.event_log].count("dtmf_timeout") == 2
     assert elapsed >= 0.06  # two 30 ms timeouts really elapsed
-    assert ch.commands == ["dial", "play", "play", "hangup normal"]
+    assert ch.commands == [
+        "listen off",
+        "dial",
+        "listen on",
+        "play",
+        "play",
+        "listen off",
+        "hangup normal",
+    ]
 
 
 async def test_runner_on_real_time_takes_a_key_before_the_timer() -> None:

@@ -148,8 +148,9 @@ class StopPlayback:
 
 @dataclass(frozen=True, slots=True)
 class CollectDigits:
-    """Digits are now awaited (one attempt). Channels report digits anyway; this
-    tells a driver that cares (the scripted callee, an in-band detector)."""
+    """Digits are now awaited (one attempt), for a driver that cares (the
+    scripted callee types its keys). Whether keys are heard at all is
+    `interpreter.digits_wanted`, passed to `Channel.listen_for_digits`."""
 
     node_id: str
     mode: Literal["single_digit", "multi_digit"]

@@ -21,8 +21,13 @@ timer, a digit during a plain Play) are ignored, so no event sequence can raise.
 Key presses: a digit during a DTMF node's prompt stops the prompt and counts
 (prompts always allow barge-in); a digit during a Play with `bargeIn` stops it,
 takes onComplete and is kept (type-ahead, up to 16 keys) for the next DTMF
-node; digits at other times are logged and dropped. DTMF specifics are in
-`ringcast.flow.dtmf`.
+node; a digit in a record node's `finishOnKey` stops the recording; digits at
+other times are logged and dropped. DTMF specifics are in `ringcast.flow.dtmf`.
+
+`digits_wanted(state)` says whether a digit arriving now could change the run
+(exactly the cases above that do not drop it); the runner passes it to the
+channel (`Channel.listen_for_digits`) so costly detection (in-band tones) runs
+only then. A digit dropped at other times only ever left a log line.
 """
 
 from __future__ import annotations
@@ -88,6 +93,29 @@ def step(state: RunState, event: FlowEvent, at: datetime) -> tuple[RunState, lis
     if handler is not None:
         handler(run, event)
     return state, run.out
+
+
+def digits_wanted(state: RunState) -> bool:
+    """Could a key pressed now change the run? The cases where `_on_digit` keeps it."""
+    if state.finished or state.call_status != "answered":
+        return False
+    return state.waiting == "dtmf" or _barge_in_playing(state) or bool(_finish_keys(state))
+
+
+def _barge_in_playing(state: RunState) -> bool:
+    """A Play with `bargeIn` is playing: a key stops it and is typed ahead."""
+    if state.waiting != "play" or not state.playing or state.node_id is None:
+        return False
+    node = state.flow.nodes[state.node_id]
+    return isinstance(node, PlayNode) and node.config.bargeIn
+
+
+def _finish_keys(state: RunState) -> str | None:
+    """The keys that end the recording in progress, if any."""
+    if state.waiting != "record" or state.node_id is None:
+        return None
+    node = state.flow.nodes[state.node_id]
+    return node.config.finishOnKey if isinstance(node, RecordNode) else None
 
 
 # ---- events ------------------------------------------------------------------------
@@ -176,19 +204,17 @@ def _on_digit(run: Step, event: DigitPressed) -> None:
         run.log("dtmf_received", {"digit": digit})
         dtmf.digit(run, digit)
         return
-    node = run.node()
-    if st.waiting == "play" and st.playing and isinstance(node, PlayNode) and node.config.bargeIn:
+    if _barge_in_playing(st):
         run.log("dtmf_received", {"digit": digit, "bargeIn": True})
         if len(st.digit_buffer) < DIGIT_BUFFER_LIMIT:
             st.digit_buffer.append(digit)
         run.follow("onComplete")
         return
-    if st.waiting == "record" and isinstance(node, RecordNode):
-        keys = node.config.finishOnKey
-        if keys and digit in keys:
-            run.log("dtmf_received", {"digit": digit, "finishKey": True})
-            run.out.append(StopRecording())
-            return
+    keys = _finish_keys(st)
+    if keys and digit in keys:
+        run.log("dtmf_received", {"digit": digit, "finishKey": True})
+        run.out.append(StopRecording())
+        return
     run.log("dtmf_received", {"digit": digit, "ignored": True})
 
 

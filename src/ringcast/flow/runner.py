@@ -5,7 +5,10 @@
 The loop: perform the actions (dial, play, timers...), then wait for the next
 thing to happen — a channel event or a timer, whichever the `Timebase` says
 comes first — translate it into a flow event and `step` the interpreter, until
-it emits `End`. The same code drives a SIP call (with `RealTimebase`) and a
+it emits `End`. After each step the runner tells the channel whether digits
+can matter now (`interpreter.digits_wanted` → `Channel.listen_for_digits`, on
+changes only, before the step's actions so a prompt never plays unheard).
+The same code drives a SIP call (with `RealTimebase`) and a
 scripted callee (`SimulatedChannel` + `VirtualTimebase`, instant).
 
 Side effects the interpreter must not do are injected: a `ClipResolver` turns
@@ -103,8 +106,13 @@ class FlowRunner:
         """Run the flow on `channel` to its end; returns the trace."""
         state, actions = interpreter.start(flow, ctx, timebase.now())
         synthetic: deque[FlowEvent] = deque()
+        listening: bool | None = None  # what the channel was last told
         try:
             while True:
+                wanted = interpreter.digits_wanted(state)
+                if wanted != listening:
+                    channel.listen_for_digits(wanted)
+                    listening = wanted
                 for action in actions:
                     await self._perform(action, ctx, channel, timebase, synthetic)
                 if state.finished:

@@ -3,7 +3,11 @@
 A channel is driven by commands (dial, answer, play, record, hang up) that
 *start* something and return at once, and it reports what happens through one
 ordered event stream (`next_event`). Digits are reported whenever they arrive;
-it is the flow interpreter's business to keep or ignore them. Drivers:
+it is the flow interpreter's business to keep or ignore them. The one exception
+is `listen_for_digits(False)`: the flow says no key can matter now, and a driver
+may stop detection that costs CPU (the in-band tone detector), so in-band digits
+are not reported until `listen_for_digits(True)`. Cheap signalled digits (RFC
+4733, SIP INFO) are reported regardless. A new channel listens. Drivers:
 
 - `ringcast.telephony.sip` (real SIP + RTP call),
 - `ringcast.telephony.simulated` (scripted callee, for simulate mode and unit tests).
@@ -152,6 +156,13 @@ class Channel(Protocol):
 
     async def hangup(self, reason: str = "normal") -> None:
         """End the call from our side. No event follows."""
+
+    def listen_for_digits(self, on: bool) -> None:
+        """Whether a key pressed now can matter (see the module docstring).
+
+        Switching on must catch a key pressed from that moment (a detector may
+        use audio heard just before it); switching off forgets a half-heard one.
+        """
 
     async def next_event(self) -> ChannelEvent:
         """The next event, in order. Blocks until one arrives."""

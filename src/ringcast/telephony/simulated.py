@@ -21,6 +21,12 @@ Script semantics:
   starts even while the prompt plays), `inter_key_ms` apart. The callee types
   only when asked (`expect_digits`, which the runner calls for the flow's
   CollectDigits action).
+- `keys_at_ms`: keys pressed at fixed times (ms after the answer as the flow
+  sees it), whatever the flow is doing: stray keys, type-ahead, finish keys.
+- `inband`: keys are tones, as a SIP driver hears them: reported (source
+  `inband`) only while the flow listens (`listen_for_digits`); a key due while
+  it does not is dropped (kept in `unheard`). Otherwise keys are signalled
+  (source `simulated`) and always reported.
 - `speech_ms`: how long the callee talks when recorded; the recording then ends
   on the silence timeout, or at max duration if that comes first.
 - `hangup_after_ms`: the callee hangs up this long after the call is answered
@@ -74,6 +80,8 @@ class CalleeScript:
     key_delay_ms: int = 600
     inter_key_ms: int = 250
     type_during_prompt: bool = False
+    keys_at_ms: tuple[tuple[int, str], ...] = ()
+    inband: bool = False
 
 
 class VirtualClock:
@@ -113,6 +121,11 @@ class SimulatedChannel:
         self._dead = False
         self.commands: list[tuple[int, str]] = []
         """(virtual ms, command) as received, for tests and debugging."""
+        self.listening = True
+        self.listen_changes: list[tuple[int, bool]] = []
+        """(virtual ms, on) for each `listen_for_digits` call."""
+        self.unheard: list[tuple[int, str]] = []
+        """(virtual ms, key) of in-band keys dropped while not listening."""
 
     @property
     def call_id(self) -> str:
@@ -139,7 +152,7 @@ class SimulatedChannel:
                     amd_decision_ms=s.amd_ms if request.enable_amd else None,
                 ),
             )
-            self._schedule_hangup(delay)
+            self._schedule_callee(delay)
         elif s.answer == "no_answer":
             self._at(request.timeout_ms, DialFailed("no_answer", None, "ring_timeout"))
         elif s.answer == "busy":
@@ -152,7 +165,7 @@ class SimulatedChannel:
     async def answer(self) -> None:
         self._note("answer")
         self._at(0, Answered(answered_by="unknown"))
-        self._schedule_hangup(0)
+        self._schedule_callee(0)
 
     async def play(self, clips: Sequence[Pcm]) -> None:
         duration_ms = sum(len(c) for c in clips) // SAMPLES_PER_MS
@@ -189,6 +202,10 @@ class SimulatedChannel:
         self._dead = True
         self._heap.clear()
 
+    def listen_for_digits(self, on: bool) -> None:
+        self.listening = on
+        self.listen_changes.append((self.clock.now_ms, on))
+
     async def next_event(self) -> ChannelEvent:
         item = self._pop()
         if item is None:
@@ -211,7 +228,9 @@ class SimulatedChannel:
     # ---- for the runner's virtual timebase ---------------------------------------------
 
     def next_event_at_ms(self) -> int | None:
-        while self._heap and not self._heap[0].alive:
+        # The head's fate (an in-band key heard or not) is decided by the listening
+        # state now: nothing can change it before the head is due.
+        while self._heap and not self._live(self._heap[0]):
             heapq.heappop(self._heap)
         return self._heap[0].at_ms if self._heap else None
 
@@ -224,7 +243,7 @@ class SimulatedChannel:
             start = max(start, self._playback.at_ms)
         first = start + self.script.key_delay_ms - self.clock.now_ms
         for i, key in enumerate(keys):
-            self._at(first + i * self.script.inter_key_ms, DigitReceived(key, "simulated"))
+            self._at(first + i * self.script.inter_key_ms, self._key(key))
 
     # ---- internals -------------------------------------------------------------------
 
@@ -241,11 +260,26 @@ class SimulatedChannel:
     def _pop(self) -> _Scheduled | None:
         while self._heap:
             item = heapq.heappop(self._heap)
-            if item.alive:
+            if self._live(item):
                 return item
         return None
 
-    def _schedule_hangup(self, answer_delay_ms: int) -> None:
+    def _live(self, item: _Scheduled) -> bool:
+        event = item.event
+        if not item.alive:
+            return False
+        if isinstance(event, DigitReceived) and event.source == "inband" and not self.listening:
+            item.alive = False
+            self.unheard.append((item.at_ms, event.digit))
+            return False
+        return True
+
+    def _key(self, key: str) -> DigitReceived:
+        return DigitReceived(key, "inband" if self.script.inband else "simulated")
+
+    def _schedule_callee(self, answer_delay_ms: int) -> None:
+        for at_ms, key in self.script.keys_at_ms:
+            self._at(answer_delay_ms + at_ms, self._key(key))
         if self.script.hangup_after_ms is not None:
             self._at(answer_delay_ms + self.script.hangup_after_ms, RemoteHangup("callee"))
 

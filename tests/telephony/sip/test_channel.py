@@ -152,6 +152,37 @@ async def test_dial_offers_our_media_and_answer_sets_the_remote(rig: Rig) -> Non
     rig.ua.close()
 
 
+async def test_in_band_detection_runs_only_while_the_flow_listens(rig: Rig) -> None:
+    rig.channel.listen_for_digits(False)  # the runner's first word, before the dial
+    await rig.channel.dial(DialRequest(to="1000", from_="me", enable_amd=False))
+    assert not rig.media.inband  # dialling and AMD: no key can matter
+    rig.answer_call()
+    rig.channel.listen_for_digits(True)
+    assert rig.media.inband
+    assert rig.media.on_dtmf is not None
+    rig.media.on_dtmf("5", "inband")
+    rig.channel.listen_for_digits(False)
+    assert not rig.media.inband
+    rig.media.on_dtmf("7", "rfc4733")  # signalled digits are reported regardless
+    assert pending(rig.channel)[1:] == [DigitReceived("5", "inband"), DigitReceived("7", "rfc4733")]
+    rig.ua.close()
+
+
+async def test_without_in_band_dtmf_listening_never_starts_the_detector() -> None:
+    ua = UserAgent(TrunkConfig(host="127.0.0.1", port=5070))
+    ua.transport = FakeTransport()
+    media = FakeMedia()
+
+    async def open_media() -> MediaStream:
+        return media
+
+    channel = SipChannel(ua, open_media, inband_dtmf=False)
+    await channel.dial(DialRequest(to="1000", from_="me", enable_amd=False))
+    channel.listen_for_digits(True)
+    assert not media.inband
+    ua.close()
+
+
 async def test_busy_closes_media(rig: Rig) -> None:
     await rig.channel.dial(DialRequest(to="1000", from_="me"))
     rig.answer_call(486)

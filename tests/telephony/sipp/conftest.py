@@ -13,12 +13,15 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.stream import RtpStream
+from ringcast.telephony.sip.channel import MediaStream
 from telephony.sipp.scenarios import write_scenario
 
 
@@ -152,3 +155,22 @@ def _port_free(port: int, transport: str) -> bool:
         except OSError:
             return False
     return True
+
+
+@pytest.fixture
+async def clock() -> AsyncIterator[MediaClock]:
+    clock = MediaClock()
+    yield clock
+    clock.close()
+
+
+@pytest.fixture
+def open_media(clock: MediaClock) -> Callable[[], Awaitable[MediaStream]]:
+    """Opens an RTP stream that accepts sipp's audio (play_pcap_audio sends from port 0)."""
+
+    async def open_stream() -> MediaStream:
+        stream = await RtpStream.open(clock)
+        stream.allow_source("127.0.0.1", 0)
+        return stream
+
+    return open_stream

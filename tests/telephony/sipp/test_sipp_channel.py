@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,30 +22,13 @@ from ringcast.telephony.channel import (
     RecordRequest,
     RemoteHangup,
 )
-from ringcast.telephony.media.clock import MediaClock
-from ringcast.telephony.media.stream import RtpStream
 from ringcast.telephony.sip import TrunkConfig, UserAgent
 from ringcast.telephony.sip.channel import MediaStream, SipChannel
 
 pytestmark = pytest.mark.sipp
 Sipp = Callable[..., Any]  # the `sipp` fixture of conftest.py (not importable here)
+OpenMedia = Callable[[], Awaitable[MediaStream]]  # the `open_media` fixture
 ASSETS = Path(__file__).resolve().parent / "assets"
-
-
-@pytest.fixture
-async def clock() -> AsyncIterator[MediaClock]:
-    clock = MediaClock()
-    yield clock
-    clock.close()
-
-
-def opener(clock: MediaClock) -> Callable[[], Awaitable[MediaStream]]:
-    async def open_stream() -> MediaStream:
-        stream = await RtpStream.open(clock)
-        stream.allow_source("127.0.0.1", 0)  # sipp's play_pcap_audio sends from port 0
-        return stream
-
-    return open_stream
 
 
 async def events_until(
@@ -77,11 +60,11 @@ def ncc(reference: np.ndarray, received: np.ndarray) -> float:
     return best
 
 
-async def test_answer_media_digits_and_recording(sipp: Sipp, clock: MediaClock) -> None:
+async def test_answer_media_digits_and_recording(sipp: Sipp, open_media: OpenMedia) -> None:
     peer = sipp("uas_media")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast", enable_amd=True))
         events = await events_until(channel, Answered)
         assert events[-1] == Answered("unknown", sip_status=200)
@@ -111,11 +94,11 @@ async def test_answer_media_digits_and_recording(sipp: Sipp, clock: MediaClock) 
     assert ncc(reference, done.audio) > 0.95  # what sipp sent is what we recorded
 
 
-async def test_callee_bye_is_a_remote_hangup(sipp: Sipp, clock: MediaClock) -> None:
+async def test_callee_bye_is_a_remote_hangup(sipp: Sipp, open_media: OpenMedia) -> None:
     peer = sipp("uas_callee_bye")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast"))
         await events_until(channel, Answered)
         assert (await events_until(channel, RemoteHangup))[-1] == RemoteHangup("bye")
@@ -133,12 +116,12 @@ async def test_callee_bye_is_a_remote_hangup(sipp: Sipp, clock: MediaClock) -> N
     ],
 )
 async def test_dial_failures_map_to_outcomes(
-    sipp: Sipp, clock: MediaClock, scenario: str, expected: DialFailed
+    sipp: Sipp, open_media: OpenMedia, scenario: str, expected: DialFailed
 ) -> None:
     peer = sipp(scenario)
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast"))
         assert (await events_until(channel, DialFailed))[-1] == expected
         assert await asyncio.to_thread(peer.wait) == 0, peer.diagnostics()
@@ -146,11 +129,11 @@ async def test_dial_failures_map_to_outcomes(
         ua.close()
 
 
-async def test_ring_timeout_cancels(sipp: Sipp, clock: MediaClock) -> None:
+async def test_ring_timeout_cancels(sipp: Sipp, open_media: OpenMedia) -> None:
     peer = sipp("uas_noanswer")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast", timeout_ms=800))
         failed = (await events_until(channel, DialFailed))[-1]
         assert failed == DialFailed("no_answer", 487, "ring_timeout")
@@ -159,11 +142,11 @@ async def test_ring_timeout_cancels(sipp: Sipp, clock: MediaClock) -> None:
         ua.close()
 
 
-async def test_garbage_datagrams_mid_call_are_dropped(sipp: Sipp, clock: MediaClock) -> None:
+async def test_garbage_datagrams_mid_call_are_dropped(sipp: Sipp, open_media: OpenMedia) -> None:
     peer = sipp("uas_answer")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast"))
         await events_until(channel, Answered)
         assert ua.transport is not None
@@ -183,11 +166,11 @@ async def test_garbage_datagrams_mid_call_are_dropped(sipp: Sipp, clock: MediaCl
         ua.close()
 
 
-async def test_in_dialog_info_reinvite_and_options(sipp: Sipp, clock: MediaClock) -> None:
+async def test_in_dialog_info_reinvite_and_options(sipp: Sipp, open_media: OpenMedia) -> None:
     peer = sipp("uas_in_dialog")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock))
+        channel = SipChannel(ua, open_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast"))
         await events_until(channel, Answered)
         digit = (await events_until(channel, DigitReceived))[-1]
@@ -205,14 +188,14 @@ async def test_in_dialog_info_reinvite_and_options(sipp: Sipp, clock: MediaClock
 
 @pytest.mark.parametrize("wait_for_beep", [False, True])
 async def test_amd_hook_reports_a_machine(
-    sipp: Sipp, clock: MediaClock, wait_for_beep: bool
+    sipp: Sipp, open_media: OpenMedia, wait_for_beep: bool
 ) -> None:
     from ringcast.telephony.amd.detector import AmdDetector
 
     peer = sipp("uas_machine")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, opener(clock), amd_factory=AmdDetector)
+        channel = SipChannel(ua, open_media, amd_factory=AmdDetector)
         loop = asyncio.get_running_loop()
         await channel.dial(DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep))
         started = loop.time()

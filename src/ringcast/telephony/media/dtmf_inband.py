@@ -20,7 +20,8 @@ the second turned by one hop's phase). A window is a
 A digit is declared after enough consecutive hits to cover `min_duration_ms`
 (with full windows only), once; it is released after a run of non-hits that
 covers `min_gap_ms`, and only then can the next digit (even the same one) be
-detected.
+detected. `prime` feeds audio from before the detector was wanted: it builds
+state without reporting, so a tone it completes is held as already reported.
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ class DtmfDetector:
     def __call__(self, pcm: Pcm) -> None:
         self.feed(pcm)
 
+    def prime(self, pcm: Pcm) -> None:
+        """Feed audio heard before listening began, reporting nothing.
+
+        A key that started in it is detected as soon as the live audio completes
+        it; one complete in it is not reported again while it lasts.
+        """
+        on_digit, self._on_digit = self._on_digit, _ignore
+        try:
+            self.feed(pcm)
+        finally:
+            self._on_digit = on_digit
+
     def feed(self, pcm: Pcm) -> None:
         buf = np.concatenate((self._pending, pcm)) if self._pending.size else pcm
         blocks = buf.size // _HOP
@@ -173,3 +186,7 @@ class DtmfDetector:
         if self._candidate is not None and self._hits >= self._confirm_windows:
             self._active, self._misses = self._candidate, 0
             self._on_digit(self._candidate)
+
+
+def _ignore(digit: str) -> None:
+    pass

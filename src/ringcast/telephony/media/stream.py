@@ -16,6 +16,12 @@ than the negotiated audio and telephone-event ones. Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
 listeners, kept on the sender's timeline (losses filled with silence, late
 packets dropped: `timeline.py`). Telephone events become one digit per event.
+The in-band detector is the costly listener (~20 us a frame): the channel turns it
+on only while the flow listens for keys. The last few audio packets are kept as
+they come (a reference each, nothing decoded), so a detector switched on mid-call
+first hears the 80 ms before: a key pressed just before is not cut short, and one
+already complete then counts as heard while no one listened, as it would have with
+a detector running all along.
 Malformed packets are counted and dropped; nothing raised on receipt escapes.
 
 I/O is as thin as asyncio allows: a non-blocking socket, `sock.sendto` called
@@ -61,6 +67,9 @@ _PACKET = _HEADER + FRAME_SAMPLES
 _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
 _SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
+_PREROLL_PACKETS = 4
+"""Audio packets a detector switched on hears first: 80 ms at 20 ms a packet, more
+than the 40 ms a digit needs plus the detector's window."""
 
 
 def _not_open(data: bytes | bytearray, addr: tuple[str, int]) -> int:
@@ -121,6 +130,7 @@ class RtpStream:
         self._carry: Pcm = np.zeros(0, dtype=np.int16)  # samples short of a 20 ms frame
         self._dedup = EventDeduplicator()
         self._inband: DtmfDetector | None = None
+        self._recent: deque[bytes] = deque(maxlen=_PREROLL_PACKETS)
         self.on_dtmf: Callable[[str, DigitSource], None] | None = None
         self.on_media_timeout: Callable[[], None] | None = None
         self.media_timeout_ms: int | None = None
@@ -324,13 +334,29 @@ class RtpStream:
             self._listeners.remove(fn)
 
     def enable_inband_dtmf(self, on: bool) -> None:
-        """Run the Goertzel detector on inbound audio; digits go to `on_dtmf`."""
+        """Run the Goertzel detector on inbound audio; digits go to `on_dtmf`.
+
+        On: a new detector, primed with the last packets (module docstring). Off:
+        the detector and any half-heard digit are dropped.
+        """
         if on and self._inband is None:
-            self._inband = DtmfDetector(lambda digit: self._emit_digit(digit, "inband"))
-            self.add_listener(self._inband.feed)
+            detector = DtmfDetector(lambda digit: self._emit_digit(digit, "inband"))
+            detector.prime(self._recent_audio())
+            self._inband = detector
+            self.add_listener(detector.feed)
         elif not on and self._inband is not None:
             self.remove_listener(self._inband.feed)
             self._inband = None
+
+    def _recent_audio(self) -> Pcm:
+        parts = []
+        for data in self._recent:
+            try:
+                start, end = payload_bounds(data)
+            except RtpParseError:
+                continue
+            parts.append(self._decode(data[start:end]))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
 
     def _emit_digit(self, digit: str, source: DigitSource) -> None:
         self.stats.digits_received += 1
@@ -351,6 +377,7 @@ class RtpStream:
         if payload_type == self._payload_type:
             self.last_packet_at = self._clock.now
             self.stats.packets_received += 1
+            self._recent.append(data)
             if self._listeners:
                 self._deliver_audio(data)
         elif payload_type == self._dtmf_payload_type:

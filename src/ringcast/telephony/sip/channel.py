@@ -9,6 +9,11 @@ opened through `open_media` (the media layer's `RtpStream.open` in production, a
 unit tests); AMD and the beep detector come from factories so the detectors plug in
 without this module knowing them. Without an AMD factory an answer is reported as
 `answered_by="unknown"`.
+
+In-band DTMF (`inband_dtmf=True`) runs the media layer's tone detector only while
+the flow listens for keys (`listen_for_digits`, on by default until the runner
+says otherwise): it is the costly part of receiving audio. RFC 4733 and SIP INFO
+digits are always reported.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class SipChannel:
         self._open_media = open_media
         self._amd_factory = amd_factory
         self._inband = inband_dtmf
+        self._listening = True
         self._media_timeout_ms = media_timeout_ms
         self._events: asyncio.Queue[ChannelEvent] = asyncio.Queue()
         self._call: SipCall | None = None
@@ -177,12 +183,17 @@ class SipChannel:
     async def _open_media_stream(self) -> MediaStream:
         media = await self._open_media()
         media.on_dtmf = self._on_media_digit
-        media.enable_inband_dtmf(self._inband)
+        media.enable_inband_dtmf(self._inband and self._listening)
         if self._media_timeout_ms is not None:
             media.media_timeout_ms = self._media_timeout_ms
             media.on_media_timeout = self._on_media_timeout
         self._media = media
         return media
+
+    def listen_for_digits(self, on: bool) -> None:
+        self._listening = on
+        if self._media is not None:
+            self._media.enable_inband_dtmf(self._inband and on)
 
     def _ring_timeout(self) -> None:
         self._ring_timer = None
