@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     log_level: str = "INFO"
 
+    # webhooks (the delivery worker runs in the dialer process): the wait after
+    # the 1st, 2nd, ... failed attempt (the last one repeats), up to ±jitter of
+    # it at random, each attempt cut off after the timeout; gives up after
+    # max attempts. JSON in the environment: RINGCAST_WEBHOOK_BACKOFF_S='[10,30]'
+    webhook_backoff_s: list[float] = Field(
+        default_factory=lambda: [10.0, 30.0, 120.0, 600.0, 3600.0, 10800.0, 21600.0, 43200.0],
+        min_length=1,
+    )
+    webhook_jitter: float = Field(default=0.2, ge=0.0, le=1.0)
+    webhook_max_attempts: int = Field(default=10, ge=1)
+    webhook_timeout_s: float = Field(default=10.0, gt=0.0)
+    webhook_poll_s: float = Field(default=1.0, gt=0.0)
+    webhook_retention_days: float = Field(default=30.0, gt=0.0)
+
     def resolved_database_url(self) -> str:
         if self.database_url is not None:
             return self.database_url.get_secret_value()

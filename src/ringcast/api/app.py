@@ -42,6 +42,7 @@ def api_routers() -> list[APIRouter]:
     from ringcast.programs.endpoints import executions_router
     from ringcast.programs.endpoints import router as programs
     from ringcast.trunks.endpoints import router as trunks
+    from ringcast.webhooks.endpoints import router as webhooks
 
     return [
         api_keys,
@@ -60,6 +61,7 @@ def api_routers() -> list[APIRouter]:
         call_requests_router,
         reports_router,
         recordings_router,
+        webhooks,
     ]
 
 

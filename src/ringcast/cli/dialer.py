@@ -39,7 +39,7 @@ def dialer(
     from ringcast.db.engine import create_engine, create_sessionmaker
     from ringcast.db.migrate import upgrade_async
     from ringcast.dialer.loop import DialerConfig
-    from ringcast.dialer.service import DialerRunner
+    from ringcast.dialer.service import DialerRunner, delivery_config
     from ringcast.settings import get_settings
     from ringcast.storage.local import LocalStorage
 
@@ -67,7 +67,7 @@ def dialer(
             tick_s=tick_ms / 1000, lease_s=lease_s, renew_every_s=max(1.0, lease_s / 4)
         )
         launcher = build_launcher(state, simulate)
-        runner = DialerRunner(sessions, launcher, config)
+        runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

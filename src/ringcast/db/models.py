@@ -13,6 +13,7 @@ from ringcast.flows import models as flows_models
 from ringcast.idempotency import models as idempotency_models
 from ringcast.programs import models as programs_models  # noqa: F401
 from ringcast.trunks import models as trunks_models  # noqa: F401
+from ringcast.webhooks import models as webhooks_models  # noqa: F401
 
 __all__ = [
     "Base",

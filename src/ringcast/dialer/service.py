@@ -6,6 +6,9 @@ inside `ringcast serve` (app start-up / shutdown hooks).
 
 `stop` stops claiming, lets the calls in progress finish (their leases keep
 them safe if the process dies instead) and returns.
+
+The webhook delivery worker (`webhooks/worker.py`) runs next to the loop, in
+every dialer process; several share the outbox safely (leased claims).
 """
 
 from __future__ import annotations
@@ -21,8 +24,22 @@ from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.store import DialerStore
+from ringcast.settings import Settings
+from ringcast.webhooks.worker import DeliveryConfig, DeliveryRunner
 
 log = logging.getLogger("ringcast.dialer")
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """The webhook worker's settings (RINGCAST_WEBHOOK_*)."""
+    return DeliveryConfig(
+        backoff_s=tuple(settings.webhook_backoff_s),
+        jitter=settings.webhook_jitter,
+        max_attempts=settings.webhook_max_attempts,
+        timeout_s=settings.webhook_timeout_s,
+        poll_s=settings.webhook_poll_s,
+        retention_days=settings.webhook_retention_days,
+    )
 
 
 class DialerRunner:
@@ -33,17 +50,28 @@ class DialerRunner:
         sessions: async_sessionmaker[AsyncSession],
         launcher: CallLauncher,
         config: DialerConfig | None = None,
+        webhooks: DeliveryConfig | None = None,
     ) -> None:
         self.dialer = Dialer(DialerStore(sessions), launcher, SystemClock(), config)
+        self.webhooks = DeliveryRunner(sessions, webhooks)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         log.info("dialer %s starting", self.dialer.config.owner)
         self._task = asyncio.create_task(self.dialer.run_forever(self._stop))
+        self.webhooks.start()
 
     async def stop(self, grace_s: float = 30.0) -> None:
         self._stop.set()
+        try:
+            await self._stop_dialer(grace_s)
+        finally:
+            # after the calls: their call.completed events are in the outbox,
+            # sent by whichever dialer process runs next
+            await self.webhooks.stop()
+
+    async def _stop_dialer(self, grace_s: float) -> None:
         if self._task is not None:
             try:
                 await asyncio.wait_for(self._task, grace_s)
@@ -67,7 +95,12 @@ class DialerHooks:
         self.runner: DialerRunner | None = None
 
     def start(self, state: Any) -> None:
-        self.runner = DialerRunner(state.sessions, self.launcher_factory(state), self.config)
+        self.runner = DialerRunner(
+            state.sessions,
+            self.launcher_factory(state),
+            self.config,
+            delivery_config(state.settings),
+        )
         self.runner.start()
 
     async def stop(self, _state: Any) -> None:

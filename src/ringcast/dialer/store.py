@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
@@ -30,6 +30,8 @@ from ringcast.dnc.repository import DncRepository
 from ringcast.programs.models import Execution, ExecutionNodeCount
 from ringcast.programs.status import LIVE, TERMINAL
 from ringcast.trunks.models import Trunk
+from ringcast.webhooks import events as webhook_events
+from ringcast.webhooks.outbox import publish
 
 # A flow opts the callee out by ending the call at a hangup node with this
 # reason (e.g. "press 9 to stop these calls"): the number joins the
@@ -93,6 +95,34 @@ class FinishItem:
     now: datetime
 
 
+# what an execution's webhook event needs, RETURNING from its status update
+_EVENT_COLUMNS = (
+    Execution.id,
+    Execution.organization_id,
+    Execution.program_id,
+    Execution.kind,
+    Execution.status,
+)
+
+
+def _execution_events(
+    rows: Sequence[Any], event_type: str, now: datetime
+) -> list[webhook_events.Event]:
+    """Events for program executions only (a single call reports by call.completed)."""
+    return [
+        webhook_events.execution_event(
+            event_type,
+            organization_id=organization_id,
+            execution_id=execution_id,
+            program_id=program_id,
+            status=status,
+            at=now,
+        )
+        for execution_id, organization_id, program_id, kind, status in rows
+        if kind == "program"
+    ]
+
+
 class DialerStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -104,13 +134,15 @@ class DialerStore:
 
     async def start_due(self, now: datetime) -> int:
         async with self.sessions.begin() as s:
-            result = await s.execute(
+            started = await s.execute(
                 update(Execution)
                 .where(Execution.status == "scheduled", Execution.scheduled_start_at <= now)
                 .values(status="running", actual_start_at=now, updated_at=now)
+                .returning(*_EVENT_COLUMNS)
             )
-        assert isinstance(result, CursorResult)
-        return int(result.rowcount)
+            rows = started.all()
+            await publish(s, _execution_events(rows, "execution.started", now))
+        return len(rows)
 
     async def live_executions(self) -> Sequence[Execution]:
         async with self.sessions() as s:
@@ -129,14 +161,19 @@ class DialerStore:
             values: dict[str, Any] = {"status": target, "updated_at": now}
             if target in TERMINAL:
                 values["actual_end_at"] = now
-            result = await s.execute(
-                update(Execution)
-                .where(Execution.id == execution_id, Execution.status.in_(allowed))
-                .values(**values)
-            )
-            assert isinstance(result, CursorResult)
-            if result.rowcount != 1:
+            moved = (
+                await s.execute(
+                    update(Execution)
+                    .where(Execution.id == execution_id, Execution.status.in_(allowed))
+                    .values(**values)
+                    .returning(*_EVENT_COLUMNS)
+                )
+            ).all()
+            if len(moved) != 1:
                 return False
+            event_type = webhook_events.status_event_type(target)
+            if event_type is not None:
+                await publish(s, _execution_events(moved, event_type, now))
             if target in ("stopped", "cancelled"):
                 await s.execute(
                     update(Job)
@@ -311,9 +348,16 @@ class DialerStore:
         async with self.sessions.begin() as s:
             execution_ids = {i.attempt_row["execution_id"] for i in items}
             found = await s.execute(
-                select(Execution.id, Execution.status).where(Execution.id.in_(execution_ids))
+                select(Execution.id, Execution.status, Execution.program_id).where(
+                    Execution.id.in_(execution_ids)
+                )
             )
-            statuses: dict[str, str] = {row[0]: row[1] for row in found.all()}
+            statuses: dict[str, str] = {}
+            programs: dict[str, str | None] = {}
+            for execution_id, status, program_id in found.all():
+                statuses[execution_id] = status
+                programs[execution_id] = program_id
+            events: list[webhook_events.Event] = []
             done: list[bool] = []
             counts: dict[str, dict[str, int]] = {}
             rules: dict[str, Sequence[tuple[str, int]]] = {}
@@ -322,28 +366,42 @@ class DialerStore:
             for item in items:
                 execution_id = item.attempt_row["execution_id"]
                 change = item.decide(statuses.get(execution_id, "cancelled"))
-                result = await s.execute(
-                    update(Job)
-                    .where(
-                        Job.id == item.job_id,
-                        Job.status == "in_progress",
-                        Job.lease_owner == item.owner,
-                        Job.attempt_count == item.attempt,
+                applied = (
+                    await s.execute(
+                        update(Job)
+                        .where(
+                            Job.id == item.job_id,
+                            Job.status == "in_progress",
+                            Job.lease_owner == item.owner,
+                            Job.attempt_count == item.attempt,
+                        )
+                        .values(
+                            status=change.status,
+                            next_attempt_at=change.next_attempt_at,
+                            final_outcome=change.final_outcome,
+                            lease_owner=None,
+                            lease_expires_at=None,
+                            updated_at=item.now,
+                        )
+                        .returning(Job.contact_id)
                     )
-                    .values(
-                        status=change.status,
-                        next_attempt_at=change.next_attempt_at,
-                        final_outcome=change.final_outcome,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=item.now,
-                    )
-                )
-                assert isinstance(result, CursorResult)
-                done.append(result.rowcount == 1)
-                if result.rowcount != 1:
+                ).first()
+                done.append(applied is not None)
+                if applied is None:
                     continue
                 s.add(CallAttempt(job_id=item.job_id, attempt=item.attempt, **item.attempt_row))
+                events.append(
+                    webhook_events.call_completed(
+                        item.attempt_row,
+                        job_id=item.job_id,
+                        attempt=item.attempt,
+                        contact_id=applied[0],
+                        program_id=programs.get(execution_id),
+                        job_status=change.status,
+                        next_attempt_at=change.next_attempt_at,
+                        at=item.now,
+                    )
+                )
                 per_node = counts.setdefault(execution_id, {})
                 for node, n in item.node_counts.items():
                     per_node[node] = per_node.get(node, 0) + n
@@ -360,7 +418,9 @@ class DialerStore:
                 if per_node:
                     await self._add_counts(s, dialect, execution_id, per_node)
             for execution_id, execution_rules in rules.items():
-                await self._maybe_auto_pause(s, execution_id, execution_rules, items[-1].now)
+                events += await self._maybe_auto_pause(
+                    s, execution_id, execution_rules, items[-1].now
+                )
             for organization_id, number in opt_outs:
                 if number:
                     await DncRepository(s).add(
@@ -372,6 +432,8 @@ class DialerStore:
                     .where(Did.organization_id == organization_id, Did.number == number)
                     .values(last_used_at=at)
                 )
+            # in this transaction: the events commit with the attempts or not at all
+            await publish(s, events)
             return done
 
     async def _add_counts(
@@ -389,7 +451,7 @@ class DialerStore:
 
     async def _maybe_auto_pause(
         self, s: AsyncSession, execution_id: str, rules: Sequence[tuple[str, int]], now: datetime
-    ) -> None:
+    ) -> list[webhook_events.Event]:
         rows = await s.execute(
             select(ExecutionNodeCount.node_id, ExecutionNodeCount.count).where(
                 ExecutionNodeCount.execution_id == execution_id,
@@ -397,9 +459,12 @@ class DialerStore:
             )
         )
         counts = {node: int(count) for node, count in rows.all()}
-        if any(counts.get(node, 0) >= threshold for node, threshold in rules):
-            await s.execute(
-                update(Execution)
-                .where(Execution.id == execution_id, Execution.status == "running")
-                .values(status="paused_threshold", updated_at=now)
-            )
+        if not any(counts.get(node, 0) >= threshold for node, threshold in rules):
+            return []
+        paused = await s.execute(
+            update(Execution)
+            .where(Execution.id == execution_id, Execution.status == "running")
+            .values(status="paused_threshold", updated_at=now)
+            .returning(*_EVENT_COLUMNS)
+        )
+        return _execution_events(paused.all(), "execution.paused", now)

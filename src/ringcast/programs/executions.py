@@ -22,6 +22,8 @@ from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.schemas import AutoPauseRule
 from ringcast.programs.schemas import Execution as ExecutionOut
 from ringcast.programs.status import IllegalTransitionError, check_transition
+from ringcast.webhooks import events as webhook_events
+from ringcast.webhooks.outbox import publish
 
 
 def effective_status(execution: Execution, now: datetime) -> str:
@@ -90,11 +92,29 @@ def move(execution: Execution, target: str) -> None:
     execution.status = target
 
 
+async def announce(
+    session: AsyncSession, execution: Execution, event_type: str, now: datetime
+) -> None:
+    """Queue the execution's webhook event in this unit of work (program executions)."""
+    if execution.kind != "program":
+        return
+    event = webhook_events.execution_event(
+        event_type,
+        organization_id=execution.organization_id,
+        execution_id=execution.id,
+        program_id=execution.program_id,
+        status=execution.status,
+        at=now,
+    )
+    await publish(session, [event])
+
+
 async def pause(session: AsyncSession, organization_id: str, execution_id: str) -> Execution:
     """No new calls; calls in progress finish; the retry schedule is kept."""
     execution = await get(session, organization_id, execution_id, lock=True)
     move(execution, "paused")
     await session.flush()
+    await announce(session, execution, "execution.paused", utcnow())
     return execution
 
 
@@ -114,9 +134,13 @@ async def resume(
         execution.auto_pause_rules = [r.model_dump(mode="json", by_alias=True) for r in rules]
     resets = [r["nodeId"] for r in execution.auto_pause_rules if r.get("resetOnResume")]
     await ExecutionRepository(session).reset_node_counts(execution.id, resets)
-    if target == "running" and execution.actual_start_at is None:
+    first_start = target == "running" and execution.actual_start_at is None
+    if first_start:
         execution.actual_start_at = now
     await session.flush()
+    await announce(session, execution, "execution.resumed", now)
+    if first_start:  # it was paused before its start time came
+        await announce(session, execution, "execution.started", now)
     return execution
 
 
@@ -130,4 +154,5 @@ async def cancel(
     await ExecutionRepository(session).cancel_pending_jobs(execution.id, now)
     execution.actual_end_at = now
     await session.flush()
+    await announce(session, execution, "execution.cancelled", now)
     return execution

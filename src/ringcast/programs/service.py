@@ -32,6 +32,7 @@ from ringcast.errors import (
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import FlowRepository
 from ringcast.kit.pagination import PageParams
+from ringcast.programs.executions import announce
 from ringcast.programs.models import Execution, Program
 from ringcast.programs.repository import SORTABLE, ExecutionRepository, ProgramRepository
 from ringcast.programs.schemas import ProgramCreate, ProgramUpdate
@@ -234,4 +235,6 @@ async def launch(
     execution.total_contacts = total
     program.status = "active"
     await session.flush()
+    if not scheduled:  # a scheduled one starts when the dialer starts it
+        await announce(session, execution, "execution.started", now)
     return execution

@@ -1,0 +1,120 @@
+"""Webhook subscriptions (endpoints), their deliveries, and the test event.
+
+The signing secret is generated here (`whsec_…`), shown once in the create
+response (and by rotate-secret), and stored in clear: signing needs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ringcast.db.base import utcnow
+from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.pagination import PageParams
+from ringcast.webhooks import events, outbox, signing
+from ringcast.webhooks.models import WebhookDelivery, WebhookEndpoint
+from ringcast.webhooks.repository import SORTABLE, WebhookRepository
+from ringcast.webhooks.schemas import WebhookCreate, WebhookUpdate
+from ringcast.webhooks.schemas import WebhookDelivery as DeliveryOut
+
+
+def delivery_schema(row: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=row.id,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        status=row.status,
+        attempts=row.attempts,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        last_attempt_at=row.last_attempt_at,
+        next_attempt_at=row.next_attempt_at if row.status == "pending" else None,
+        delivered_at=row.delivered_at,
+        created_at=row.created_at,
+        payload=json.loads(row.body),
+    )
+
+
+async def get(session: AsyncSession, organization_id: str, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = await WebhookRepository(session).get(organization_id, endpoint_id)
+    if endpoint is None:
+        raise NotFoundError("Webhook not found", code="WEBHOOK_NOT_FOUND")
+    return endpoint
+
+
+async def create(
+    session: AsyncSession, organization_id: str, data: WebhookCreate
+) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint(
+        organization_id=organization_id, secret=signing.new_secret(), **data.model_dump()
+    )
+    return await WebhookRepository(session).add(endpoint)
+
+
+async def update(
+    session: AsyncSession, organization_id: str, endpoint_id: str, data: WebhookUpdate
+) -> WebhookEndpoint:
+    endpoint = await get(session, organization_id, endpoint_id)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        if value is None and name != "description":
+            continue  # required properties: null means "unchanged"
+        setattr(endpoint, name, value)
+    await session.flush()
+    return endpoint
+
+
+async def rotate_secret(
+    session: AsyncSession, organization_id: str, endpoint_id: str
+) -> WebhookEndpoint:
+    """A new secret at once; deliveries already queued are signed with it too."""
+    endpoint = await get(session, organization_id, endpoint_id)
+    endpoint.secret = signing.new_secret()
+    await session.flush()
+    return endpoint
+
+
+async def delete(session: AsyncSession, organization_id: str, endpoint_id: str) -> None:
+    """Its deliveries go with it (pending ones are never sent)."""
+    await WebhookRepository(session).delete(await get(session, organization_id, endpoint_id))
+
+
+async def page(
+    session: AsyncSession, organization_id: str, params: PageParams
+) -> tuple[Sequence[WebhookEndpoint], int]:
+    sort = params.checked_sort(list(SORTABLE), "createdAt")
+    return await WebhookRepository(session).page(organization_id, params, sort)
+
+
+async def deliveries(
+    session: AsyncSession,
+    organization_id: str,
+    endpoint_id: str,
+    params: PageParams,
+    status: str | None,
+) -> tuple[Sequence[WebhookDelivery], int]:
+    """Newest first (sortOrder=asc for oldest first)."""
+    params.checked_sort(["createdAt"], "createdAt")
+    endpoint = await get(session, organization_id, endpoint_id)
+    return await WebhookRepository(session).deliveries(endpoint.id, params, status)
+
+
+async def send_test(
+    session: AsyncSession, organization_id: str, endpoint_id: str
+) -> WebhookDelivery:
+    """Queue a `webhook.test` event for this endpoint, whatever it subscribed to."""
+    endpoint = await get(session, organization_id, endpoint_id)
+    if not endpoint.active:
+        raise ConflictError(
+            "This webhook is inactive: activate it to receive events", code="WEBHOOK_INACTIVE"
+        )
+    event = events.Event(
+        organization_id,
+        events.TEST,
+        {"webhookId": endpoint.id, "message": "A test event from ringcast"},
+        utcnow(),
+    )
+    row = await outbox.publish_to(session, endpoint.id, event)
+    return WebhookDelivery(**row)
