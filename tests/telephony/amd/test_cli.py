@@ -40,7 +40,8 @@ def test_classify_prints_one_json_line_per_file(sig, tmp_path: Path):
     ]
     assert set(lines[0]) == {"file", "result", "reason", "decisionMs"}
     after = AmdSettings().after_greeting_silence_ms  # 600 ms is longer than "one short word"
-    assert abs(lines[0]["decisionMs"] - (300 + 600 + after)) <= 60
+    hangover = 100  # the detector's default: the VAD's voiced tail is not silence yet
+    assert 300 + 600 + after <= lines[0]["decisionMs"] <= 300 + 600 + after + hangover + 60
 
 
 def test_classify_applies_setting_overrides(sig, tmp_path: Path):

@@ -20,8 +20,11 @@ DEFAULTS = AmdSettings(
 )
 
 
-def run(pcm: npt.NDArray[np.int16], s: AmdSettings = DEFAULTS) -> AmdVerdict:
-    det = AmdDetector(s)
+def run(pcm: npt.NDArray[np.int16], s: AmdSettings = DEFAULTS, hangover_ms: int = 0) -> AmdVerdict:
+    # Without the hangover by default: webrtcvad keeps calling a few frames of
+    # the digital silence after synthetic speech voiced, which the hangover
+    # (tested on its own below) would not count, blurring every timing here.
+    det = AmdDetector(s, hangover_ms=hangover_ms)
     for i in range(0, pcm.size - 159, 160):
         verdict = det.feed(pcm[i : i + 160])
         if verdict is not None:
@@ -65,9 +68,22 @@ def test_longer_greeting_waits_the_full_after_greeting_silence(sig):
 
 def test_single_word_shortcut_is_a_parameter(sig):
     audio = sig.pcm(sig.silence(300), sig.speech(400), sig.silence(3000))
-    det = AmdDetector(DEFAULTS, single_word_silence_factor=1.0)
+    det = AmdDetector(DEFAULTS, single_word_silence_factor=1.0, hangover_ms=0)
     verdicts = [v for v in map(det.feed, sig.frames(audio)) if v is not None]
     assert 300 + 400 + 800 <= verdicts[0].decision_ms <= 300 + 400 + 800 + 60
+
+
+def test_hangover_keeps_a_words_fading_end_out_of_the_after_greeting_silence(sig):
+    # The VAD still calls the first frames after the speech voiced (the energy
+    # gate: silence); with the hangover they count as neither, so the human
+    # decision comes later, by at most hangover_ms and only while the VAD
+    # keeps voicing, and the greeting is no longer.
+    audio = sig.pcm(sig.silence(300), sig.speech(900), sig.silence(3000))
+    plain, held, long = (run(audio, hangover_ms=ms) for ms in (0, 100, 1000))
+    assert plain.result == held.result == long.result == "human"
+    assert 0 < held.decision_ms - plain.decision_ms <= 100
+    assert long.decision_ms - plain.decision_ms < 1000
+    assert plain.greeting_ms == held.greeting_ms == long.greeting_ms
 
 
 def test_after_greeting_silence_is_tunable(sig):

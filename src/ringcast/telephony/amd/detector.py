@@ -28,6 +28,19 @@ Frames of a pure tone that is not (yet) a confirmed beep count as neither
 speech nor silence, so a beep can neither add a word nor finish an
 after-greeting silence in the 200 ms it takes to confirm.
 
+Hangover: up to `hangover_ms` (100) of frames right after speech that the VAD
+still calls voiced but the energy gate does not (a word's fading end) count
+as neither speech nor silence, the usual VAD hangover: they neither add
+speech nor split words nor count toward an after-greeting silence. Without it
+the silence after a machine's first sentence was measured 100-200 ms longer
+than it is, and a 900 ms pause between sentences passed for the end of a
+person's answer. On tune it took accuracy from 94.1 to 94.4% (60 / 100 / 160
+ms: 94.1 / 94.4 / 94.4); holdout / fresh / engines 94.4 / 92.8 / 92.5 -> 95.3 /
+94.1 / 92.8%, humans called machines 1.9 / 1.9 / 0 -> 1.9 / 0.6 / 0%, for
+0.07-0.14 s more before a person is recognised. (Applying it to the end of a
+turn only, not between words, tied on tune and was worse on the unseen splits,
+humans called machines 2.5 / 1.9 / 0%: fading ends are not pauses.)
+
 The analysis deadline is `total_analysis_ms` counted from the first word's
 onset (from answer while no word has been heard), but never later than
 `total_analysis_ms + late_start_allowance_ms` after answer. Asterisk counts
@@ -126,8 +139,11 @@ class AmdDetector:
         single_word_max_ms: int = 500,
         single_word_silence_factor: float = 0.8,
         late_start_allowance_ms: int = 2000,
+        hangover_ms: int = 100,
     ) -> None:
         self.settings = settings
+        self._hangover_frames = hangover_ms // FRAME_MS
+        self._hangover_left = 0
         self._late_start_allowance_ms = late_start_allowance_ms
         self._single_word_max_ms = single_word_max_ms
         self._single_word_factor = single_word_silence_factor
@@ -179,8 +195,16 @@ class AmdDetector:
         if self._state is _State.DONE:
             return None
         self.elapsed_ms += FRAME_MS
-        speech = self.frames.classify(frame).speech  # checks the frame size first
+        info = self.frames.classify(frame)  # checks the frame size first
         beep = self.beep.feed(frame)
+        speech: bool | None = info.speech
+        if info.speech:
+            self._hangover_left = self._hangover_frames
+        elif info.vad and self._hangover_left > 0:
+            self._hangover_left -= 1
+            speech = None  # a word's fading end: neither speech nor silence
+        else:
+            self._hangover_left = 0
         decided = self._step(speech, beep)
         if decided is None and self.elapsed_ms >= self.deadline_ms:
             decided = ("unknown", "timeout")
@@ -195,13 +219,14 @@ class AmdDetector:
         factor = self._single_word_factor if single else 1.0
         return self.settings.after_greeting_silence_ms * factor
 
-    def _step(self, speech: bool, beep: bool) -> tuple[AmdResult, str] | None:
+    def _step(self, speech: bool | None, beep: bool) -> tuple[AmdResult, str] | None:
         s = self.settings
         if beep:
             return ("machine", "beep")
-        if self.beep.tone_ms:
+        if self.beep.tone_ms or speech is None:
             # A pure tone not yet long enough to be a beep is neither a word nor
             # silence: counting it either way could decide before the beep does.
+            # Nor is a word's fading end (the hangover, see the module docstring).
             return None
         if speech:
             self._voice_run_ms += FRAME_MS
