@@ -47,8 +47,8 @@ class AmdSettings:
     `silence_threshold` (mean absolute amplitude a speech frame must reach)
     is 32, not Asterisk's 256: speech is told from line noise by its height
     above the noise floor, and 256 lost quiet callers (bench/amd.py, the
-    corpus 10 / 20 dB quieter: 80-87% / 37-46% accurate before, 89-93% /
-    83-89% now).
+    corpus 10 / 20 dB quieter: 80-87% / 37-46% accurate before, 89-94% /
+    83-90% now).
     See `telephony.amd.detector` for the rules and the figures.
     """
 
