@@ -59,13 +59,22 @@ async def make_audience(api: Any, organization_id: str, contact_ids: list[str]) 
         return audience.id
 
 
-async def seed_campaign(api: Any, contacts: int = 3, dids: int = 2, tenant: Any = None) -> Campaign:
+async def seed_campaign(
+    api: Any,
+    contacts: int = 3,
+    dids: int = 2,
+    tenant: Any = None,
+    phones: list[str] | None = None,
+) -> Campaign:
+    """`phones` replaces the generated French mobiles (and sets `contacts`)."""
     tenant = tenant or api.acme
+    if phones is not None:
+        contacts = len(phones)
     h = tenant.headers()
     ids: list[str] = []
     for start in range(0, contacts, 1000):
         rows = [
-            {"primaryPhone": phone(i), "firstName": f"c{i}"}
+            {"primaryPhone": phones[i] if phones else phone(i), "firstName": f"c{i}"}
             for i in range(start, min(contacts, start + 1000))
         ]
         r = await api.client.post("/api/contact/upsert", json={"data": rows}, headers=h)

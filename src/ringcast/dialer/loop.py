@@ -8,10 +8,12 @@ Theory of operation. `run_once(now)` is one tick:
    leases are renewed;
 3. for each live execution: past `stopAt` → stopped (pending jobs
    cancelled); an autoPause threshold reached → paused_threshold; inside a
-   pause window → nothing; no job left → completed; else claim due jobs up
-   to the free capacity — `maxConcurrentCalls` minus calls in progress (all
-   dialers), the trunks' free channels (this process), and the start slots
-   the CPS buckets (program and trunk; smooth, no burst) give within one tick.
+   pause window → nothing (timezoneMode "contact": the claim instead defers
+   each job outside its callee's own windows, `callee_windows`); no job
+   left → completed; else claim due jobs up to the free capacity —
+   `maxConcurrentCalls` minus calls in progress (all dialers), the trunks'
+   free channels (this process), and the start slots the CPS buckets
+   (program and trunk; smooth, no burst) give within one tick.
 4. each claimed job gets a caller id (LRU over the pool), its trunk, and a
    start slot; a task sleeps until the slot, runs the call through the
    `CallLauncher` and records the attempt, finishing the job or scheduling
@@ -34,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from ringcast.dialer.attempts import attempt_row
+from ringcast.dialer.callee_windows import CalleeWindows
 from ringcast.dialer.caller_id import CallerIdPool, PoolEntry
 from ringcast.dialer.clock import Clock
 from ringcast.dialer.launcher import CallLauncher, CallPlan, CallResult, TrunkInfo
@@ -48,6 +51,8 @@ from ringcast.programs.models import Execution
 from ringcast.programs.status import TERMINAL
 
 log = logging.getLogger("ringcast.dialer")
+# a callee whose time zones share no allowed time (timezoneMode "contact")
+NO_CALLING_TIME = "no_calling_time"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -74,6 +79,7 @@ class _ExecState:
     policy: RetryPolicy
     flow: CompiledFlow
     bucket: SmoothBucket
+    callee: CalleeWindows | None = None  # timezoneMode "contact"
     pool: CallerIdPool | None = None
 
     @property
@@ -172,7 +178,7 @@ class Dialer:
             if await self.store.set_status(execution.id, ("running",), "paused_threshold", now):
                 report.transitions.append((execution.id, "paused_threshold"))
             return
-        if state.windows.paused_at(now):
+        if state.callee is None and state.windows.paused_at(now):
             return
         in_progress, pending = await self.store.job_activity(execution.id)
         if not pending:
@@ -186,7 +192,13 @@ class Dialer:
             return
         lease_until = self._lease(now)
         jobs = await self.store.claim(
-            execution.id, execution.organization_id, capacity, self.config.owner, now, lease_until
+            execution.id,
+            execution.organization_id,
+            capacity,
+            self.config.owner,
+            now,
+            lease_until,
+            state.callee.screen(now) if state.callee is not None else None,
         )
         report.claimed += len(jobs)
         for job in jobs:
@@ -242,6 +254,8 @@ class Dialer:
                 result = CallResult("cancelled", "contact_deleted")
             elif job.on_dnc:
                 result = CallResult("cancelled", "dnc")
+            elif state.callee is not None and state.callee.never(str(job.contact["primaryPhone"])):
+                result = CallResult("cancelled", NO_CALLING_TIME)
             else:
                 plan = CallPlan(
                     call_id=call_id,
@@ -290,7 +304,7 @@ class Dialer:
             job.job_id,
             self.config.owner,
             job.attempt,
-            partial(self._decide, state, job.attempt, result.outcome, now),
+            partial(self._decide, state, job.attempt, result.outcome, to_number or None, now),
             row,
             result.node_execution_count,
             state.auto_pause,
@@ -302,7 +316,13 @@ class Dialer:
             log.warning("lease lost for job %s attempt %s", job.job_id, job.attempt)
 
     def _decide(
-        self, state: _ExecState, attempts: int, outcome: str, now: datetime, status: str
+        self,
+        state: _ExecState,
+        attempts: int,
+        outcome: str,
+        to_number: str | None,
+        now: datetime,
+        status: str,
     ) -> JobUpdate:
         if outcome == "completed":
             return JobUpdate("completed", None, "completed")
@@ -314,6 +334,8 @@ class Dialer:
         if status in TERMINAL:  # cancelled or stopped meanwhile: no more attempts
             return JobUpdate("cancelled", None, outcome)
         try:
+            if state.callee is not None:
+                return JobUpdate("pending", state.callee.next_allowed(to_number, retry_at), None)
             return JobUpdate("pending", state.windows.next_allowed(retry_at), None)
         except NoAllowedTimeError:
             return JobUpdate("failed", None, outcome)
@@ -336,7 +358,7 @@ class Dialer:
                 job.job_id,
                 job.lease_owner,
                 job.attempt,
-                partial(self._decide, state, job.attempt, "failed", now),
+                partial(self._decide, state, job.attempt, "failed", job.phone, now),
                 row,
                 {},
                 (),
@@ -359,12 +381,14 @@ class Dialer:
     def _state(self, execution: Execution) -> _ExecState:
         state = self._states.get(execution.id)
         if state is None:
+            windows = PauseWindows.from_json(execution.pause_windows, execution.timezone)
             state = _ExecState(
                 execution=execution,
-                windows=PauseWindows.from_json(execution.pause_windows, execution.timezone),
+                windows=windows,
                 policy=RetryPolicy.from_json(execution.retry_strategy),
                 flow=compile_flow(execution.flow_graph),
                 bucket=SmoothBucket(execution.calls_per_second),
+                callee=CalleeWindows(windows) if execution.timezone_mode == "contact" else None,
             )
             self._states[execution.id] = state
         else:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
 from ringcast.db.dialect import for_claim, insert_for
+from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.dids.models import Did
@@ -37,6 +38,8 @@ from ringcast.webhooks.outbox import publish
 # reason (e.g. "press 9 to stop these calls"): the number joins the
 # organization's do-not-call list when the attempt is recorded.
 OPT_OUT_REASON = "opt_out"
+# claim passes when a screen defers candidates (timezoneMode "contact")
+SCREEN_ROUNDS = 4
 
 CONTACT_FIELDS = {
     "primaryPhone": Contact.primary_phone,
@@ -67,6 +70,7 @@ class ExpiredJob:
     attempt: int
     lease_owner: str
     contact_id: str
+    phone: str | None = None  # None: the contact was deleted since launch
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,32 +259,47 @@ class DialerStore:
         owner: str,
         now: datetime,
         lease_until: datetime,
+        screen: Screen | None = None,
     ) -> list[ClaimedJob]:
+        """Lease up to `limit` due jobs. With a `screen` (timezoneMode "contact") each
+        candidate's phone is tested first: a job outside its callee's windows is
+        deferred to the instant they open (no lease, no attempt) and the claim
+        looks again, up to `SCREEN_ROUNDS` times, to fill the batch."""
         async with self.sessions.begin() as s:
-            due = (
-                select(Job.id)
-                .where(
-                    Job.execution_id == execution_id,
-                    Job.status == "pending",
-                    Job.next_attempt_at <= now,
+            dialect = await self._dialect(s)
+            ids: list[int] = []
+            for _ in range(SCREEN_ROUNDS if screen is not None else 1):
+                due = (
+                    select(Job.id)
+                    .where(
+                        Job.execution_id == execution_id,
+                        Job.status == "pending",
+                        Job.next_attempt_at <= now,
+                    )
+                    .order_by(Job.next_attempt_at, Job.id)
+                    .limit(limit - len(ids))
                 )
-                .order_by(Job.next_attempt_at, Job.id)
-                .limit(limit)
-            )
-            ids = (await s.execute(for_claim(due, await self._dialect(s)))).scalars().all()
+                found = (await s.execute(for_claim(due, dialect))).scalars().all()
+                admitted = list(found)
+                if screen is not None and found:
+                    admitted = await self._screen(s, found, screen, now)
+                if admitted:
+                    await s.execute(
+                        update(Job)
+                        .where(Job.id.in_(admitted), Job.status == "pending")
+                        .values(
+                            status="in_progress",
+                            lease_owner=owner,
+                            lease_expires_at=lease_until,
+                            attempt_count=Job.attempt_count + 1,
+                            updated_at=now,
+                        )
+                    )
+                ids += admitted
+                if len(admitted) == len(found) or len(ids) >= limit:
+                    break  # nothing deferred: no more due jobs, or the batch is full
             if not ids:
                 return []
-            await s.execute(
-                update(Job)
-                .where(Job.id.in_(ids), Job.status == "pending")
-                .values(
-                    status="in_progress",
-                    lease_owner=owner,
-                    lease_expires_at=lease_until,
-                    attempt_count=Job.attempt_count + 1,
-                    updated_at=now,
-                )
-            )
             rows = await s.execute(
                 select(
                     Job.id,
@@ -317,6 +336,29 @@ class DialerStore:
                 )
             return claimed
 
+    async def _screen(
+        self, s: AsyncSession, ids: Sequence[int], screen: Screen, now: datetime
+    ) -> list[int]:
+        """The candidates to call now; the others move to their callee's next opening."""
+        phones = await s.execute(
+            select(Job.id, Contact.primary_phone)
+            .outerjoin(Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None)))
+            .where(Job.id.in_(ids))
+        )
+        admitted: list[int] = []
+        deferred: dict[datetime, list[int]] = {}
+        for job_id, phone in phones.all():
+            opening = screen(phone)
+            if opening is None:
+                admitted.append(job_id)
+            else:
+                deferred.setdefault(opening, []).append(job_id)
+        for opening, group in deferred.items():
+            await s.execute(
+                update(Job).where(Job.id.in_(group)).values(next_attempt_at=opening, updated_at=now)
+            )
+        return admitted
+
     async def renew(self, owner: str, job_ids: Sequence[int], lease_until: datetime) -> None:
         if not job_ids:
             return
@@ -330,11 +372,21 @@ class DialerStore:
     async def expired(self, now: datetime, limit: int) -> list[ExpiredJob]:
         async with self.sessions() as s:
             rows = await s.execute(
-                select(Job.id, Job.execution_id, Job.attempt_count, Job.lease_owner, Job.contact_id)
+                select(
+                    Job.id,
+                    Job.execution_id,
+                    Job.attempt_count,
+                    Job.lease_owner,
+                    Job.contact_id,
+                    Contact.primary_phone,
+                )
+                .outerjoin(
+                    Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None))
+                )
                 .where(Job.lease_expires_at < now, Job.status == "in_progress")
                 .limit(limit)
             )
-            return [ExpiredJob(i, e, a, o or "", c) for i, e, a, o, c in rows.all()]
+            return [ExpiredJob(i, e, a, o or "", c, p) for i, e, a, o, c, p in rows.all()]
 
     async def finish(self, items: Sequence[FinishItem]) -> list[bool]:
         """Record attempts and move their jobs on, in ONE transaction (group commit).

@@ -27,6 +27,10 @@ class Program(IdMixin, TimestampMixin, Base):
     retry_strategy: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     pause_windows: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    # program | contact: windows read in the program's zone or each callee's
+    timezone_mode: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="program", server_default="program"
+    )
     max_concurrent_calls: Mapped[int] = mapped_column(Integer, nullable=False)
     calls_per_second: Mapped[float] = mapped_column(Float, nullable=False)
     auto_pause_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
@@ -60,6 +64,10 @@ class Execution(IdMixin, TimestampMixin, Base):
     retry_strategy: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     pause_windows: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    # program | contact: windows read in the program's zone or each callee's
+    timezone_mode: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="program", server_default="program"
+    )
     max_concurrent_calls: Mapped[int] = mapped_column(Integer, nullable=False)
     calls_per_second: Mapped[float] = mapped_column(Float, nullable=False)
     auto_pause_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)

@@ -13,6 +13,9 @@ from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
 RetryableOutcome = Literal["no_answer", "busy", "rejected", "voicemail", "failed"]
 DEFAULT_RETRY_ON: list[RetryableOutcome] = ["no_answer", "busy", "rejected", "voicemail", "failed"]
 ProgramStatus = Literal["draft", "active", "archived"]
+# "program": pause windows read in the program's timezone (Gomobile); "contact":
+# in each callee's own zones, from the number (unknown: the program's timezone)
+TimezoneMode = Literal["program", "contact"]
 ExecutionStatus = Literal[
     "scheduled", "running", "paused", "paused_threshold", "completed", "stopped", "cancelled"
 ]
@@ -132,6 +135,7 @@ class ProgramCreate(_ProgramFields):
     retry_strategy: RetryStrategy = Field(default_factory=lambda: NoRetry(type="none"))
     pause_windows: PauseWindows = Field(default_factory=PauseWindows)
     timezone: str | None = None
+    timezone_mode: TimezoneMode = "program"
     max_concurrent_calls: int = Field(default=10, ge=1, le=10000)
     calls_per_second: float = Field(default=5.0, gt=0, le=1000)
     auto_pause_rules: list[AutoPauseRule] = Field(default_factory=list, max_length=100)
@@ -150,6 +154,7 @@ class ProgramUpdate(_ProgramFields):
     retry_strategy: RetryStrategy | None = None
     pause_windows: PauseWindows | None = None
     timezone: str | None = None
+    timezone_mode: TimezoneMode | None = None
     max_concurrent_calls: int | None = Field(default=None, ge=1, le=10000)
     calls_per_second: float | None = Field(default=None, gt=0, le=1000)
     auto_pause_rules: list[AutoPauseRule] | None = Field(default=None, max_length=100)
@@ -168,6 +173,7 @@ class Program(Schema):
     retry_strategy: dict[str, Any]
     pause_windows: dict[str, Any]
     timezone: str
+    timezone_mode: TimezoneMode
     max_concurrent_calls: int
     calls_per_second: float
     auto_pause_rules: list[dict[str, Any]]

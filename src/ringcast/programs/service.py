@@ -219,6 +219,7 @@ async def launch(
             retry_strategy=program.retry_strategy,
             pause_windows=program.pause_windows,
             timezone=program.timezone,
+            timezone_mode=program.timezone_mode,
             max_concurrent_calls=program.max_concurrent_calls,
             calls_per_second=program.calls_per_second,
             auto_pause_rules=program.auto_pause_rules,
