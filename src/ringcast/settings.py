@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = 5.0
     max_upload_bytes: int = 50 * 1024 * 1024
     log_level: str = "INFO"
+    # signs /dashboard session cookies (HMAC-SHA256), at least 32 characters;
+    # unset: a random one per process, so dashboard sessions end on restart
+    dashboard_secret: SecretStr | None = None
 
     # webhooks (the delivery worker runs in the dialer process): the wait after
     # the 1st, 2nd, ... failed attempt (the last one repeats), up to ±jitter of

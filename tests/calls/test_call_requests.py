@@ -50,6 +50,12 @@ async def test_single_call_is_queued_dialed_and_reported(api):
     other = await api.client.get(f"/api/call-report/{job_id}", headers=api.globex.headers())
     assert other.status_code == 404
     assert (await api.client.get("/api/call-report/nope", headers=h)).status_code == 404
+    # "²" is a digit to str.isdigit() but not to int(): a 404, not a 500
+    superscript = await api.client.get("/api/call-report/%C2%B2", headers=h)
+    assert superscript.status_code == 404
+    assert superscript.json()["statusCode"] == 404
+    recordings = await api.client.get("/api/recordings", params={"jobId": "²"}, headers=h)
+    assert recordings.status_code == 200
 
 
 async def test_call_request_validation(api):

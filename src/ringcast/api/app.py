@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from ringcast import __version__
+from ringcast import __version__, dashboard
 from ringcast.api import errors, health, openapi
 from ringcast.api.gate import Gate
 from ringcast.api.ratelimit import RateLimiter, make_storage
@@ -117,6 +117,7 @@ def create_app(
     app.include_router(health.router)
     for router in api_routers():
         app.include_router(router)
+    dashboard.install(app, state)  # /dashboard: its own session auth; the gate guards /api only
     openapi.install(app)
     app.add_middleware(Gate, state=state)
     return app

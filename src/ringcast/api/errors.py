@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringcast.errors import AppError, FieldIssue
+from ringcast.kit.schemas import is_nul_rejection
 
 log = logging.getLogger("ringcast.api")
 
@@ -155,16 +156,11 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _is_nul_rejection(exc: DBAPIError) -> bool:
-    # PostgreSQL: 'invalid byte sequence for encoding "UTF8": 0x00' (SQLSTATE 22021)
-    return "0x00" in str(exc.orig)
-
-
 async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """Input that only the database refused: a NUL in a field no schema checks
     (a form field, an upload's file name). The route has rolled back already."""
     assert isinstance(exc, DBAPIError)
-    if _is_nul_rejection(exc):
+    if is_nul_rejection(exc):
         return error_response(
             400,
             "INVALID_CHARACTER",

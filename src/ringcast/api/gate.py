@@ -26,6 +26,7 @@ from ringcast.auth.service import authenticate
 from ringcast.db.base import utcnow
 from ringcast.errors import AppError, BadRequestError, ForbiddenError
 from ringcast.idempotency.repository import IdempotencyRepository
+from ringcast.kit.schemas import url_holds_nul
 
 MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_TYPES = ("application/json", "multipart/form-data", "text/csv")
@@ -115,7 +116,7 @@ class Gate:
             return
 
         query = scope.get("query_string", b"")
-        if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        if url_holds_nul(scope["path"], query):
             # no id or parameter holds a NUL; PostgreSQL would fail on it with a 500
             response = error_response(
                 400,

@@ -83,6 +83,20 @@ async def authenticate(session: AsyncSession, raw_key: str | None, now: datetime
     key = await ApiKeyRepository(session).get_by_lookup(parsed.lookup_id) if parsed else None
     if parsed is None or key is None or not secrets.matches(parsed.full, key.secret_hash):
         raise UnauthorizedError("Invalid API key", code="API_KEY_INVALID")
+    return await _principal(session, key, now)
+
+
+async def authenticate_id(
+    session: AsyncSession, organization_id: str, key_id: str, now: datetime
+) -> Principal:
+    """Re-check a key named by id (a dashboard session): the checks of `authenticate`."""
+    key = await ApiKeyRepository(session).get(organization_id, key_id)
+    if key is None:
+        raise UnauthorizedError("Invalid API key", code="API_KEY_INVALID")
+    return await _principal(session, key, now)
+
+
+async def _principal(session: AsyncSession, key: ApiKey, now: datetime) -> Principal:
     if not key.is_active:
         raise UnauthorizedError("This API key has been revoked", code="API_KEY_REVOKED")
     if key.expires_at is not None and key.expires_at <= now:

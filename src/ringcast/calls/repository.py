@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from ringcast.calls.models import CallAttempt, Job, Recording
 from ringcast.contacts.models import Contact
@@ -66,6 +68,72 @@ class JobRepository:
                 for attempt in attempts.get(job.id) or [None]:  # type: ignore[list-item]
                     yield job, phone, attempt
             last = jobs[-1][0].id
+
+
+class CallAttemptRepository:
+    """Aggregates over call attempts (the dashboard's outcome counts and call rate)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def outcome_counts(
+        self, execution_ids: Sequence[str]
+    ) -> dict[str, dict[tuple[str, str | None], int]]:
+        """Attempts per execution by (outcome, answeredBy), one GROUP BY."""
+        if not execution_ids:
+            return {}
+        rows = await self.session.execute(
+            select(
+                CallAttempt.execution_id,
+                CallAttempt.outcome,
+                CallAttempt.answered_by,
+                func.count(),
+            )
+            .where(CallAttempt.execution_id.in_(execution_ids))
+            .group_by(CallAttempt.execution_id, CallAttempt.outcome, CallAttempt.answered_by)
+        )
+        counts: dict[str, dict[tuple[str, str | None], int]] = {}
+        for execution_id, outcome, answered_by, count in rows.all():
+            counts.setdefault(execution_id, {})[(outcome, answered_by)] = int(count)
+        return counts
+
+    async def started_since(self, execution_ids: Sequence[str], since: datetime) -> dict[str, int]:
+        """Attempts per execution created at or after `since`."""
+        if not execution_ids:
+            return {}
+        rows = await self.session.execute(
+            select(CallAttempt.execution_id, func.count())
+            .where(CallAttempt.execution_id.in_(execution_ids), CallAttempt.created_at >= since)
+            .group_by(CallAttempt.execution_id)
+        )
+        return {execution_id: int(count) for execution_id, count in rows.all()}
+
+    async def latest(
+        self, organization_id: str, execution_id: str, limit: int
+    ) -> Sequence[CallAttempt]:
+        """The execution's most recent attempts, without their (large) trace columns."""
+        result = await self.session.execute(
+            select(CallAttempt)
+            .options(
+                load_only(
+                    CallAttempt.job_id,
+                    CallAttempt.attempt,
+                    CallAttempt.to_number,
+                    CallAttempt.outcome,
+                    CallAttempt.outcome_reason,
+                    CallAttempt.answered_by,
+                    CallAttempt.duration_ms,
+                    CallAttempt.created_at,
+                )
+            )
+            .where(
+                CallAttempt.organization_id == organization_id,
+                CallAttempt.execution_id == execution_id,
+            )
+            .order_by(CallAttempt.created_at.desc(), CallAttempt.id.desc())
+            .limit(limit)
+        )
+        return result.scalars().all()
 
 
 class RecordingRepository:

@@ -141,7 +141,8 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
 
 
 def parse_job_id(job_id: str) -> int | None:
-    return int(job_id) if job_id.isdigit() and len(job_id) < 18 else None
+    # isascii: "²" is a digit to isdigit() but not to int()
+    return int(job_id) if job_id.isascii() and job_id.isdigit() and len(job_id) < 18 else None
 
 
 async def call_report(session: AsyncSession, organization_id: str, job_id: str) -> CallReport:

@@ -358,6 +358,7 @@ class Demo:
         sample = next(iter(self.reports.values()), {"jobId": "-"})
         self.console.print(
             f"\nAPI key: [bold]{self.key}[/]\nDocs: {self.base_url}/docs\n"
+            f"Dashboard: {self.base_url}/dashboard (sign in with the API key)\n"
             f"Execution: {self.base_url}/api/program-executions/{self.execution_id}\n"
             f"A call report: {self.base_url}/api/call-report/{sample['jobId']}\n"
             f"Program: {self.base_url}/api/programs/{program_id}"

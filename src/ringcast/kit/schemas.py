@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+from sqlalchemy.exc import DBAPIError
 
 
 class Schema(BaseModel):
@@ -37,6 +38,17 @@ class InputSchema(Schema):
 
 NO_NUL = r"^[^\x00]*$"
 """`pattern=` for text parameters outside an InputSchema (form fields): no NUL."""
+
+
+def url_holds_nul(path: str, query: bytes) -> bool:
+    """A NUL in the path or query (raw or %00): no id or parameter may hold one."""
+    return "\x00" in path or b"%00" in query or b"\x00" in query
+
+
+def is_nul_rejection(exc: DBAPIError) -> bool:
+    """The database refused a NUL in text no schema checked (a form field, a file name)."""
+    # PostgreSQL: 'invalid byte sequence for encoding "UTF8": 0x00' (SQLSTATE 22021)
+    return "0x00" in str(exc.orig)
 
 
 def _holds_nul(value: Any) -> bool:

@@ -165,3 +165,16 @@ class ExecutionRepository:
                     ExecutionNodeCount.node_id.in_(node_ids),
                 )
             )
+
+    async def live_with_program(
+        self, organization_id: str, limit: int = 100
+    ) -> list[tuple[Execution, str]]:
+        """The organization's live program executions, newest first, with the program's name."""
+        rows = await self.session.execute(
+            select(Execution, Program.name)
+            .join(Program, Program.id == Execution.program_id)
+            .where(Execution.organization_id == organization_id, Execution.status.in_(LIVE))
+            .order_by(Execution.created_at.desc(), Execution.id)
+            .limit(limit)
+        )
+        return [(execution, name) for execution, name in rows.all()]
