@@ -54,11 +54,17 @@ class CallAttempt(IdMixin, Base):
     """
 
     __tablename__ = "call_attempts"
-    __table_args__ = (UniqueConstraint("job_id", "attempt"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "attempt"),
+        # an execution's outcome counts read from the index alone (dashboard, reports)
+        Index("ix_call_attempts_outcomes", "execution_id", "outcome", "answered_by"),
+        # an execution's latest attempts and its recent call rate
+        Index("ix_call_attempts_recent", "execution_id", "created_at"),
+    )
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
     organization_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    execution_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)
+    execution_id: Mapped[str] = mapped_column(String(36), nullable=False)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     direction: Mapped[str] = mapped_column(String(16), nullable=False)
