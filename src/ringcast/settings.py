@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0.0)
     webhook_poll_s: float = Field(default=1.0, gt=0.0)
     webhook_retention_days: float = Field(default=30.0, gt=0.0)
+    # false: webhook URLs must reach public addresses (no loopback, private,
+    # link-local, ... hosts: checked at create/update and at each delivery);
+    # true for receivers on this host or the private network
+    webhook_allow_private_networks: bool = False
 
     def resolved_database_url(self) -> str:
         if self.database_url is not None:

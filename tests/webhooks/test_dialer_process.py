@@ -13,9 +13,15 @@ from webhooks.webhook_kit import Receiver, receiving, subscribe
 
 
 async def test_the_dialer_process_delivers_its_events(api, db_url):
-    settings = Settings(database_url=db_url, webhook_poll_s=0.05, webhook_backoff_s=[0.1])
+    settings = Settings(
+        database_url=db_url,
+        webhook_poll_s=0.05,
+        webhook_backoff_s=[0.1],
+        webhook_allow_private_networks=True,  # the receiver is on 127.0.0.1
+    )
     config = delivery_config(settings)
-    assert (config.poll_s, config.backoff_s) == (0.05, (0.1,))
+    assert (config.poll_s, config.backoff_s, config.allow_private_networks) == (0.05, (0.1,), True)
+    assert delivery_config(Settings(database_url=db_url)).allow_private_networks is False
     async with receiving(Receiver(statuses=[500])) as rx:
         hook = await subscribe(api, rx.url, ["call.completed", "execution.completed"])
         rx.secret = hook["secret"]

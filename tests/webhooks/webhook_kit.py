@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,8 +103,11 @@ async def subscribe(api: Any, url: str, events: list[str], tenant: Any = None) -
     return created
 
 
-def worker(api: Any, config: DeliveryConfig = FAST) -> DeliveryWorker:
-    return DeliveryWorker(api.app.state.ringcast.sessions, config)
+def worker(api: Any, config: DeliveryConfig = FAST, **kwargs: Any) -> DeliveryWorker:
+    """A worker on the app's database, private networks allowed as the app's settings say."""
+    state = api.app.state.ringcast
+    allow = state.settings.webhook_allow_private_networks
+    return DeliveryWorker(state.sessions, replace(config, allow_private_networks=allow), **kwargs)
 
 
 async def deliveries(api: Any) -> list[WebhookDelivery]:

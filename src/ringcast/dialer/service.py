@@ -39,6 +39,7 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         timeout_s=settings.webhook_timeout_s,
         poll_s=settings.webhook_poll_s,
         retention_days=settings.webhook_retention_days,
+        allow_private_networks=settings.webhook_allow_private_networks,
     )
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from ringcast.api.deps import PrincipalDep, SessionDep, WriterDep
+from ringcast.api.deps import PrincipalDep, SessionDep, StateDep, WriterDep
 from ringcast.api.route import domain_router
 from ringcast.kit.pagination import Page, PageParams, page_params
 from ringcast.webhooks import service
@@ -23,9 +23,14 @@ Params = Annotated[PageParams, Depends(page_params)]
 
 @router.post("", status_code=201, response_model=WebhookCreated)
 async def create_webhook(
-    body: WebhookCreate, principal: WriterDep, session: SessionDep
+    body: WebhookCreate, principal: WriterDep, session: SessionDep, state: StateDep
 ) -> WebhookCreated:
-    endpoint = await service.create(session, principal.organization_id, body)
+    endpoint = await service.create(
+        session,
+        principal.organization_id,
+        body,
+        allow_private_networks=state.settings.webhook_allow_private_networks,
+    )
     return WebhookCreated.model_validate(endpoint)
 
 
@@ -44,9 +49,19 @@ async def get_webhook(webhook_id: str, principal: PrincipalDep, session: Session
 
 @router.put("/{webhook_id}", response_model=Webhook)
 async def update_webhook(
-    webhook_id: str, body: WebhookUpdate, principal: WriterDep, session: SessionDep
+    webhook_id: str,
+    body: WebhookUpdate,
+    principal: WriterDep,
+    session: SessionDep,
+    state: StateDep,
 ) -> Webhook:
-    endpoint = await service.update(session, principal.organization_id, webhook_id, body)
+    endpoint = await service.update(
+        session,
+        principal.organization_id,
+        webhook_id,
+        body,
+        allow_private_networks=state.settings.webhook_allow_private_networks,
+    )
     return Webhook.model_validate(endpoint)
 
 

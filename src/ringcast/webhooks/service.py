@@ -2,6 +2,8 @@
 
 The signing secret is generated here (`whsec_…`), shown once in the create
 response (and by rotate-secret), and stored in clear: signing needs it.
+A URL whose host is `localhost` or a non-public IP literal is refused unless
+private networks are allowed (`netguard.py`; delivery checks resolved names).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.db.base import utcnow
-from ringcast.errors import ConflictError, NotFoundError
+from ringcast.errors import ConflictError, NotFoundError, ValidationFailedError
 from ringcast.kit.pagination import PageParams
-from ringcast.webhooks import events, outbox, signing
+from ringcast.webhooks import events, netguard, outbox, signing
 from ringcast.webhooks.models import WebhookDelivery, WebhookEndpoint
 from ringcast.webhooks.repository import SORTABLE, WebhookRepository
 from ringcast.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -45,9 +47,20 @@ async def get(session: AsyncSession, organization_id: str, endpoint_id: str) -> 
     return endpoint
 
 
+def _check_destination(url: str | None, allow_private_networks: bool) -> None:
+    refusal = None if url is None or allow_private_networks else netguard.url_refusal(url)
+    if refusal is not None:
+        raise ValidationFailedError.single("url", "private_address", refusal)
+
+
 async def create(
-    session: AsyncSession, organization_id: str, data: WebhookCreate
+    session: AsyncSession,
+    organization_id: str,
+    data: WebhookCreate,
+    *,
+    allow_private_networks: bool = False,
 ) -> WebhookEndpoint:
+    _check_destination(data.url, allow_private_networks)
     endpoint = WebhookEndpoint(
         organization_id=organization_id, secret=signing.new_secret(), **data.model_dump()
     )
@@ -55,9 +68,15 @@ async def create(
 
 
 async def update(
-    session: AsyncSession, organization_id: str, endpoint_id: str, data: WebhookUpdate
+    session: AsyncSession,
+    organization_id: str,
+    endpoint_id: str,
+    data: WebhookUpdate,
+    *,
+    allow_private_networks: bool = False,
 ) -> WebhookEndpoint:
     endpoint = await get(session, organization_id, endpoint_id)
+    _check_destination(data.url, allow_private_networks)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None and name != "description":
             continue  # required properties: null means "unchanged"

@@ -11,6 +11,9 @@ transaction: 2xx → delivered; otherwise pending again after the backoff
 followed (a 3xx is a failure). Delivery is at least once: a worker that dies
 between the POST and storing its result lets the row be sent again, with
 the same `Ringcast-Delivery` id and event `id` (receivers dedupe on those).
+Unless `allow_private_networks`, the client connects only to public addresses
+(`netguard.py`): a host resolving to a loopback, private, link-local, ...
+address makes the attempt fail with a `refused: …` error, retried like any.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from ringcast import __version__
 from ringcast.db.base import utcnow
 from ringcast.webhooks import signing
 from ringcast.webhooks.backoff import retry_delay_s
+from ringcast.webhooks.netguard import (
+    BlockedAddressError,
+    GuardedBackend,
+    GuardedTransport,
+    Resolver,
+    system_resolve,
+)
 from ringcast.webhooks.repository import ClaimedDelivery, DeliveryRepository, DeliveryResult
 
 log = logging.getLogger("ringcast.webhooks")
@@ -47,6 +57,7 @@ class DeliveryConfig:
     batch: int = 50
     retention_days: float = 30.0  # delivered and failed deliveries are kept this long
     prune_every_s: float = 3600.0
+    allow_private_networks: bool = False  # RINGCAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS
 
     @property
     def lease_s(self) -> float:
@@ -71,12 +82,16 @@ class DeliveryWorker:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        resolve: Resolver = system_resolve,
     ) -> None:
+        """`transport` replaces the guarded one (and so the guard); `resolve`
+        replaces the system resolver behind the guard."""
         self.sessions = sessions
         self.config = config or DeliveryConfig()
         self.rng = rng or random.Random()
         self.client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport
+            or GuardedTransport(GuardedBackend(self.config.allow_private_networks, resolve)),
             follow_redirects=False,
             timeout=self.config.timeout_s,
             headers={"User-Agent": f"ringcast-webhooks/{__version__}"},
@@ -145,6 +160,8 @@ class DeliveryWorker:
                     status = response.status_code
         except TimeoutError:
             return _Sent(None, f"timed out after {self.config.timeout_s:g} s")
+        except BlockedAddressError as exc:
+            return _Sent(None, str(exc)[:500])
         except httpx.HTTPError as exc:
             return _Sent(None, f"{type(exc).__name__}: {exc}"[:500])
         return _Sent(status, None if 200 <= status < 300 else f"HTTP {status}")
