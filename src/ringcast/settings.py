@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ringcast.kit.secret_box import KEY_FILE, SecretBox, SecretBoxError, load_or_create_key
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,11 @@ class Settings(BaseSettings):
     # signs /dashboard session cookies (HMAC-SHA256), at least 32 characters;
     # unset: a random one per process, so dashboard sessions end on restart
     dashboard_secret: SecretStr | None = None
+    # seals trunk passwords and webhook secrets at rest (a Fernet key:
+    # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`);
+    # unset: one made once into <data_dir>/secret.key (0600). Every host that
+    # shares the database needs the same key.
+    secret_key: SecretStr | None = None
 
     # webhooks (the delivery worker runs in the dialer process): the wait after
     # the 1st, 2nd, ... failed attempt (the last one repeats), up to ±jitter of
@@ -55,6 +62,22 @@ class Settings(BaseSettings):
     # true for receivers on this host or the private network
     webhook_allow_private_networks: bool = False
 
+    @field_validator("secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                SecretBox(value.get_secret_value())  # a malformed key fails at start-up
+            except SecretBoxError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
+
+    def secret_box(self) -> SecretBox:
+        """Seals and opens stored secrets with RINGCAST_SECRET_KEY or the key file."""
+        if self.secret_key is not None:
+            return _box(self.secret_key.get_secret_value())
+        return _box(load_or_create_key(self.data_dir / KEY_FILE))
+
     def resolved_database_url(self) -> str:
         if self.database_url is not None:
             return self.database_url.get_secret_value()
@@ -63,6 +86,11 @@ class Settings(BaseSettings):
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+@lru_cache(maxsize=8)
+def _box(key: str) -> SecretBox:
+    return SecretBox(key)
 
 
 @lru_cache(maxsize=1)

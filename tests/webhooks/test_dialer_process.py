@@ -12,8 +12,9 @@ from ringcast.settings import Settings
 from webhooks.webhook_kit import Receiver, receiving, subscribe
 
 
-async def test_the_dialer_process_delivers_its_events(api, db_url):
+async def test_the_dialer_process_delivers_its_events(api, db_url, tmp_path):
     settings = Settings(
+        data_dir=api.app.state.ringcast.settings.data_dir,  # the API's key file: one key
         database_url=db_url,
         webhook_poll_s=0.05,
         webhook_backoff_s=[0.1],
@@ -21,7 +22,8 @@ async def test_the_dialer_process_delivers_its_events(api, db_url):
     )
     config = delivery_config(settings)
     assert (config.poll_s, config.backoff_s, config.allow_private_networks) == (0.05, (0.1,), True)
-    assert delivery_config(Settings(database_url=db_url)).allow_private_networks is False
+    other = Settings(data_dir=tmp_path / "other", database_url=db_url)
+    assert delivery_config(other).allow_private_networks is False
     async with receiving(Receiver(statuses=[500])) as rx:
         hook = await subscribe(api, rx.url, ["call.completed", "execution.completed"])
         rx.secret = hook["secret"]

@@ -208,7 +208,8 @@ async def test_allowed_deliveries_connect_to_the_address_that_was_checked(api):
         await _queue_one(api)
         dns = FakeDns({"hooks.example.test": ["127.0.0.1"]})
         sessions = api.app.state.ringcast.sessions
-        allowed = replace(FAST, allow_private_networks=True)
+        secrets = api.app.state.ringcast.settings.secret_box()
+        allowed = replace(FAST, allow_private_networks=True, secrets=secrets)
         w = DeliveryWorker(sessions, allowed, resolve=dns)
         assert await w.run_once() == 1
         await w.aclose()

@@ -27,12 +27,9 @@ async def test_two_workers_deliver_each_event_exactly_once(api, db_url):
             assert await publish(s, events) == EVENTS
         # each worker has its own engine, as two processes would
         engines = [create_engine(db_url) for _ in range(2)]
-        workers = [
-            DeliveryWorker(
-                create_sessionmaker(e), replace(FAST, batch=10, allow_private_networks=True)
-            )
-            for e in engines
-        ]
+        secrets = api.app.state.ringcast.settings.secret_box()
+        config = replace(FAST, batch=10, allow_private_networks=True, secrets=secrets)
+        workers = [DeliveryWorker(create_sessionmaker(e), config) for e in engines]
 
         async def drain(w: DeliveryWorker) -> None:
             for _ in range(200):

@@ -104,10 +104,12 @@ async def subscribe(api: Any, url: str, events: list[str], tenant: Any = None) -
 
 
 def worker(api: Any, config: DeliveryConfig = FAST, **kwargs: Any) -> DeliveryWorker:
-    """A worker on the app's database, private networks allowed as the app's settings say."""
+    """A worker on the app's database, private networks allowed as the app's settings say,
+    opening secrets with the app's key."""
     state = api.app.state.ringcast
     allow = state.settings.webhook_allow_private_networks
-    return DeliveryWorker(state.sessions, replace(config, allow_private_networks=allow), **kwargs)
+    config = replace(config, allow_private_networks=allow, secrets=state.settings.secret_box())
+    return DeliveryWorker(state.sessions, config, **kwargs)
 
 
 async def deliveries(api: Any) -> list[WebhookDelivery]:

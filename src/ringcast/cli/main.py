@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ringcast.cli import amd, calleefarm, contacts, demo, keys
+from ringcast.cli import amd, calleefarm, contacts, demo, keys, secrets
 from ringcast.cli import dialer as dialer_cli
 
 app = typer.Typer(help="ringcast: self-hosted outbound voice campaigns.", no_args_is_help=True)
@@ -17,6 +17,7 @@ app.command("callee-farm")(calleefarm.callee_farm)
 app.command("demo")(demo.demo)
 app.command("dialer")(dialer_cli.dialer)
 app.add_typer(contacts.app, name="contacts")
+app.add_typer(secrets.app, name="secrets")
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -40,6 +40,7 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
         poll_s=settings.webhook_poll_s,
         retention_days=settings.webhook_retention_days,
         allow_private_networks=settings.webhook_allow_private_networks,
+        secrets=settings.secret_box(),
     )
 
 

@@ -9,6 +9,7 @@ its pinned flow references, and recordings stored through the storage seam.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,12 +20,15 @@ from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flow.validation import validate_graph
+from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.sip import TrunkConfig, UserAgent
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
 from ringcast.telephony.sip.channel_hooks import AmdFactory
+
+log = logging.getLogger("ringcast.dialer")
 
 
 class NoTrunkError(Exception):
@@ -40,8 +44,11 @@ class SipLauncher:
         fallback_trunk: TrunkConfig | None = None,
         amd_factory: AmdFactory | None = None,
         local_host: str = "127.0.0.1",
+        secrets: SecretBox | None = None,
     ) -> None:
+        """`secrets` opens the trunks' sealed passwords (Settings.secret_box)."""
         self.sessions = sessions
+        self.secrets = secrets
         self.storage = storage
         self.library = ClipLibrary(storage)
         self.fallback_trunk = fallback_trunk
@@ -56,13 +63,22 @@ class SipLauncher:
     def from_state(cls, state: Any) -> SipLauncher:
         """The launcher `ringcast serve` and `ringcast dialer` use: AMD on."""
         host = getattr(state.settings, "sip_local_host", "127.0.0.1")
-        return cls(state.sessions, state.storage, amd_factory=AmdDetector, local_host=host)
+        return cls(
+            state.sessions,
+            state.storage,
+            amd_factory=AmdDetector,
+            local_host=host,
+            secrets=state.settings.secret_box(),
+        )
 
     async def launch(self, plan: CallPlan) -> CallResult:
         try:
             ua = await self._agent(plan.trunk)
         except NoTrunkError as exc:
             return CallResult("failed", f"no_trunk: {exc}")
+        except SecretBoxError as exc:
+            log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
+            return CallResult("failed", f"trunk_password: {exc}")
         await self._preload(plan)
         channel = SipChannel(
             ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
@@ -100,7 +116,7 @@ class SipLauncher:
             port=trunk.port,
             transport=transport,
             username=trunk.username,
-            password=trunk.password,
+            password=None if trunk.password is None else open_with(self.secrets, trunk.password),
             from_domain=trunk.from_domain,
             local_host=self.local_host,
             codecs=tuple(c for c in trunk.codecs if c in ("PCMU", "PCMA")) or ("PCMU", "PCMA"),

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from ringcast.api.deps import PrincipalDep, SessionDep, WriterDep
+from ringcast.api.deps import PrincipalDep, SessionDep, StateDep, WriterDep
 from ringcast.api.route import domain_router
 from ringcast.kit.pagination import Page, PageParams, page_params
 from ringcast.trunks import service
@@ -14,8 +14,13 @@ router = domain_router("/api/trunks", "Trunks")
 
 
 @router.post("", status_code=201, response_model=Trunk)
-async def create_trunk(body: TrunkCreate, principal: WriterDep, session: SessionDep) -> Trunk:
-    return service.to_schema(await service.create(session, principal.organization_id, body))
+async def create_trunk(
+    body: TrunkCreate, principal: WriterDep, session: SessionDep, state: StateDep
+) -> Trunk:
+    secrets = state.settings.secret_box()
+    return service.to_schema(
+        await service.create(session, principal.organization_id, body, secrets)
+    )
 
 
 @router.get("", response_model=Page[Trunk])
@@ -35,9 +40,10 @@ async def get_trunk(trunk_id: str, principal: PrincipalDep, session: SessionDep)
 
 @router.put("/{trunk_id}", response_model=Trunk)
 async def update_trunk(
-    trunk_id: str, body: TrunkUpdate, principal: WriterDep, session: SessionDep
+    trunk_id: str, body: TrunkUpdate, principal: WriterDep, session: SessionDep, state: StateDep
 ) -> Trunk:
-    trunk = await service.update(session, principal.organization_id, trunk_id, body)
+    secrets = state.settings.secret_box()
+    trunk = await service.update(session, principal.organization_id, trunk_id, body, secrets)
     return service.to_schema(trunk)
 
 

@@ -17,8 +17,9 @@ class Trunk(IdMixin, TimestampMixin, Base):
     port: Mapped[int] = mapped_column(Integer, nullable=False)
     transport: Mapped[str] = mapped_column(String(8), nullable=False)
     username: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    # Stored in clear: the SIP digest needs the plain secret. See trunks/service.py.
-    password: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Sealed (`fernet:v1:…`, kit/secret_box.py): the SIP digest needs the plain
+    # secret back, so it cannot be hashed. See trunks/service.py.
+    password: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     from_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
     max_channels: Mapped[int] = mapped_column(Integer, nullable=False)
     calls_per_second: Mapped[float] = mapped_column(Float, nullable=False)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
+from ringcast.kit.secret_box import PREFIX
 from ringcast.trunks.models import Trunk
 
 SORTABLE = {"name": Trunk.name, "createdAt": Trunk.created_at, "host": Trunk.host}
@@ -41,6 +42,15 @@ class TrunkRepository:
         if params.search:
             stmt = stmt.where(Trunk.name.ilike(f"%{params.search}%"))
         return await paginate(self.session, stmt, params, SORTABLE[sort])
+
+    async def with_clear_password(self) -> Sequence[Trunk]:
+        """Every organization's trunks whose password is not sealed yet."""
+        result = await self.session.execute(
+            select(Trunk).where(
+                Trunk.password.is_not(None), ~Trunk.password.startswith(PREFIX, autoescape=True)
+            )
+        )
+        return result.scalars().all()
 
     async def add(self, trunk: Trunk) -> Trunk:
         self.session.add(trunk)

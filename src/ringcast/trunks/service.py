@@ -1,9 +1,10 @@
 """Trunk logic.
 
-The password is stored in clear: SIP digest authentication needs the plain
-secret (or HA1 = MD5(user:realm:password), which is password-equivalent and
-needs the realm up front). Sealing it with a key from the settings
-(`RINGCAST_SECRET_KEY`, Fernet) is the next step; it is never returned.
+SIP digest authentication needs the plain password (or HA1 =
+MD5(user:realm:password), which is password-equivalent and needs the realm
+up front), so it is sealed, not hashed: `kit/secret_box.py` (Fernet, the
+`RINGCAST_SECRET_KEY`) on every write, opened only by the dialer when it
+builds the trunk's SIP config (`dialer/sip_launcher.py`). It is never returned.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.errors import NotFoundError
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.secret_box import SecretBox
 from ringcast.trunks.models import Trunk
 from ringcast.trunks.repository import SORTABLE, TrunkRepository
 from ringcast.trunks.schemas import Trunk as TrunkOut
@@ -43,13 +45,21 @@ async def get(session: AsyncSession, organization_id: str, trunk_id: str) -> Tru
     return trunk
 
 
-async def create(session: AsyncSession, organization_id: str, data: TrunkCreate) -> Trunk:
+def _sealed(values: dict[str, object], secrets: SecretBox) -> dict[str, object]:
+    password = values.get("password")
+    if isinstance(password, str):
+        values["password"] = secrets.seal(password)
+    return values
+
+
+async def create(
+    session: AsyncSession, organization_id: str, data: TrunkCreate, secrets: SecretBox
+) -> Trunk:
     repo = TrunkRepository(session)
     # the organization's first trunk is its default
     is_default = data.is_default or not await repo.all(organization_id)
-    trunk = Trunk(
-        organization_id=organization_id, **_columns(data.model_dump(exclude={"is_default"}))
-    )
+    values = _sealed(_columns(data.model_dump(exclude={"is_default"})), secrets)
+    trunk = Trunk(organization_id=organization_id, **values)
     trunk.is_default = is_default
     await repo.add(trunk)
     if is_default:
@@ -58,10 +68,14 @@ async def create(session: AsyncSession, organization_id: str, data: TrunkCreate)
 
 
 async def update(
-    session: AsyncSession, organization_id: str, trunk_id: str, data: TrunkUpdate
+    session: AsyncSession,
+    organization_id: str,
+    trunk_id: str,
+    data: TrunkUpdate,
+    secrets: SecretBox,
 ) -> Trunk:
     trunk = await get(session, organization_id, trunk_id)
-    changes = _columns(data.model_dump(exclude_unset=True))
+    changes = _sealed(_columns(data.model_dump(exclude_unset=True)), secrets)
     for name, value in changes.items():
         if value is None and name not in ("username", "password", "from_domain"):
             continue  # required columns: null means "unchanged"
@@ -81,3 +95,13 @@ async def page(
 ) -> tuple[Sequence[Trunk], int]:
     sort = params.checked_sort(list(SORTABLE), "createdAt")
     return await TrunkRepository(session).page(organization_id, params, sort)
+
+
+async def seal_existing(session: AsyncSession, secrets: SecretBox) -> int:
+    """Seal the passwords still stored in clear (rows from before sealing)."""
+    trunks = await TrunkRepository(session).with_clear_password()
+    for trunk in trunks:
+        assert trunk.password is not None
+        trunk.password = secrets.seal(trunk.password)
+    await session.flush()
+    return len(trunks)

@@ -8,6 +8,7 @@ from ringcast.api.deps import PrincipalDep, SessionDep, StateDep, WriterDep
 from ringcast.api.route import domain_router
 from ringcast.kit.pagination import Page, PageParams, page_params
 from ringcast.webhooks import service
+from ringcast.webhooks.models import WebhookEndpoint
 from ringcast.webhooks.schemas import (
     DeliveryStatus,
     Webhook,
@@ -21,17 +22,25 @@ router = domain_router("/api/webhooks", "Webhooks")
 Params = Annotated[PageParams, Depends(page_params)]
 
 
+def _created(endpoint: WebhookEndpoint, secret: str) -> WebhookCreated:
+    """The endpoint with its secret in clear (the row holds it sealed)."""
+    return WebhookCreated.model_validate(
+        {**Webhook.model_validate(endpoint).model_dump(), "secret": secret}
+    )
+
+
 @router.post("", status_code=201, response_model=WebhookCreated)
 async def create_webhook(
     body: WebhookCreate, principal: WriterDep, session: SessionDep, state: StateDep
 ) -> WebhookCreated:
-    endpoint = await service.create(
+    endpoint, secret = await service.create(
         session,
         principal.organization_id,
         body,
+        state.settings.secret_box(),
         allow_private_networks=state.settings.webhook_allow_private_networks,
     )
-    return WebhookCreated.model_validate(endpoint)
+    return _created(endpoint, secret)
 
 
 @router.get("", response_model=Page[Webhook])
@@ -73,10 +82,12 @@ async def delete_webhook(webhook_id: str, principal: WriterDep, session: Session
 
 @router.post("/{webhook_id}/rotate-secret", response_model=WebhookCreated)
 async def rotate_webhook_secret(
-    webhook_id: str, principal: WriterDep, session: SessionDep
+    webhook_id: str, principal: WriterDep, session: SessionDep, state: StateDep
 ) -> WebhookCreated:
-    endpoint = await service.rotate_secret(session, principal.organization_id, webhook_id)
-    return WebhookCreated.model_validate(endpoint)
+    endpoint, secret = await service.rotate_secret(
+        session, principal.organization_id, webhook_id, state.settings.secret_box()
+    )
+    return _created(endpoint, secret)
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[WebhookDelivery])

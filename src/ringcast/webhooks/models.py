@@ -19,8 +19,9 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     )
     url: Mapped[str] = mapped_column(String(2048), nullable=False)
     events: Mapped[list[str]] = mapped_column(JSON, nullable=False)  # names, or ["*"]
-    # Stored in clear: signing needs it (like a trunk's SIP password); returned once.
-    secret: Mapped[str] = mapped_column(String(100), nullable=False)
+    # Sealed (`fernet:v1:…`, kit/secret_box.py): signing needs it back (like a
+    # trunk's SIP password), so it is not hashed; returned once, in clear.
+    secret: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
 

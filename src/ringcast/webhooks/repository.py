@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.db.dialect import for_claim
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
+from ringcast.kit.secret_box import PREFIX
 from ringcast.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 SORTABLE = {"createdAt": WebhookEndpoint.created_at, "url": WebhookEndpoint.url}
@@ -34,7 +35,7 @@ class ClaimedDelivery:
     body: str
     attempt: int  # this attempt's number (1-based)
     url: str
-    secret: str
+    secret: str  # as stored: sealed (or a legacy clear one); the worker opens it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,15 @@ class WebhookRepository:
         if params.search:
             stmt = stmt.where(WebhookEndpoint.url.ilike(f"%{params.search}%"))
         return await paginate(self.session, stmt, params, SORTABLE[sort], WebhookEndpoint.id)
+
+    async def with_clear_secret(self) -> Sequence[WebhookEndpoint]:
+        """Every organization's endpoints whose secret is not sealed yet."""
+        result = await self.session.execute(
+            select(WebhookEndpoint).where(
+                ~WebhookEndpoint.secret.startswith(PREFIX, autoescape=True)
+            )
+        )
+        return result.scalars().all()
 
     async def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
         self.session.add(endpoint)

@@ -1,7 +1,8 @@
 """Webhook subscriptions (endpoints), their deliveries, and the test event.
 
 The signing secret is generated here (`whsec_…`), shown once in the create
-response (and by rotate-secret), and stored in clear: signing needs it.
+response (and by rotate-secret), and stored sealed (`kit/secret_box.py`):
+signing needs it back, so the delivery worker opens it.
 A URL whose host is `localhost` or a non-public IP literal is refused unless
 private networks are allowed (`netguard.py`; delivery checks resolved names).
 """
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.db.base import utcnow
 from ringcast.errors import ConflictError, NotFoundError, ValidationFailedError
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.secret_box import SecretBox
 from ringcast.webhooks import events, netguard, outbox, signing
 from ringcast.webhooks.models import WebhookDelivery, WebhookEndpoint
 from ringcast.webhooks.repository import SORTABLE, WebhookRepository
@@ -57,14 +59,17 @@ async def create(
     session: AsyncSession,
     organization_id: str,
     data: WebhookCreate,
+    secrets: SecretBox,
     *,
     allow_private_networks: bool = False,
-) -> WebhookEndpoint:
+) -> tuple[WebhookEndpoint, str]:
+    """The new endpoint and its signing secret in clear (the row holds it sealed)."""
     _check_destination(data.url, allow_private_networks)
+    secret = signing.new_secret()
     endpoint = WebhookEndpoint(
-        organization_id=organization_id, secret=signing.new_secret(), **data.model_dump()
+        organization_id=organization_id, secret=secrets.seal(secret), **data.model_dump()
     )
-    return await WebhookRepository(session).add(endpoint)
+    return await WebhookRepository(session).add(endpoint), secret
 
 
 async def update(
@@ -86,13 +91,24 @@ async def update(
 
 
 async def rotate_secret(
-    session: AsyncSession, organization_id: str, endpoint_id: str
-) -> WebhookEndpoint:
-    """A new secret at once; deliveries already queued are signed with it too."""
+    session: AsyncSession, organization_id: str, endpoint_id: str, secrets: SecretBox
+) -> tuple[WebhookEndpoint, str]:
+    """A new secret at once (returned in clear); deliveries already queued are
+    signed with it too."""
     endpoint = await get(session, organization_id, endpoint_id)
-    endpoint.secret = signing.new_secret()
+    secret = signing.new_secret()
+    endpoint.secret = secrets.seal(secret)
     await session.flush()
-    return endpoint
+    return endpoint, secret
+
+
+async def seal_existing(session: AsyncSession, secrets: SecretBox) -> int:
+    """Seal the signing secrets still stored in clear (rows from before sealing)."""
+    endpoints = await WebhookRepository(session).with_clear_secret()
+    for endpoint in endpoints:
+        endpoint.secret = secrets.seal(endpoint.secret)
+    await session.flush()
+    return len(endpoints)
 
 
 async def delete(session: AsyncSession, organization_id: str, endpoint_id: str) -> None:

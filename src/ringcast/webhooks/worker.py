@@ -14,6 +14,9 @@ the same `Ringcast-Delivery` id and event `id` (receivers dedupe on those).
 Unless `allow_private_networks`, the client connects only to public addresses
 (`netguard.py`): a host resolving to a loopback, private, link-local, ...
 address makes the attempt fail with a `refused: …` error, retried like any.
+The endpoint's secret is stored sealed: `secrets` opens it just before
+signing; one it cannot open (another RINGCAST_SECRET_KEY) fails the attempt
+with a `secret: …` error, retried like any, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast import __version__
 from ringcast.db.base import utcnow
+from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.webhooks import signing
 from ringcast.webhooks.backoff import retry_delay_s
 from ringcast.webhooks.netguard import (
@@ -58,6 +62,7 @@ class DeliveryConfig:
     retention_days: float = 30.0  # delivered and failed deliveries are kept this long
     prune_every_s: float = 3600.0
     allow_private_networks: bool = False  # RINGCAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS
+    secrets: SecretBox | None = None  # opens sealed endpoint secrets (Settings.secret_box)
 
     @property
     def lease_s(self) -> float:
@@ -144,12 +149,17 @@ class DeliveryWorker:
         await self.client.aclose()
 
     async def _send(self, delivery: ClaimedDelivery) -> _Sent:
+        try:
+            secret = open_with(self.config.secrets, delivery.secret)
+        except SecretBoxError as exc:
+            log.error("webhook delivery %s not sent: %s", delivery.id, exc)
+            return _Sent(None, f"secret: {exc}"[:500])
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
             "Ringcast-Event": delivery.event_type,
             "Ringcast-Delivery": delivery.id,
-            "Ringcast-Signature": signing.header(delivery.secret, int(time.time()), body),
+            "Ringcast-Signature": signing.header(secret, int(time.time()), body),
         }
         try:
             async with asyncio.timeout(self.config.timeout_s):
