@@ -13,10 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ringcast.dialer.launcher import CallLauncher
+from ringcast.dialer.launcher import CallLauncher, ProcessState
 
 
-def build_launcher(state: Any, simulate: bool) -> CallLauncher:
+def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
     """The SIP launcher for real calls, or scripted callees (`--simulate`)."""
     if simulate:
         from ringcast.dialer.simulated_launcher import SimulatedLauncher
@@ -38,6 +38,7 @@ def dialer(
     """Run the dialer loop in this process until interrupted."""
     from ringcast.db.engine import create_engine, create_sessionmaker
     from ringcast.db.migrate import upgrade_async
+    from ringcast.dialer.launcher import WorkerState
     from ringcast.dialer.loop import DialerConfig
     from ringcast.dialer.service import DialerRunner, delivery_config
     from ringcast.settings import get_settings
@@ -54,15 +55,7 @@ def dialer(
         await upgrade_async(url)
         engine = create_engine(url)
         sessions = create_sessionmaker(engine)
-        state = type(
-            "DialerState",
-            (),
-            {
-                "settings": settings,
-                "sessions": sessions,
-                "storage": LocalStorage(settings.data_dir / "files"),
-            },
-        )()
+        state = WorkerState(settings, sessions, LocalStorage(settings.data_dir / "files"))
         config = DialerConfig(
             tick_s=tick_ms / 1000, lease_s=lease_s, renew_every_s=max(1.0, lease_s / 4)
         )
@@ -90,7 +83,7 @@ def serve_hooks(enabled: bool) -> tuple[list[Any], list[Any]]:
         return [], []
     from ringcast.dialer.service import DialerHooks
 
-    def factory(state: Any) -> CallLauncher:
+    def factory(state: ProcessState) -> CallLauncher:
         return build_launcher(state, simulate=False)
 
     hooks = DialerHooks(factory)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.dialer.clock import SystemClock
-from ringcast.dialer.launcher import CallLauncher
+from ringcast.dialer.launcher import CallLauncher, ProcessState
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.store import DialerStore
 from ringcast.settings import Settings
@@ -90,13 +90,15 @@ class DialerHooks:
     """`create_app` start-up/shutdown hooks that run a dialer in the API process."""
 
     def __init__(
-        self, launcher_factory: Callable[[Any], CallLauncher], config: DialerConfig | None = None
+        self,
+        launcher_factory: Callable[[ProcessState], CallLauncher],
+        config: DialerConfig | None = None,
     ) -> None:
         self.launcher_factory = launcher_factory
         self.config = config
         self.runner: DialerRunner | None = None
 
-    def start(self, state: Any) -> None:
+    def start(self, state: ProcessState) -> None:
         self.runner = DialerRunner(
             state.sessions,
             self.launcher_factory(state),

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
-from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flow.validation import validate_graph
@@ -60,9 +60,9 @@ class SipLauncher:
         self._preloaded: set[str] = set()
 
     @classmethod
-    def from_state(cls, state: Any) -> SipLauncher:
+    def from_state(cls, state: ProcessState) -> SipLauncher:
         """The launcher `ringcast serve` and `ringcast dialer` use: AMD on."""
-        host = getattr(state.settings, "sip_local_host", "127.0.0.1")
+        host = state.settings.sip_local_host
         return cls(
             state.sessions,
             state.storage,
