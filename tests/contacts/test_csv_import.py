@@ -201,9 +201,9 @@ def test_sniff_and_row_mapping():
     assert raw == {"primaryPhone": "+1", "customAttributes": {"x": "5"}, "channels": ["a", "b"]}
 
 
-async def test_many_small_chunks_keep_file_order(api, tmp_path):
-    """Chunks are checked ahead but committed in order: a phone repeated in a
-    later chunk is an update, and line numbers stay file-wide."""
+async def import_small_file(api, tmp_path, **options):
+    """12 lines (9 new phones, 2 repeated, 1 bad) in chunks of 2; returns the
+    totals and the rows processed each time the commit hook ran."""
     from ringcast.contacts.csv_import import import_csv
 
     lines = ["primaryPhone;firstName"]
@@ -223,7 +223,15 @@ async def test_many_small_chunks_keep_file_order(api, tmp_path):
         rejected_path=tmp_path / "rejected.csv",
         on_chunk=on_chunk,
         chunk_rows=2,
+        **options,
     )
+    return totals, seen
+
+
+async def test_many_small_chunks_keep_file_order(api, tmp_path):
+    """Chunks are checked ahead but committed in order: a phone repeated in a
+    later chunk is an update, and line numbers stay file-wide."""
+    totals, seen = await import_small_file(api, tmp_path)
     assert seen == [2, 4, 6, 8, 10, 12]
     assert (totals.created, totals.updated, totals.failed) == (9, 2, 1)
     assert totals.errors[0]["line"] == 12
@@ -238,25 +246,7 @@ async def test_chunks_share_a_transaction_up_to_commit_rows(api, tmp_path):
     as existing, and a failure rolls back only the open transaction."""
     from ringcast.contacts.csv_import import import_csv
 
-    lines = ["primaryPhone;firstName"]
-    lines += [f"+2126123456{i:02d};n{i}" for i in range(9)]
-    lines += ["+212612345600;again", "bad;x", "+212612345601;again"]
-    path = tmp_path / "small.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    seen: list[int] = []
-
-    async def on_chunk(_session, totals):
-        seen.append(totals.processed)
-
-    totals = await import_csv(
-        api.app.state.ringcast.sessions,
-        api.acme.organization_id,
-        path,
-        rejected_path=tmp_path / "rejected.csv",
-        on_chunk=on_chunk,
-        chunk_rows=2,
-        commit_rows=5,
-    )
+    totals, seen = await import_small_file(api, tmp_path, commit_rows=5)
     assert seen == [6, 12]
     assert (totals.created, totals.updated, totals.failed) == (9, 2, 1)
     names = {c["primaryPhone"]: c["firstName"] for c in await contacts(api)}

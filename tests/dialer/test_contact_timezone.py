@@ -61,6 +61,15 @@ def assert_open_for_callee(plans, pause_windows=NIGHTS):
             assert not windows.paused_at(plan.start_at), (plan.to_number, zone, plan.start_at)
 
 
+async def first_tick(api, now, launcher=None):
+    """A dialer on a fake clock at `now` with scripted callees, after its first tick."""
+    clock = FakeClock(now)
+    launcher = launcher or scripted()
+    d = dialer(api, launcher, clock)
+    await tick(d, clock)
+    return d, clock, launcher
+
+
 async def dialled_after(d, clock, launcher, at):
     clock.set(at)
     await tick(d, clock)
@@ -70,10 +79,7 @@ async def dialled_after(d, clock, launcher, at):
 async def test_winter_each_callee_is_called_from_9_in_their_zone(api):
     now = utc(2026, 12, 1, 15)  # Tuesday: Paris 16:00, NY 10:00, LA 07:00, Tokyo Wed 00:00
     eid = await launch_at(api, [PARIS, NEW_YORK, LOS_ANGELES, TOKYO], now, timezoneMode="contact")
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    d, clock, launcher = await first_tick(api, now)
     assert sorted(p.to_number for p in launcher.plans) == sorted([PARIS, NEW_YORK])
     la, tokyo = await job_for(api, eid, LOS_ANGELES), await job_for(api, eid, TOKYO)
     # deferred to the exact opening: no attempt, no lease
@@ -102,10 +108,7 @@ async def test_new_york_already_on_summer_time_paris_not_yet(api):
     # Saturday 20 March 2027: New York went to EDT on the 14th, Paris waits to the 28th
     now = utc(2027, 3, 20, 12, 30)  # Paris 13:30 CET, NY 08:30 EDT, LA 05:30 PDT
     eid = await launch_at(api, [PARIS, NEW_YORK, LOS_ANGELES, TOKYO], now, timezoneMode="contact")
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    *_, launcher = await first_tick(api, now)
     assert [p.to_number for p in launcher.plans] == [PARIS]
     assert (await job_for(api, eid, NEW_YORK)).next_attempt_at == utc(2027, 3, 20, 13)  # not 14
     assert (await job_for(api, eid, LOS_ANGELES)).next_attempt_at == utc(2027, 3, 20, 16)
@@ -118,10 +121,7 @@ async def test_paris_spring_forward_opens_at_9_summer_time(api):
     # forward overnight, so Paris opens on Sunday at 09:00 CEST = 07:00 UTC
     now = utc(2027, 3, 27, 20)
     eid = await launch_at(api, [PARIS, NEW_YORK], now, timezoneMode="contact")
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    d, clock, launcher = await first_tick(api, now)
     assert [p.to_number for p in launcher.plans] == [NEW_YORK]  # 16:00 EDT
     assert (await job_for(api, eid, PARIS)).next_attempt_at == utc(2027, 3, 28, 7)
     assert await dialled_after(d, clock, launcher, utc(2027, 3, 28, 7)) == [
@@ -134,10 +134,7 @@ async def test_paris_spring_forward_opens_at_9_summer_time(api):
 async def test_a_number_spanning_zones_is_called_only_when_all_are_open(api):
     now = utc(2026, 12, 1, 12)  # Moscow 15:00 but Kamchatka midnight
     eid = await launch_at(api, [RUSSIAN_MOBILE, PARIS], now, timezoneMode="contact")
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    d, clock, launcher = await first_tick(api, now)
     assert [p.to_number for p in launcher.plans] == [PARIS]
     job = await job_for(api, eid, RUSSIAN_MOBILE)
     assert (job.next_attempt_at, job.attempt_count) == (utc(2026, 12, 2, 7), 0)
@@ -156,10 +153,7 @@ async def test_zones_that_never_agree_cancel_the_job_without_a_call(api):
     eid = await launch_at(
         api, [RUSSIAN_MOBILE, PARIS], now, timezoneMode="contact", pauseWindows=afternoons
     )
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    *_, launcher = await first_tick(api, now)
     assert [p.to_number for p in launcher.plans] == [PARIS]
     job = await job_for(api, eid, RUSSIAN_MOBILE)
     assert (job.status, job.final_outcome) == ("cancelled", "cancelled")
@@ -174,10 +168,7 @@ async def test_zones_that_never_agree_cancel_the_job_without_a_call(api):
 async def test_a_number_in_no_zone_follows_the_program_zone(api):
     now = utc(2026, 12, 1, 20, 30)  # Paris 21:30 (closed), New York 15:30
     eid = await launch_at(api, [FREEPHONE, NEW_YORK], now, timezoneMode="contact")
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    d, clock, launcher = await first_tick(api, now)
     assert [p.to_number for p in launcher.plans] == [NEW_YORK]
     assert (await job_for(api, eid, FREEPHONE)).next_attempt_at == utc(2026, 12, 2, 8)
     assert FREEPHONE in await dialled_after(d, clock, launcher, utc(2026, 12, 2, 8))
@@ -192,9 +183,7 @@ async def test_a_retry_moves_past_the_callees_own_window(api):
         timezoneMode="contact",
         retryStrategy={"type": "fixed_delay", "delayMinutes": 10, "maxRetries": 1},
     )
-    clock = FakeClock(now)
-    d = dialer(api, scripted({NEW_YORK: BUSY}), clock)
-    await tick(d, clock)
+    await first_tick(api, now, scripted({NEW_YORK: BUSY}))
     [job] = await jobs(api, eid)
     # busy at 19:55; 20:05 is closed in New York: next morning 09:00 EST
     assert (job.status, job.attempt_count) == ("pending", 1)
@@ -204,10 +193,7 @@ async def test_a_retry_moves_past_the_callees_own_window(api):
 async def test_default_mode_reads_every_window_in_the_program_zone(api):
     now = utc(2026, 12, 1, 20)  # Paris 21:00: closed for everyone, New York (15:00) too
     eid = await launch_at(api, [PARIS, NEW_YORK, LOS_ANGELES, TOKYO], now)
-    clock = FakeClock(now)
-    launcher = scripted()
-    d = dialer(api, launcher, clock)
-    await tick(d, clock)
+    d, clock, launcher = await first_tick(api, now)
     assert launcher.plans == []
     assert {j.next_attempt_at for j in await jobs(api, eid)} == {now - timedelta(seconds=1)}
     # Paris 09:00: everyone, Los Angeles at midnight and Tokyo at 17:00 alike
