@@ -64,7 +64,9 @@ async def main(n: int) -> None:
     await app.state.ringcast.engine.dispose()
     print(f"bare route:   {1 / bare_s:8.0f} req/s  {bare_s * 1e6:7.0f} µs/req")
     print(f"gated route:  {1 / gated_s:8.0f} req/s  {gated_s * 1e6:7.0f} µs/req")
-    print(f"gate cost:    {(gated_s - bare_s) * 1e6:7.0f} µs/req   ratio gated/bare = {gated_s / bare_s:.2f}x")
+    print(
+        f"gate cost:    {(gated_s - bare_s) * 1e6:7.0f} µs/req   ratio gated/bare = {gated_s / bare_s:.2f}x"
+    )
 
 
 if __name__ == "__main__":
