@@ -406,10 +406,10 @@ def test_node_budget_stops_a_loop() -> None:
     assert sum(default.state.trace.node_execution_count.values()) == 500
 
 
-def test_call_time_limit_ends_a_run_stuck_waiting() -> None:
+def test_max_duration_ends_a_run_stuck_waiting() -> None:
     run = Harness(dial_graph(), max_call_ms=60000)
     run.send(TimerFired(CALL_LIMIT_TIMER), after_ms=60000)
-    assert run.outcome == ("failed", "call_time_limit")
+    assert run.outcome == ("failed", "max_duration")
     assert run.of(Hangup)  # the ringing call is cancelled
 
 

@@ -76,6 +76,15 @@ class CalleeHungUp:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NodeStalled:
+    """The runner's watchdog: the node made no progress past its expected time
+    (a prompt that never reported its end, say). The run ends `node_stalled`."""
+
+    node_id: str
+    waited_ms: int
+
+
 FlowEvent = (
     CallAnswered
     | CallFailed
@@ -85,6 +94,7 @@ FlowEvent = (
     | TimerFired
     | RecordingFinished
     | CalleeHungUp
+    | NodeStalled
 )
 
 # ---- clip requests -----------------------------------------------------------------
