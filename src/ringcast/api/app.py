@@ -18,6 +18,7 @@ from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
+from ringcast.idempotency.middleware import IdempotencyMiddleware
 from ringcast.settings import Settings
 from ringcast.storage.local import LocalStorage
 
@@ -119,5 +120,7 @@ def create_app(
         app.include_router(router)
     dashboard.install(app, state)  # /dashboard: its own session auth; the gate guards /api only
     openapi.install(app)
+    # the last added runs first: Gate → IdempotencyMiddleware → the routes
+    app.add_middleware(IdempotencyMiddleware, sessions=state.sessions, settings=settings)
     app.add_middleware(Gate, state=state)
     return app
