@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +23,7 @@ from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
-from ringcast.telephony.sip import TrunkConfig, UserAgent
+from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
 from ringcast.telephony.sip.channel_hooks import AmdFactory
 
@@ -79,6 +78,9 @@ class SipLauncher:
         except SecretBoxError as exc:
             log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
             return CallResult("failed", f"trunk_password: {exc}")
+        except SipConfigError as exc:  # e.g. a transport this stack does not have
+            log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
+            return CallResult("failed", f"trunk_config: {exc}")
         await self._preload(plan)
         channel = SipChannel(
             ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
@@ -110,11 +112,10 @@ class SipLauncher:
             if self.fallback_trunk is None:
                 raise NoTrunkError("configure a trunk (POST /api/trunks)")
             return self.fallback_trunk
-        transport: Literal["udp", "tcp"] = "tcp" if trunk.transport == "tcp" else "udp"
         return TrunkConfig(
             host=trunk.host,
             port=trunk.port,
-            transport=transport,
+            transport=trunk.transport,  # an unknown one raises SipConfigError
             username=trunk.username,
             password=None if trunk.password is None else open_with(self.secrets, trunk.password),
             from_domain=trunk.from_domain,

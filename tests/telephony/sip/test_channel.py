@@ -91,6 +91,9 @@ class FakeMedia:
     def enable_inband_dtmf(self, on: bool) -> None:
         self.inband = on
 
+    def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
+        self.dtmf_also = payload_types
+
     def allow_source(self, host: str, port: int) -> None:
         pass
 

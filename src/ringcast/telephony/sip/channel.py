@@ -38,7 +38,14 @@ from ringcast.telephony.channel import (
     RemoteHangup,
 )
 from ringcast.telephony.media.recorder import Recorder, beep_clip
-from ringcast.telephony.sdp import SdpParseError, build_sdp, negotiate, parse_sdp, payload_types
+from ringcast.telephony.sdp import (
+    DTMF_PT,
+    SdpParseError,
+    build_sdp,
+    negotiate,
+    parse_sdp,
+    payload_types,
+)
 
 from .call import SipCall
 from .call_events import (
@@ -146,7 +153,11 @@ class SipChannel:
             _session_id(),
             1,
             payload_types(self._ua.config.codecs),
+            DTMF_PT,
         )
+        # RFC 3264: our offer says where *we* receive keys; a far end may send with it
+        # although its answer names another PT (which is what we send with).
+        media.accept_dtmf_payload_types(frozenset({DTMF_PT}))
         call.start_invite(offer)
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
