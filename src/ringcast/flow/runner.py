@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     Action,
@@ -49,7 +50,6 @@ from ringcast.flow.events import (
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.timebase import Timebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.channel import (
