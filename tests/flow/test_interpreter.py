@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from flow.flow_helpers import CONTACT, Harness, audio, graph, lit, node
+from ringcast.audio.requests import PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.events import (
     Answer,
     CallAnswered,
@@ -21,11 +22,7 @@ from ringcast.flow.events import (
     Play,
     PlaybackFailed,
     PlaybackFinished,
-    PlayFile,
     RecordingFinished,
-    SayDate,
-    SayNumber,
-    SayWord,
     StartRecording,
     StopRecording,
     TimerFired,

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow import interpreter
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
@@ -34,7 +35,6 @@ from ringcast.flow.events import (
     CalleeHungUp,
     CallFailed,
     CancelTimer,
-    ClipRequest,
     CollectDigits,
     Dial,
     DigitPressed,

@@ -21,9 +21,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ringcast.audio.requests import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.flow.context import DEFAULT_NODE_BUDGET, Direction, RunContext
-from ringcast.flow.events import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.graph import DTMF_KEYS, FlowGraph
 from ringcast.flow.issues import Issue
 from ringcast.flow.runner import ClipResolver, FlowRunner, RecordingSink
@@ -79,7 +79,7 @@ def nominal_ms(clip: ClipRequest) -> int:
     if isinstance(clip, PlayFile):
         return 2000
     if isinstance(clip, SayNumber):
-        return 350 * max(1, len(clip.value))
+        return 350 * max(1, len(str(clip.value)))
     if isinstance(clip, SayDate):
         return 1500
     assert isinstance(clip, SayWord)

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow.clips import build_clips
 from ringcast.flow.context import CallFacts, resolve_value
 from ringcast.flow.events import (
     Action,
     CancelTimer,
-    ClipRequest,
     End,
     Hangup,
     Play,

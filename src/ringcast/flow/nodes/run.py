@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from ringcast.flow.events import Action, ClipRequest
+from ringcast.audio.requests import ClipRequest
+from ringcast.flow.events import Action
 from ringcast.flow.nodes.base import NodeModel
 from ringcast.flow.state import RunState
 from ringcast.flow.values import AudioItem, ValueSource
