@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage

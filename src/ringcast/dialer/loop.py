@@ -45,8 +45,7 @@ from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
 from ringcast.dialer.windows import PauseWindows
-from ringcast.flow.simulate import compile_flow
-from ringcast.flow.state import CompiledFlow
+from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
 
 log = logging.getLogger("ringcast.dialer")

@@ -18,7 +18,6 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
-from ringcast.flow.validation import validate_graph
 from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
@@ -127,9 +126,8 @@ class SipLauncher:
     async def _preload(self, plan: CallPlan) -> None:
         if plan.execution_id in self._preloaded:
             return
-        refs = validate_graph(dict(plan.flow_graph))
         async with self.sessions() as session:
             await self.library.preload(
-                session, plan.organization_id, refs.audio_refs, refs.dictionary_refs
+                session, plan.organization_id, plan.flow.audio_ids, plan.flow.dictionary_ids
             )
         self._preloaded.add(plan.execution_id)

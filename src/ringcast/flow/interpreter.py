@@ -8,8 +8,8 @@ say what the runner must do (dial, play these clips, stop, record, set/cancel a
 timer, hang up, end). `RunState` is updated in place and returned, so a run
 costs no copies; the caller must treat it as owned by the interpreter.
 
-Walking the graph is `ringcast.flow.walk`, entering each node type
-`ringcast.flow.nodes`, DTMF collection `ringcast.flow.dtmf`; this module
+Walking the graph is `ringcast.flow.walk`, entering each node type its module
+in `ringcast.flow.nodes` (DTMF collection `ringcast.flow.nodes.dtmf`); this module
 turns each event into the right move.
 
 Playback contract with the channel: after `StopPlayback` exactly one
@@ -22,7 +22,7 @@ Key presses: a digit during a DTMF node's prompt stops the prompt and counts
 (prompts always allow barge-in); a digit during a Play with `bargeIn` stops it,
 takes onComplete and is kept (type-ahead, up to 16 keys) for the next DTMF
 node; a digit in a record node's `finishOnKey` stops the recording; digits at
-other times are logged and dropped. DTMF specifics are in `ringcast.flow.dtmf`.
+other times are logged and dropped. DTMF specifics are in `ringcast.flow.nodes.dtmf`.
 
 `digits_wanted(state)` says whether a digit arriving now could change the run
 (exactly the cases above that do not drop it); the runner passes it to the
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
-from ringcast.flow import dtmf
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     Action,
@@ -54,8 +54,12 @@ from ringcast.flow.events import (
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.graph import DTMF_KEYS, DialNode, PlayNode, RecordNode
-from ringcast.flow.state import CompiledFlow, RunState
+from ringcast.flow.nodes import dtmf
+from ringcast.flow.nodes.base import DTMF_KEYS
+from ringcast.flow.nodes.dial import DialNode
+from ringcast.flow.nodes.play import PlayNode
+from ringcast.flow.nodes.record import RecordNode
+from ringcast.flow.state import FlowIndex, RunState
 from ringcast.flow.trace import CallRecord, FlowTrace
 from ringcast.flow.walk import CALL_LIMIT_TIMER, Step
 
@@ -282,9 +286,9 @@ def _on_stalled(run: Step, event: NodeStalled) -> None:
     run.finish(outcome="failed", reason="node_stalled")
 
 
-def max_call_ms(flow: CompiledFlow, ctx: RunContext) -> int:
+def max_call_ms(flow: FlowIndex, ctx: RunContext) -> int:
     """The whole call's bound: the flow's `maxCallDurationSec` when set, else the context's."""
-    limit = flow.graph.maxCallDurationSec
+    limit = flow.max_call_duration_sec
     return ctx.max_call_ms if limit is None else limit * 1000
 
 

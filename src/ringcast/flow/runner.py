@@ -30,7 +30,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     Action,
@@ -39,7 +41,6 @@ from ringcast.flow.events import (
     CalleeHungUp,
     CallFailed,
     CancelTimer,
-    ClipRequest,
     CollectDigits,
     Dial,
     DigitPressed,
@@ -56,7 +57,7 @@ from ringcast.flow.events import (
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.state import CompiledFlow, RunState
+from ringcast.flow.state import RunState
 from ringcast.flow.timebase import Timebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.channel import (
