@@ -16,6 +16,7 @@ from ringcast.api.ratelimit import RateLimiter, make_storage
 from ringcast.api.state import AppState
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
+from ringcast.calls.exports.jobs import shutdown_exports
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
 from ringcast.settings import Settings
@@ -32,6 +33,7 @@ def api_routers() -> list[APIRouter]:
     from ringcast.audiofiles.endpoints import router as audio
     from ringcast.auth.endpoints import router as api_keys
     from ringcast.calls.endpoints import call_requests_router, recordings_router, reports_router
+    from ringcast.calls.exports.endpoints import router as exports
     from ringcast.contacts.attribute_endpoints import router as custom_attributes
     from ringcast.contacts.endpoints import router as contacts
     from ringcast.contacts.import_endpoints import router as contact_imports
@@ -61,6 +63,7 @@ def api_routers() -> list[APIRouter]:
         call_requests_router,
         reports_router,
         recordings_router,
+        exports,
         webhooks,
     ]
 
@@ -104,6 +107,7 @@ def create_app(
                 result = hook(state)
                 if hasattr(result, "__await__"):
                     await result
+            await shutdown_exports(state)
             await engine.dispose()
 
     app = FastAPI(
