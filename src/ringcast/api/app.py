@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from ringcast import __version__, dashboard
-from ringcast.api import errors, health, openapi
+from ringcast.api import docs, errors, health, openapi
 from ringcast.api.gate import Gate
 from ringcast.api.ratelimit import RateLimiter, make_storage
 from ringcast.api.state import AppState
@@ -115,6 +115,8 @@ def create_app(
         version=__version__,
         description="Outbound voice campaigns over your SIP trunk. Gomobile-compatible API.",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves them from packaged assets, not a CDN
+        redoc_url=None,
     )
     app.state.ringcast = state
     errors.install(app)
@@ -123,5 +125,6 @@ def create_app(
         app.include_router(router)
     dashboard.install(app, state)  # /dashboard: its own session auth; the gate guards /api only
     openapi.install(app)
+    docs.install(app)
     app.add_middleware(Gate, state=state)
     return app
