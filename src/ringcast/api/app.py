@@ -34,6 +34,7 @@ def api_routers() -> list[APIRouter]:
     from ringcast.auth.endpoints import router as api_keys
     from ringcast.calls.endpoints import call_requests_router, recordings_router, reports_router
     from ringcast.calls.exports.endpoints import router as exports
+    from ringcast.calls.live_endpoints import router as live
     from ringcast.contacts.attribute_endpoints import router as custom_attributes
     from ringcast.contacts.endpoints import router as contacts
     from ringcast.contacts.import_endpoints import router as contact_imports
@@ -43,6 +44,7 @@ def api_routers() -> list[APIRouter]:
     from ringcast.flows.endpoints import router as flows
     from ringcast.programs.endpoints import executions_router
     from ringcast.programs.endpoints import router as programs
+    from ringcast.programs.relaunch_endpoints import router as relaunch
     from ringcast.trunks.endpoints import router as trunks
     from ringcast.webhooks.endpoints import router as webhooks
 
@@ -58,6 +60,8 @@ def api_routers() -> list[APIRouter]:
         dids,
         programs,
         executions_router,
+        live,
+        relaunch,
         trunks,
         dnc,
         call_requests_router,
