@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ringcast.cli import amd, banner, calleefarm, contacts, demo, keys, secrets
+from ringcast.cli import amd, banner, calleefarm, contacts, demo, keys, operate, secrets
 from ringcast.cli import dialer as dialer_cli
 
 app = typer.Typer(
@@ -22,6 +22,9 @@ app.command("demo")(demo.demo)
 app.command("dialer")(dialer_cli.dialer)
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(operate.programs_app, name="programs")
+app.command("watch")(operate.watch)
+app.command("export")(operate.export)
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
