@@ -47,6 +47,7 @@ from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
 from ringcast.dialer.windows import PauseWindows
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
+from ringcast.programs.status import ExecutionStatus
 
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
@@ -166,24 +167,19 @@ class Dialer:
         state = self._state(execution)
         stop_at = execution.scheduled_stop_at
         if stop_at is not None and now >= stop_at:
-            allowed = ("scheduled", "running", "paused", "paused_threshold")
-            if await self.store.set_status(execution.id, allowed, "stopped", now):
-                report.transitions.append((execution.id, "stopped"))
+            await self._move(execution, ExecutionStatus.STOPPED, now, report)
             return
-        if execution.status != "running":
+        if execution.status != ExecutionStatus.RUNNING:
             return
         if state.auto_pause and await self._threshold_reached(state):
-            if await self.store.set_status(execution.id, ("running",), "paused_threshold", now):
-                report.transitions.append((execution.id, "paused_threshold"))
+            await self._move(execution, ExecutionStatus.PAUSED_THRESHOLD, now, report)
             return
         if state.callee is None and state.windows.paused_at(now):
             return
         in_progress, pending = await self.store.job_activity(execution.id)
         if not pending:
-            if in_progress == 0 and await self.store.set_status(
-                execution.id, ("running",), "completed", now
-            ):
-                report.transitions.append((execution.id, "completed"))
+            if in_progress == 0:
+                await self._move(execution, ExecutionStatus.COMPLETED, now, report)
             return
         capacity = await self._capacity(state, in_progress, now)
         if capacity <= 0:
@@ -201,6 +197,12 @@ class Dialer:
         report.claimed += len(jobs)
         for job in jobs:
             self._start(state, job, now)
+
+    async def _move(
+        self, execution: Execution, target: ExecutionStatus, now: datetime, report: TickReport
+    ) -> None:
+        if await self.store.set_status(execution.id, target, now):
+            report.transitions.append((execution.id, target.value))
 
     async def _threshold_reached(self, state: _ExecState) -> bool:
         counts = await self.store.node_counts(state.execution.id)

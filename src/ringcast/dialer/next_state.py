@@ -15,7 +15,7 @@ from datetime import datetime
 
 from ringcast.dialer.retry import RetryPolicy, next_attempt_at
 from ringcast.dialer.windows import NoAllowedTimeError
-from ringcast.programs.status import TERMINAL
+from ringcast.programs.status import TERMINAL, JobStatus, check_job_transition
 
 # when a retry may start: the first allowed instant at or after the given one
 Reopen = Callable[[datetime], datetime]
@@ -23,11 +23,14 @@ Reopen = Callable[[datetime], datetime]
 
 @dataclass(frozen=True, slots=True)
 class JobUpdate:
-    status: str  # pending (retry) | completed | failed | cancelled
+    status: JobStatus  # from in_progress: pending (a retry) | completed | failed | cancelled
     next_attempt_at: datetime | None
     final_outcome: str | None
     # applied instead when the execution has ended meanwhile (no more attempts)
     if_ended: JobUpdate | None = None
+
+    def __post_init__(self) -> None:
+        check_job_transition(JobStatus.IN_PROGRESS, self.status)
 
     def given(self, execution_status: str) -> JobUpdate:
         """This update, or its `if_ended` one when the execution is over."""
@@ -41,14 +44,14 @@ def after_attempt(
 ) -> JobUpdate:
     """The job's next state after attempt number `attempts` ended with `outcome`."""
     if outcome == "completed":
-        return JobUpdate("completed", None, "completed")
+        return JobUpdate(JobStatus.COMPLETED, None, "completed")
     if outcome == "cancelled":
-        return JobUpdate("cancelled", None, "cancelled")
+        return JobUpdate(JobStatus.CANCELLED, None, "cancelled")
     retry_at = next_attempt_at(policy, attempts, outcome, now)
     if retry_at is None:
-        return JobUpdate("failed", None, outcome)
-    ended = JobUpdate("cancelled", None, outcome)
+        return JobUpdate(JobStatus.FAILED, None, outcome)
+    ended = JobUpdate(JobStatus.CANCELLED, None, outcome)
     try:
-        return JobUpdate("pending", reopen(retry_at), None, if_ended=ended)
+        return JobUpdate(JobStatus.PENDING, reopen(retry_at), None, if_ended=ended)
     except NoAllowedTimeError:
-        return JobUpdate("failed", None, outcome, if_ended=ended)
+        return JobUpdate(JobStatus.FAILED, None, outcome, if_ended=ended)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
@@ -32,7 +32,15 @@ from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
 from ringcast.dnc.repository import DncRepository
 from ringcast.programs.models import Execution, ExecutionNodeCount
-from ringcast.programs.status import LIVE, TERMINAL
+from ringcast.programs.repository import ExecutionRepository
+from ringcast.programs.status import (
+    LIVE,
+    TERMINAL,
+    ExecutionStatus,
+    JobStatus,
+    job_sources,
+    sources,
+)
 from ringcast.trunks.models import Trunk
 from ringcast.webhooks import events as webhook_events
 from ringcast.webhooks.outbox import publish
@@ -102,6 +110,18 @@ class _Applied:
     program_id: str | None
 
 
+def _may_become(target: ExecutionStatus) -> ColumnElement[bool]:
+    """The SQL guard of an execution's move: it is in a status `target` is allowed from."""
+    froms = sources(target)
+    return Execution.status == froms[0] if len(froms) == 1 else Execution.status.in_(froms)
+
+
+def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
+    """The SQL guard of a job's move, from the job transition table."""
+    froms = job_sources(target)
+    return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
+
+
 # what an execution's webhook event needs, RETURNING from its status update
 _EVENT_COLUMNS = (
     Execution.id,
@@ -143,8 +163,11 @@ class DialerStore:
         async with self.sessions.begin() as s:
             started = await s.execute(
                 update(Execution)
-                .where(Execution.status == "scheduled", Execution.scheduled_start_at <= now)
-                .values(status="running", actual_start_at=now, updated_at=now)
+                .where(
+                    Execution.status == ExecutionStatus.SCHEDULED,
+                    Execution.scheduled_start_at <= now,
+                )
+                .values(status=ExecutionStatus.RUNNING, actual_start_at=now, updated_at=now)
                 .returning(*_EVENT_COLUMNS)
             )
             rows = started.all()
@@ -160,10 +183,9 @@ class DialerStore:
         async with self.sessions() as s:
             return await s.get(Execution, execution_id)
 
-    async def set_status(
-        self, execution_id: str, allowed: Sequence[str], target: str, now: datetime
-    ) -> bool:
-        """Guarded transition; ending statuses also cancel the pending jobs."""
+    async def set_status(self, execution_id: str, target: ExecutionStatus, now: datetime) -> bool:
+        """Guarded transition (from a status the table allows `target` from); ending
+        statuses also cancel the pending jobs."""
         async with self.sessions.begin() as s:
             values: dict[str, Any] = {"status": target, "updated_at": now}
             if target in TERMINAL:
@@ -171,7 +193,7 @@ class DialerStore:
             moved = (
                 await s.execute(
                     update(Execution)
-                    .where(Execution.id == execution_id, Execution.status.in_(allowed))
+                    .where(Execution.id == execution_id, _may_become(target))
                     .values(**values)
                     .returning(*_EVENT_COLUMNS)
                 )
@@ -181,12 +203,8 @@ class DialerStore:
             event_type = webhook_events.status_event_type(target)
             if event_type is not None:
                 await publish(s, _execution_events(moved, event_type, now))
-            if target in ("stopped", "cancelled"):
-                await s.execute(
-                    update(Job)
-                    .where(Job.execution_id == execution_id, Job.status == "pending")
-                    .values(status="cancelled", final_outcome="cancelled", updated_at=now)
-                )
+            if target in (ExecutionStatus.STOPPED, ExecutionStatus.CANCELLED):
+                await ExecutionRepository(s).cancel_pending_jobs(execution_id, now)
             return True
 
     async def job_activity(self, execution_id: str) -> tuple[int, bool]:
@@ -194,12 +212,12 @@ class DialerStore:
         async with self.sessions() as s:
             in_progress = await s.execute(
                 select(func.count(Job.id)).where(
-                    Job.execution_id == execution_id, Job.status == "in_progress"
+                    Job.execution_id == execution_id, Job.status == JobStatus.IN_PROGRESS
                 )
             )
             pending = await s.execute(
                 select(Job.id)
-                .where(Job.execution_id == execution_id, Job.status == "pending")
+                .where(Job.execution_id == execution_id, Job.status == JobStatus.PENDING)
                 .limit(1)
             )
             return int(in_progress.scalar_one()), pending.first() is not None
@@ -276,7 +294,7 @@ class DialerStore:
                     select(Job.id)
                     .where(
                         Job.execution_id == execution_id,
-                        Job.status == "pending",
+                        _job_may_become(JobStatus.IN_PROGRESS),
                         Job.next_attempt_at <= now,
                     )
                     .order_by(Job.next_attempt_at, Job.id)
@@ -289,9 +307,9 @@ class DialerStore:
                 if admitted:
                     await s.execute(
                         update(Job)
-                        .where(Job.id.in_(admitted), Job.status == "pending")
+                        .where(Job.id.in_(admitted), _job_may_become(JobStatus.IN_PROGRESS))
                         .values(
-                            status="in_progress",
+                            status=JobStatus.IN_PROGRESS,
                             lease_owner=owner,
                             lease_expires_at=lease_until,
                             attempt_count=Job.attempt_count + 1,
@@ -368,7 +386,11 @@ class DialerStore:
         async with self.sessions.begin() as s:
             await s.execute(
                 update(Job)
-                .where(Job.id.in_(job_ids), Job.lease_owner == owner, Job.status == "in_progress")
+                .where(
+                    Job.id.in_(job_ids),
+                    Job.lease_owner == owner,
+                    Job.status == JobStatus.IN_PROGRESS,
+                )
                 .values(lease_expires_at=lease_until)
             )
 
@@ -386,7 +408,7 @@ class DialerStore:
                 .outerjoin(
                     Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None))
                 )
-                .where(Job.lease_expires_at < now, Job.status == "in_progress")
+                .where(Job.lease_expires_at < now, Job.status == JobStatus.IN_PROGRESS)
                 .limit(limit)
             )
             return [ExpiredJob(i, e, a, o or "", c, p) for i, e, a, o, c, p in rows.all()]
@@ -433,14 +455,16 @@ class DialerStore:
         applied: list[_Applied] = []
         done: list[bool] = []
         for item in items:
-            status, program_id = executions.get(item.record.execution_id, ("cancelled", None))
+            status, program_id = executions.get(
+                item.record.execution_id, (ExecutionStatus.CANCELLED, None)
+            )
             job = item.job.given(status)
             moved = (
                 await s.execute(
                     update(Job)
                     .where(
                         Job.id == item.job_id,
-                        Job.status == "in_progress",
+                        Job.status == JobStatus.IN_PROGRESS,  # the claim's (JobUpdate checks)
                         Job.lease_owner == item.owner,
                         Job.attempt_count == item.attempt,
                     )
@@ -544,8 +568,8 @@ class DialerStore:
             return []
         paused = await s.execute(
             update(Execution)
-            .where(Execution.id == execution_id, Execution.status == "running")
-            .values(status="paused_threshold", updated_at=now)
+            .where(Execution.id == execution_id, _may_become(ExecutionStatus.PAUSED_THRESHOLD))
+            .values(status=ExecutionStatus.PAUSED_THRESHOLD, updated_at=now)
             .returning(*_EVENT_COLUMNS)
         )
         return _execution_events(paused.all(), "execution.paused", now)
