@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
-from ringcast.db.dialect import for_claim, insert_for
+from ringcast.db.dialect import dialect_name, for_claim, upsert
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
@@ -155,7 +155,7 @@ class DialerStore:
         self.sessions = sessions
 
     async def _dialect(self, session: AsyncSession) -> str:
-        return session.get_bind().dialect.name
+        return dialect_name(session)
 
     # ---- executions --------------------------------------------------------
 
@@ -544,13 +544,13 @@ class DialerStore:
     async def _add_counts(
         self, s: AsyncSession, dialect: str, execution_id: str, counts: dict[str, int]
     ) -> None:
-        table = ExecutionNodeCount.__table__
-        stmt = insert_for(table, dialect).values(  # type: ignore[arg-type]
+        stmt = upsert(
+            ExecutionNodeCount,
+            dialect,
+            conflict=["execution_id", "node_id"],
+            update=lambda excluded: {"count": ExecutionNodeCount.count + excluded.count},
+        ).values(
             [{"execution_id": execution_id, "node_id": n, "count": c} for n, c in counts.items()]
-        )
-        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=["execution_id", "node_id"],
-            set_={"count": table.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
         )
         await s.execute(stmt)
 
