@@ -91,6 +91,7 @@ class Demo:
             host="127.0.0.1",
             port=self.port,
             log_level="WARNING",
+            sip_port=0,  # a free SIP port: the demo's callees need no fixed address
         )
         self.settings = settings
         hooks = DialerHooks(SipLauncher.from_state, DialerConfig(tick_s=0.1))
@@ -152,6 +153,7 @@ class Demo:
         env = dict(os.environ)
         env["RINGCAST_DATA_DIR"] = str(self.data_dir)
         env["RINGCAST_LOG_LEVEL"] = "WARNING"
+        env["RINGCAST_SIP_PORT"] = "0"  # several dialer processes on one host
         if settings.database_url is not None:
             env["RINGCAST_DATABASE_URL"] = settings.database_url.get_secret_value()
         return await asyncio.create_subprocess_exec(

@@ -27,6 +27,7 @@ from ringcast.flow.context import RunContext
 from ringcast.flow.trace import FlowTrace
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
+from ringcast.trunks.models import Trunk
 
 
 class ProcessState(Protocol):
@@ -65,6 +66,27 @@ class TrunkInfo:
     calls_per_second: float
     codecs: tuple[str, ...]
     register: bool = False
+    # carrier settings (trunks/models.py)
+    options_interval_s: int = 30
+    register_expires_s: int = 3600
+    symmetric_rtp: bool = True
+    strict_media_source: bool = False
+    max_inbound_calls: int = 10
+    number_format: str = "e164"
+    tech_prefix: str | None = None
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
+
+    @classmethod
+    def from_row(cls, t: Trunk) -> TrunkInfo:
+        return cls(
+            t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
+            t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
+            t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
+            t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
+            t.asserted_identity, t.privacy, t.from_user,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

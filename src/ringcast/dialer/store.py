@@ -252,22 +252,7 @@ class DialerStore:
                 .all()
             )
         default = next((t.id for t in rows if t.is_default), None)
-        infos = {
-            t.id: TrunkInfo(
-                t.id,
-                t.host,
-                t.port,
-                t.transport,
-                t.username,
-                t.password,
-                t.from_domain,
-                t.max_channels,
-                t.calls_per_second,
-                tuple(t.codecs),
-                bool(t.register),
-            )
-            for t in rows
-        }
+        infos = {t.id: TrunkInfo.from_row(t) for t in rows}
         return infos, default
 
     # ---- jobs --------------------------------------------------------------
