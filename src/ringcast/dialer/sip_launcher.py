@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +28,7 @@ from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
