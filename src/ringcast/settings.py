@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     # a routable address of this host when the trunk is not on loopback
     sip_local_host: str = "127.0.0.1"
 
+    # the dialer loop (`ringcast dialer`, and the child `ringcast serve` runs):
+    # its period, and how long a claimed call's lease lasts (renewed while it
+    # runs; a dead dialer's calls come back as worker_lost after it)
+    dialer_tick_ms: int = Field(default=200, ge=10)
+    dialer_lease_s: float = Field(default=60.0, ge=2.0)
+
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)
 
