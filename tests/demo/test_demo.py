@@ -67,3 +67,16 @@ async def test_demo_survives_a_dialer_killed_mid_campaign(tmp_path):
     assert demo.killed
     assert len(demo.reports) == len(demo.contacts)
     assert demo.lost_calls >= 1  # the kill really cut calls in flight
+
+
+def test_self_check_fails_a_call_longer_than_any_script(tmp_path):
+    """A call that hung in a node (598 s in issue 21) fails the self-check even when
+    its outcome matched the script."""
+    demo = Demo(options(tmp_path))
+    quick = {"attempt": 1, "call": {"durationMs": 20_000}, "outcomeReason": "ok"}
+    hung = {"attempt": 1, "call": {"durationMs": 598_000}, "outcomeReason": "callee_hangup"}
+    demo.reports = {"+1": {"jobId": "j1", "attempts": [quick]}}
+    assert demo._overlong() == []
+    demo.reports["+2"] = {"jobId": "j2", "attempts": [hung]}
+    (line,) = demo._overlong()
+    assert "j2" in line and "598 s" in line

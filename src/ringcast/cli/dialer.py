@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ringcast.cli import banner
 from ringcast.dialer.launcher import CallLauncher, ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
 
@@ -28,6 +29,13 @@ def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
 
     launcher: CallLauncher = SipLauncher.from_state(state)
     return launcher
+
+
+async def start_launcher(launcher: CallLauncher) -> None:
+    """What a launcher runs from the process's start (the SIP address, trunk agents)."""
+    start = getattr(launcher, "start", None)
+    if start is not None:
+        await start()
 
 
 def dialer(
@@ -61,6 +69,7 @@ def dialer(
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    banner.quiet_libraries(settings.log_level)
 
     async def main() -> None:
         settings.ensure_data_dir()
@@ -76,6 +85,7 @@ def dialer(
             renew_every_s=max(1.0, lease / 4),
         )
         launcher = build_launcher(state, simulate)
+        await start_launcher(launcher)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

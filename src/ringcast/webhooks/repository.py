@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.dialect import for_claim
+from ringcast.db.dialect import dialect_name, for_claim
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
 from ringcast.kit.secret_box import PREFIX
@@ -157,7 +157,6 @@ class DeliveryRepository:
                 updated_at=now,
             )
         )
-        dialect = self.session.get_bind().dialect.name
         active = select(WebhookEndpoint.id).where(WebhookEndpoint.active)
         due = (
             select(WebhookDelivery.id)
@@ -170,7 +169,8 @@ class DeliveryRepository:
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
         )
-        ids = (await self.session.execute(for_claim(due, dialect))).scalars().all()
+        claim = for_claim(due, dialect_name(self.session))
+        ids = (await self.session.execute(claim)).scalars().all()
         if not ids:
             return []
         await self.session.execute(
