@@ -23,6 +23,7 @@ import httpx
 from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.calleefarm.behaviour import Behaviour
 from ringcast.demo import campaign
+from ringcast.dialer.supervisor import READY_LINE
 from support import wav_bytes
 
 T = TypeVar("T")
@@ -232,3 +233,30 @@ async def test_serve_dials_from_a_supervised_child_that_survives_kill_9(tmp_path
         assert [o for o, _ in outcomes].count("completed") == 1, outcomes
         assert all(o == ("failed", "worker_lost") for o in outcomes if o[0] != "completed")
         assert 1 <= len(farm.records_for(phone)) <= len(attempts), (phone, outcomes)
+
+
+def test_the_dialer_child_stops_when_its_parent_is_gone(tmp_path: Path) -> None:
+    """serve killed with -9 cannot stop its child: the child sees its stdin close."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGCAST_")}
+    env["RINGCAST_DATA_DIR"] = str(tmp_path)
+    child = subprocess.Popen(
+        ringcast("dialer", "--supervised", "--simulate"),
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        lines = []
+        while (line := child.stdout.readline()) and line.strip() != READY_LINE:
+            lines.append(line)
+        assert line.strip() == READY_LINE, "".join(lines)
+        assert child.stdin is not None
+        child.stdin.close()  # what the kernel does when the parent dies
+        assert child.wait(60) == 0
+        assert "parent process gone: stopping" in child.stdout.read()
+    finally:
+        if child.poll() is None:
+            child.kill()

@@ -87,3 +87,14 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_grace():
     await supervisor.stop()
     assert time.monotonic() - started < 5
     assert supervisor.status.state == DialerProcessState.stopped
+
+
+async def test_stopping_while_a_child_starts_stops_that_child():
+    supervisor = DialerSupervisor(script("import time; time.sleep(60)"))
+    supervisor.start()
+    await asyncio.sleep(0)  # the child is being started
+    started = time.monotonic()
+    await supervisor.stop()
+    assert time.monotonic() - started < 10
+    process = supervisor._process
+    assert process is None or process.returncode is not None

@@ -138,22 +138,8 @@ class DialerSupervisor:
         self._task = asyncio.create_task(self._supervise(), name="dialer-supervisor")
 
     async def stop(self) -> None:
+        """Stop the child (SIGTERM, SIGKILL after the grace) and supervising."""
         self._stopping.set()
-        process = self._process
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), self.stop_grace_s)
-            except TimeoutError:
-                log.warning(
-                    "dialer %d still running %.0f s after SIGTERM: killed",
-                    process.pid,
-                    self.stop_grace_s,
-                )
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
         if self._task is not None:
             await self._task
         self._move(DialerProcessState.stopped)
@@ -202,20 +188,50 @@ class DialerSupervisor:
         if self._state != DialerProcessState.failed:  # failed stays until a child runs
             self._move(DialerProcessState.starting)
         tail: collections.deque[str] = collections.deque(maxlen=20)
-        running_at: float | None = None
         loop = asyncio.get_running_loop()
+        following = asyncio.create_task(self._follow(process, tail))
+        exited = asyncio.create_task(process.wait())
+        stopping = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({exited, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not exited.done():  # we are stopping: the child too
+            await self._terminate(process)
+        returncode = await exited
+        running_at = await following
+        ran_s = loop.time() - running_at if running_at is not None else 0.0
+        return ran_s, _error(returncode, tail)
+
+    async def _follow(
+        self, process: asyncio.subprocess.Process, tail: collections.deque[str]
+    ) -> float | None:
+        """Copy the child's output to our stderr, tagged, until it closes; watch
+        for its ready line. Returns when (loop time) it said it was running."""
+        running_at: float | None = None
         assert process.stdout is not None
         while line_bytes := await _read_line(process.stdout):
             line = line_bytes.decode(errors="replace").rstrip()
             if line == READY_LINE and running_at is None:
-                running_at = loop.time()
+                running_at = asyncio.get_running_loop().time()
                 self._move(DialerProcessState.running)
                 continue
             tail.append(line)
             sys.stderr.write(f"dialer[{process.pid}] {line}\n")
-        returncode = await process.wait()
-        ran_s = loop.time() - running_at if running_at is not None else 0.0
-        return ran_s, _error(returncode, tail)
+        return running_at
+
+    async def _terminate(self, process: asyncio.subprocess.Process) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(process.wait()), self.stop_grace_s)
+        except TimeoutError:
+            log.warning(
+                "dialer %d still running %.0f s after SIGTERM: killed",
+                process.pid,
+                self.stop_grace_s,
+            )
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
 
 async def _read_line(stream: asyncio.StreamReader) -> bytes:
