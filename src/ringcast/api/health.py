@@ -8,6 +8,7 @@ from ringcast.api import metrics
 from ringcast.api.deps import StateDep
 from ringcast.dialer.metrics import FILE_NAME as DIALER_METRICS_FILE
 from ringcast.dialer.metrics import read_fresh
+from ringcast.dialer.supervisor import DialerProcessState, supervised_status
 
 router = APIRouter(tags=["Operations"])
 
@@ -21,9 +22,13 @@ async def health(state: StateDep) -> JSONResponse:
     except Exception as exc:  # the point is to report any failure, not raise it
         database = f"error: {type(exc).__name__}"
     status = 200 if database == "ok" else 503
-    return JSONResponse(
-        {"status": "ok" if status == 200 else "degraded", "database": database}, status
-    )
+    body: dict[str, object] = {"database": database}
+    dialer = supervised_status(state.extras)
+    if dialer is not None:  # `ringcast serve`: its dialer child; a failed one is not "ok"
+        body["dialer"] = dialer.as_json()
+        if dialer.state == DialerProcessState.failed:
+            status = 503
+    return JSONResponse({"status": "ok" if status == 200 else "degraded", **body}, status)
 
 
 @router.get(
@@ -33,6 +38,7 @@ async def health(state: StateDep) -> JSONResponse:
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
 )
 async def prometheus_metrics(state: StateDep) -> Response:
+    metrics.observe_dialer(supervised_status(state.extras))
     body, content_type = metrics.render()
     # the dialer process's media figures (the media clock's lateness...), while fresh
     body += read_fresh(state.settings.data_dir / DIALER_METRICS_FILE)

@@ -1,9 +1,11 @@
-"""Prometheus metrics for the HTTP edge (`GET /metrics`)."""
+"""Prometheus metrics for the HTTP edge (`GET /metrics`) and the dialer child of `ringcast serve`."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ringcast.dialer.supervisor import DialerProcessState, DialerStatus
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -21,6 +23,18 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 
+DIALER_STATE = Gauge(
+    "ringcast_dialer_process_state",
+    "The dialer child of `ringcast serve`: 1 for its current state, 0 for the others",
+    ["state"],
+    registry=REGISTRY,
+)
+DIALER_RESTARTS = Gauge(
+    "ringcast_dialer_process_restarts",
+    "Dialer child processes started after the first (it died or was killed)",
+    registry=REGISTRY,
+)
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
@@ -29,3 +43,12 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
 
 def render() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def observe_dialer(status: DialerStatus | None) -> None:
+    """Set the dialer child's gauges (left out when this process supervises none)."""
+    if status is None:
+        return
+    for state in DialerProcessState:
+        DIALER_STATE.labels(state.value).set(1 if state == status.state else 0)
+    DIALER_RESTARTS.set(status.restarts)
