@@ -11,8 +11,8 @@ from ringcast.auth.models import ApiKey, Organization
 from ringcast.auth.principal import Principal
 from ringcast.auth.repository import ApiKeyRepository, OrganizationRepository
 from ringcast.auth.schemas import ApiKeyCreate, Role
-from ringcast.db.base import utcnow
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
+from ringcast.kit.clock import utcnow
 
 # lastUsedAt is written at most this often per key, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)

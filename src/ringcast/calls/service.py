@@ -19,9 +19,9 @@ from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
 from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
 from ringcast.contacts.repository import ContactRepository
-from ringcast.db.base import utcnow
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
+from ringcast.kit.clock import utcnow
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.service import build_execution, pinned_flow, resolve_pool
 from ringcast.programs.status import ExecutionStatus, JobStatus

@@ -20,36 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from ringcast.flow.context import RunContext
 from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
-from ringcast.settings import Settings
-from ringcast.storage.base import Storage
-
-
-class ProcessState(Protocol):
-    """What a launcher and a dialer need from the process they run in: the API's
-    `AppState` under `ringcast serve`, a `WorkerState` under `ringcast dialer`."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
-
-    @property
-    def storage(self) -> Storage: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerState:
-    """The `ProcessState` of a process that runs only the dialer."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    storage: Storage
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
-from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
+from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.process import ProcessState
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flow.validation import validate_graph

@@ -13,9 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import PauseWindows
 from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.models import Execution
 from ringcast.programs.repository import ExecutionRepository
@@ -27,6 +26,7 @@ from ringcast.programs.status import (
     JobStatus,
     check_transition,
 )
+from ringcast.scheduling.windows import PauseWindows
 from ringcast.webhooks import events as webhook_events
 from ringcast.webhooks.outbox import publish
 

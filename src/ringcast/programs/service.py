@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.repository import AudienceRepository
 from ringcast.auth.repository import OrganizationRepository
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
 from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dids.service import pool_issues
@@ -31,12 +29,14 @@ from ringcast.errors import (
 )
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import FlowRepository
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.executions import announce
 from ringcast.programs.models import Execution, Program
 from ringcast.programs.repository import SORTABLE, ExecutionRepository, ProgramRepository
 from ringcast.programs.schemas import ProgramCreate, ProgramUpdate
 from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import NoAllowedTimeError, PauseWindows
 
 _JSON_FIELDS = ("retry_strategy", "pause_windows", "auto_pause_rules")
 
