@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from ringcast.contacts.phones import phone_problem
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
+from ringcast.scheduling.retry import NoRetry, RetryStrategy
 
-RetryableOutcome = Literal["no_answer", "busy", "rejected", "voicemail", "failed"]
-DEFAULT_RETRY_ON: list[RetryableOutcome] = ["no_answer", "busy", "rejected", "voicemail", "failed"]
 ProgramStatus = Literal["draft", "active", "archived"]
 # "program": pause windows read in the program's timezone (Gomobile); "contact":
 # in each callee's own zones, from the number (unknown: the program's timezone)
@@ -59,35 +57,6 @@ class PauseWindows(InputSchema):
     saturday: list[DailyWindow] = Field(default_factory=list, max_length=24)
     sunday: list[DailyWindow] = Field(default_factory=list, max_length=24)
     advanced: list[DateRangeWindow] = Field(default_factory=list, max_length=500)
-
-
-class _RetryBase(InputSchema):
-    retry_on: list[RetryableOutcome] = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
-
-
-class NoRetry(_RetryBase):
-    type: Literal["none"]
-
-
-class FixedDelayRetry(_RetryBase):
-    type: Literal["fixed_delay"]
-    delay_minutes: int = Field(ge=1, le=7 * 24 * 60)
-    max_retries: int = Field(ge=0, le=20)
-
-
-class ScheduledRetry(_RetryBase):
-    type: Literal["scheduled"]
-    retry_dates: list[ZonedDatetime] = Field(min_length=1, max_length=20)
-
-    @field_validator("retry_dates")
-    @classmethod
-    def _sorted(cls, dates: list[datetime]) -> list[datetime]:
-        if any(b <= a for a, b in pairwise(dates)):
-            raise ValueError("retryDates must be sorted, without duplicates")
-        return dates
-
-
-RetryStrategy = Annotated[NoRetry | FixedDelayRetry | ScheduledRetry, Field(discriminator="type")]
 
 
 class AutoPauseRule(InputSchema):
