@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from ringcast.contacts.phones import phone_problem
+from ringcast.dids.numbers import shape_problem
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
 from ringcast.scheduling.retry import NoRetry, RetryStrategy
 
@@ -79,9 +79,9 @@ def _check_pool(numbers: list[str] | None) -> list[str] | None:
     if numbers is None:
         return None
     for number in numbers:
-        problem = phone_problem(number)
+        problem = shape_problem(number)
         if problem is not None:
-            raise ValueError(f"{number}: {problem.message}")
+            raise ValueError(problem)
     if len(set(numbers)) != len(numbers):
         raise ValueError("didPool has duplicate numbers")
     return numbers
@@ -161,7 +161,9 @@ class ResumeBody(InputSchema):
 
 class Execution(Schema):
     id: str
+    organization_id: str
     program_id: str | None
+    audience_id: str | None
     status: ExecutionStatus
     effective_status: str
     total_contacts: int
@@ -171,6 +173,7 @@ class Execution(Schema):
     contacts_in_progress: int
     flow_id: str
     flow_version: int
+    auto_pause_rules: list[dict[str, Any]]
     scheduled_start_at: datetime | None
     scheduled_stop_at: datetime | None
     actual_start_at: datetime | None

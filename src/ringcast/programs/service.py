@@ -177,6 +177,7 @@ def build_execution(
     *,
     kind: str,
     program_id: str | None,
+    audience_id: str | None,
     start_at: datetime | None,
     stop_at: datetime | None,
     retry_strategy: dict[str, Any],
@@ -196,6 +197,7 @@ def build_execution(
     return Execution(
         organization_id=organization_id,
         program_id=program_id,
+        audience_id=audience_id,
         kind=kind,
         status=ExecutionStatus.SCHEDULED if scheduled else ExecutionStatus.RUNNING,
         flow_id=flow.id,
@@ -259,6 +261,7 @@ async def launch(
             now,
             kind="program",
             program_id=program.id,
+            audience_id=program.audience_id,
             start_at=program.start_at,
             stop_at=program.stop_at,
             retry_strategy=program.retry_strategy,
