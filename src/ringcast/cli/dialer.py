@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from ringcast.cli import banner
-from ringcast.dialer.launcher import CallLauncher, ProcessState
+from ringcast.dialer.launcher import CallLauncher
+from ringcast.dialer.process import ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
 from ringcast.telephony.media.clock import MediaClock
 
@@ -71,8 +72,8 @@ def dialer(
     """Run the dialer loop in this process until interrupted."""
     from ringcast.db.engine import create_engine, create_sessionmaker
     from ringcast.db.migrate import upgrade_async
-    from ringcast.dialer.launcher import WorkerState
     from ringcast.dialer.loop import DialerConfig
+    from ringcast.dialer.process import WorkerState
     from ringcast.dialer.service import DialerRunner, delivery_config
     from ringcast.settings import get_settings
     from ringcast.storage.local import LocalStorage

@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.dialer.clock import SystemClock
-from ringcast.dialer.launcher import CallLauncher, ProcessState
+from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.loop import Dialer, DialerConfig
+from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import DialerStore
 from ringcast.settings import Settings
 from ringcast.webhooks.worker import DeliveryConfig, DeliveryRunner

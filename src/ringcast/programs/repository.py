@@ -75,6 +75,17 @@ class ExecutionRepository:
         )
         return int(result.scalar_one())
 
+    async def page_for_organization(
+        self, organization_id: str, status: str | None, params: PageParams
+    ) -> tuple[Sequence[Execution], int]:
+        """Program executions (single calls are reported as jobs, not here)."""
+        stmt = select(Execution).where(
+            Execution.organization_id == organization_id, Execution.kind == "program"
+        )
+        if status is not None:
+            stmt = stmt.where(Execution.status == status)
+        return await paginate(self.session, stmt, params, Execution.created_at)
+
     async def page_for_program(
         self, organization_id: str, program_id: str, params: PageParams
     ) -> tuple[Sequence[Execution], int]:
