@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -18,6 +18,11 @@ LATENCY = Histogram(
     "HTTP request latency by route template",
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+RATE_LIMIT_DEGRADED = Gauge(
+    "ringcast_rate_limit_degraded",
+    "1 while the shared rate-limit store (Redis) fails and limits are per process",
     registry=REGISTRY,
 )
 
