@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ringcast.dialer.launcher import CallLauncher, ProcessState
+from ringcast.telephony.media.clock import MediaClock
 
 
 def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
@@ -26,6 +28,23 @@ def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
 
     launcher: CallLauncher = SipLauncher.from_state(state)
     return launcher
+
+
+async def start_launcher(launcher: CallLauncher) -> None:
+    """What a launcher runs from the process's start (the SIP address, trunk agents)."""
+    start = getattr(launcher, "start", None)
+    if start is not None:
+        await start()
+
+
+def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None] | None:
+    """Hand the media clock's figures to the API's /metrics (see dialer/metrics.py)."""
+    clock = getattr(launcher, "clock", None)
+    if not isinstance(clock, MediaClock):
+        return None  # scripted callees: no media clock
+    from ringcast.dialer.metrics import FILE_NAME, registry_for, write_forever
+
+    return asyncio.create_task(write_forever(registry_for(clock), data_dir / FILE_NAME))
 
 
 def dialer(
@@ -60,6 +79,8 @@ def dialer(
             tick_s=tick_ms / 1000, lease_s=lease_s, renew_every_s=max(1.0, lease_s / 4)
         )
         launcher = build_launcher(state, simulate)
+        await start_launcher(launcher)
+        metrics = publish_metrics(launcher, settings.data_dir)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -68,6 +89,8 @@ def dialer(
         runner.start()
         typer.echo(f"dialer {runner.dialer.config.owner} running (Ctrl-C to stop)")
         await stop.wait()
+        if metrics is not None:
+            metrics.cancel()
         await runner.stop()
         close = getattr(launcher, "close", None)
         if close is not None:
@@ -88,9 +111,11 @@ def serve_hooks(enabled: bool) -> tuple[list[Any], list[Any]]:
 
     hooks = DialerHooks(factory)
 
-    def start(state: Any) -> None:
+    async def start(state: Any) -> None:
         try:
             hooks.start(state)
+            assert hooks.runner is not None
+            await start_launcher(hooks.runner.dialer.launcher)
         except Exception:  # the API must come up even if calls cannot be placed
             logging.getLogger("ringcast.dialer").exception("dialer not started")
 
