@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Connection
 
 from ringcast.api import metrics
 from ringcast.api.deps import StateDep
@@ -13,11 +13,22 @@ from ringcast.dialer.supervisor import DialerProcessState, supervised_status
 router = APIRouter(tags=["Operations"])
 
 
+def _ping(conn: Connection) -> None:
+    """SELECT 1 on the driver's connection, outside any transaction: on SQLite a
+    transaction starts with BEGIN IMMEDIATE and would wait for a long write."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 @router.get("/health", summary="Liveness and database check (no auth)")
 async def health(state: StateDep) -> JSONResponse:
     try:
         async with state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            await conn.run_sync(_ping)
         database = "ok"
     except Exception as exc:  # the point is to report any failure, not raise it
         database = f"error: {type(exc).__name__}"
@@ -28,6 +39,8 @@ async def health(state: StateDep) -> JSONResponse:
         body["dialer"] = dialer.as_json()
         if dialer.state == DialerProcessState.failed:
             status = 503
+    if state.limiter.degraded:  # Redis down: the API answers, limits are per process
+        body["rateLimit"] = "degraded"
     return JSONResponse({"status": "ok" if status == 200 else "degraded", **body}, status)
 
 

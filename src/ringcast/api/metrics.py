@@ -22,6 +22,11 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     registry=REGISTRY,
 )
+RATE_LIMIT_DEGRADED = Gauge(
+    "ringcast_rate_limit_degraded",
+    "1 while the shared rate-limit store (Redis) fails and limits are per process",
+    registry=REGISTRY,
+)
 
 DIALER_STATE = Gauge(
     "ringcast_dialer_process_state",
