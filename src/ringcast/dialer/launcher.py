@@ -27,6 +27,7 @@ from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
+from ringcast.telephony.sip.outcome import retriable as sip_retriable
 
 
 class ProcessState(Protocol):
@@ -113,6 +114,11 @@ class CallResult:
     flow_execution: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def retriable(self) -> bool:
+        """False when the SIP status table says retrying cannot help (404, 403, ...)."""
+        return sip_retriable(self.outcome_reason)
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:

@@ -304,7 +304,15 @@ class Dialer:
             job.job_id,
             self.config.owner,
             job.attempt,
-            partial(self._decide, state, job.attempt, result.outcome, to_number or None, now),
+            partial(
+                self._decide,
+                state,
+                job.attempt,
+                result.outcome,
+                to_number or None,
+                now,
+                retriable=result.retriable,
+            ),
             row,
             result.node_execution_count,
             state.auto_pause,
@@ -323,12 +331,14 @@ class Dialer:
         to_number: str | None,
         now: datetime,
         status: str,
+        *,
+        retriable: bool = True,
     ) -> JobUpdate:
         if outcome == "completed":
             return JobUpdate("completed", None, "completed")
         if outcome == "cancelled":
             return JobUpdate("cancelled", None, "cancelled")
-        retry_at = next_attempt_at(state.policy, attempts, outcome, now)
+        retry_at = next_attempt_at(state.policy, attempts, outcome, now) if retriable else None
         if retry_at is None:
             return JobUpdate("failed", None, outcome)
         if status in TERMINAL:  # cancelled or stopped meanwhile: no more attempts
