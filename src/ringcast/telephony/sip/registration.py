@@ -52,6 +52,8 @@ class Registration:
         self.cseq = 0
         self.state: RegistrationState = "idle"
         self.granted_s: int | None = None
+        self.last_error: str | None = None  # why the last attempt failed
+        self.timed_out = False  # the last attempt got no answer at all
         self.on_state: Callable[[RegistrationState], None] | None = None
         self._timer_armed = False
         self._last: SipRequest | None = None  # the REGISTER in flight
@@ -119,9 +121,10 @@ class Registration:
     def _on_timeout(self, reason: str) -> None:
         if self._expires_now:
             log.warning("REGISTER to %s failed: %s", self.domain, reason)
-            self._failed()
+            self._failed(f"REGISTER {reason}", timed_out=True)
 
-    def _failed(self) -> None:
+    def _failed(self, error: str, timed_out: bool = False) -> None:
+        self.last_error, self.timed_out = error, timed_out
         self._set("failed")
         self._schedule(self.retry_after_s)
 
@@ -141,9 +144,10 @@ class Registration:
             return
         if message.status >= 300:
             log.warning("REGISTER refused: %s %s", message.status, message.reason)
-            self._failed()
+            self._failed(f"REGISTER {message.status} {message.reason}")
             return
         self._auth_tries = 0
+        self.last_error, self.timed_out = None, False
         self.granted_s = _granted(message, self._expires_now)
         self._set("registered")
         self._schedule(max(1.0, self.granted_s * 0.8))

@@ -79,9 +79,15 @@ class UserAgent:
         self.internal_errors = 0  # exceptions from our own handling (our fault)
 
     @classmethod
-    async def start(cls, config: TrunkConfig) -> UserAgent:
+    async def start(cls, config: TrunkConfig, transport: Transport | None = None) -> UserAgent:
+        """Open its own socket, or use a shared `transport` whose receiver routes this
+        agent's messages to `handle` (`endpoint.SipEndpoint`; closing the agent
+        leaves a shared transport open)."""
         ua = cls(config)
-        ua.transport = await open_transport(config, ua.datagram_received, ua.transport_error)
+        if transport is not None:
+            ua.transport = transport
+        else:
+            ua.transport = await open_transport(config, ua.datagram_received, ua.transport_error)
         if config.register:
             ua.registration = Registration(
                 ua._run_user, ua.local, config, config.register_expires_s
@@ -289,17 +295,29 @@ class UserAgent:
         if not data.strip(b"\r\n\x00 "):
             return  # keep-alive
         try:
-            message = parse_message(data)
-            if isinstance(message, SipResponse):
-                self._on_response(message, addr)
-            else:
-                self._on_request(message, addr)
+            self.handle(parse_message(data), addr)
         except SipError as exc:  # a bad or stray message never reaches further
             self.dropped_messages += 1
             log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
         except Exception:  # a bug in one call's handling must not stop the socket
             self.internal_errors += 1
             log.exception("error handling SIP message from %s:%s", addr[0], addr[1])
+
+    def handle(self, message: SipRequest | SipResponse, addr: Address) -> None:
+        """One parsed message (raises `SipError` for one that is stray or bad)."""
+        if isinstance(message, SipResponse):
+            self._on_response(message, addr)
+        else:
+            self._on_request(message, addr)
+
+    def claims(self, message: SipRequest | SipResponse) -> bool:
+        """Whether `message` belongs to one of this agent's transactions or calls."""
+        if message.call_id in self.calls:
+            return True
+        if isinstance(message, SipResponse):
+            key = (Via.parse(message.top_via).branch, message.cseq[1])
+            return key in self._client
+        return self._server_key(message) in self._server
 
     def _on_response(self, response: SipResponse, addr: Address) -> None:
         branch = Via.parse(response.top_via).branch
