@@ -77,6 +77,24 @@ class CalleeHungUp:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardAnswered:
+    to: str
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardFailed:
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardEnded:
+    reason: str = "agent_hangup"
+
+
 FlowEvent = (
     CallAnswered
     | CallFailed
@@ -86,6 +104,9 @@ FlowEvent = (
     | TimerFired
     | RecordingFinished
     | CalleeHungUp
+    | ForwardAnswered
+    | ForwardFailed
+    | ForwardEnded
 )
 
 # ---- actions -----------------------------------------------------------------------
@@ -151,6 +172,26 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class Forward:
+    """Call `to` and bridge it to this call; `hold`/`whisper` are resolved by the runner
+    (an empty `hold` = the channel's ringback tone)."""
+
+    to: str
+    from_: str
+    ring_timeout_ms: int
+    record: bool
+    hold: tuple[ClipRequest, ...] = ()
+    whisper: tuple[ClipRequest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StopForward:
+    """Cancel or hang up the forwarded leg. No event follows."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     """The run is over; nothing else will be asked. Timers may be dropped."""
 
@@ -169,5 +210,7 @@ Action = (
     | SetTimer
     | CancelTimer
     | Hangup
+    | Forward
+    | StopForward
     | End
 )
