@@ -31,6 +31,10 @@ class CompiledFlow:
     def start_node_id(self) -> str:
         return self.graph.startNodeId
 
+    @property
+    def max_call_duration_sec(self) -> int | None:
+        return self.graph.maxCallDurationSec
+
     def references(self) -> list[Reference]:
         """Every audio file and dictionary the nodes use, path relative to the node."""
         return [ref for node in self.graph.nodes for ref in node.references()]

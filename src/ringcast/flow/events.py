@@ -95,6 +95,15 @@ class ForwardEnded:
     reason: str = "agent_hangup"
 
 
+@dataclass(frozen=True, slots=True)
+class NodeStalled:
+    """The runner's watchdog: the node made no progress past its expected time
+    (a prompt that never reported its end, say). The run ends `node_stalled`."""
+
+    node_id: str
+    waited_ms: int
+
+
 FlowEvent = (
     CallAnswered
     | CallFailed
@@ -107,6 +116,7 @@ FlowEvent = (
     | ForwardAnswered
     | ForwardFailed
     | ForwardEnded
+    | NodeStalled
 )
 
 # ---- actions -----------------------------------------------------------------------

@@ -67,6 +67,8 @@ class FlowGraph(StrictModel):
 
     startNodeId: str = Field(min_length=1)
     nodes: list[Node]
+    maxCallDurationSec: int | None = Field(default=None, ge=10, le=7200)
+    """Bound on the whole call; past it the call ends `max_duration` (default 1 h)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -49,6 +49,7 @@ from ringcast.flow.events import (
     ForwardEnded,
     ForwardFailed,
     Hangup,
+    NodeStalled,
     PlaybackFailed,
     PlaybackFinished,
     RecordingFinished,
@@ -61,7 +62,7 @@ from ringcast.flow.nodes.base import DTMF_KEYS
 from ringcast.flow.nodes.dial import DialNode
 from ringcast.flow.nodes.play import PlayNode
 from ringcast.flow.nodes.record import RecordNode
-from ringcast.flow.state import RunState
+from ringcast.flow.state import FlowIndex, RunState
 from ringcast.flow.trace import CallRecord, FlowTrace
 from ringcast.flow.walk import CALL_LIMIT_TIMER, Step
 
@@ -85,7 +86,7 @@ def start(flow: CompiledFlow, ctx: RunContext, at: datetime) -> tuple[RunState, 
     )
     state = RunState(flow=flow, ctx=ctx, trace=trace, variables=dict(ctx.variables))
     run = Step(state, at)
-    run.out.append(SetTimer(CALL_LIMIT_TIMER, ctx.max_call_ms))
+    run.out.append(SetTimer(CALL_LIMIT_TIMER, max_call_ms(flow, ctx)))
     run.log("flow_started", {"startNodeId": flow.start_node_id, "direction": ctx.direction})
     run.enter_and_follow(flow.start_node_id)
     return state, run.out
@@ -228,8 +229,8 @@ def _on_digit(run: Step, event: DigitPressed) -> None:
 def _on_timer(run: Step, event: TimerFired) -> None:
     st = run.st
     if event.timer_id == CALL_LIMIT_TIMER:
-        run.log("call_time_limit", {"maxCallMs": st.ctx.max_call_ms})
-        run.finish(outcome="failed", reason="call_time_limit")
+        run.log("max_duration", {"maxCallMs": max_call_ms(st.flow, st.ctx)})
+        run.finish(outcome="failed", reason="max_duration")
         return
     if event.timer_id != st.active_timer:
         return
@@ -275,6 +276,27 @@ def _on_recording(run: Step, event: RecordingFinished) -> None:
         run.follow("onTimeout" if event.reason == "max_duration" else "onComplete")
 
 
+def _on_stalled(run: Step, event: NodeStalled) -> None:
+    st = run.st
+    run.log(
+        "node_stalled",
+        {
+            "nodeId": event.node_id,
+            "waitedMs": event.waited_ms,
+            "waiting": st.waiting,
+            "playing": st.playing,
+            "stopPending": st.stop_pending,
+        },
+    )
+    run.finish(outcome="failed", reason="node_stalled")
+
+
+def max_call_ms(flow: FlowIndex, ctx: RunContext) -> int:
+    """The whole call's bound: the flow's `maxCallDurationSec` when set, else the context's."""
+    limit = flow.max_call_duration_sec
+    return ctx.max_call_ms if limit is None else limit * 1000
+
+
 def _on_hangup(run: Step, event: CalleeHungUp) -> None:
     run.log("callee_hangup", {"reason": event.reason})
     if run.st.call_status == "ringing":
@@ -295,4 +317,5 @@ _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
     ForwardAnswered: forward.on_answered,
     ForwardFailed: forward.on_failed,
     ForwardEnded: forward.on_ended,
+    NodeStalled: _on_stalled,
 }

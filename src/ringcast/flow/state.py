@@ -49,6 +49,9 @@ class FlowIndex(Protocol):
     @property
     def nodes(self) -> Mapping[str, NodeModel]: ...
 
+    @property
+    def max_call_duration_sec(self) -> int | None: ...
+
 
 @dataclass(slots=True)
 class DtmfProgress:

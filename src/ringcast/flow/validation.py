@@ -136,10 +136,22 @@ def _validate_structure(data: Any, prefix: str) -> ValidationResult:
         errors.append(Issue(prefix, "type_error", "a graph is an object {startNodeId, nodes}"))
         return result
     for key in data:
-        if key not in ("startNodeId", "nodes"):
+        if key not in ("startNodeId", "nodes", "maxCallDurationSec"):
             errors.append(
                 Issue(f"{prefix}.{key}", "extra_forbidden", "Extra inputs are not permitted")
             )
+    max_call = data.get("maxCallDurationSec")
+    if max_call is not None and (
+        isinstance(max_call, bool) or not isinstance(max_call, int) or not 10 <= max_call <= 7200
+    ):
+        errors.append(
+            Issue(
+                f"{prefix}.maxCallDurationSec",
+                "out_of_range",
+                "maxCallDurationSec is a whole number of seconds from 10 to 7200",
+            )
+        )
+        max_call = None
     start = data.get("startNodeId")
     if not isinstance(start, str) or not start:
         errors.append(
@@ -186,7 +198,9 @@ def _validate_structure(data: Any, prefix: str) -> ValidationResult:
             _collect_refs(entry.node, entry.path, result)
     if not errors and start is not None:
         nodes = [e.node for e in entries if e.node is not None]
-        result.graph = FlowGraph.model_construct(startNodeId=start, nodes=nodes)
+        result.graph = FlowGraph.model_construct(
+            startNodeId=start, nodes=nodes, maxCallDurationSec=max_call
+        )
     return result
 
 

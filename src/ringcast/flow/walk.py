@@ -38,7 +38,9 @@ from ringcast.flow.trace import PathEntry, TraceEvent
 from ringcast.flow.values import AudioItem, ValueSource
 
 CALL_LIMIT_TIMER: Final = "call-limit"
-SYSTEM_FAILURES: Final = frozenset({"node_budget_exceeded", "call_time_limit", "unknown_node"})
+SYSTEM_FAILURES: Final = frozenset(
+    {"node_budget_exceeded", "max_duration", "node_stalled", "unknown_node"}
+)
 """Reasons that make a run `failed` even when the dial had already failed."""
 
 

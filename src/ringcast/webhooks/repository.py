@@ -133,20 +133,37 @@ class DeliveryRepository:
         self.session = session
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self, now: datetime, lease_until: datetime, limit: int, max_attempts: int
     ) -> list[ClaimedDelivery]:
         """Due deliveries of active endpoints, leased until `lease_until`.
 
         FOR UPDATE SKIP LOCKED (PostgreSQL) lets concurrent workers take
         disjoint rows; on SQLite the write transaction (BEGIN IMMEDIATE) does.
-        Only the delivery rows are locked (the endpoint is a subquery).
+        Only the delivery rows are locked (the endpoint is a subquery). A due
+        row that already had `max_attempts` (its last lease ran out: the
+        worker died) is marked failed instead of being claimed again.
         """
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookDelivery.attempts >= max_attempts,
+            )
+            .values(
+                status="failed",
+                next_attempt_at=None,
+                last_error="no result: the last attempt's worker stopped (lease expired)",
+                updated_at=now,
+            )
+        )
         active = select(WebhookEndpoint.id).where(WebhookEndpoint.active)
         due = (
             select(WebhookDelivery.id)
             .where(
                 WebhookDelivery.status == "pending",
                 WebhookDelivery.next_attempt_at <= now,
+                WebhookDelivery.attempts < max_attempts,
                 WebhookDelivery.endpoint_id.in_(active),
             )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
