@@ -6,6 +6,8 @@ from sqlalchemy import text
 
 from ringcast.api import metrics
 from ringcast.api.deps import StateDep
+from ringcast.dialer.metrics import FILE_NAME as DIALER_METRICS_FILE
+from ringcast.dialer.metrics import read_fresh
 
 router = APIRouter(tags=["Operations"])
 
@@ -30,6 +32,8 @@ async def health(state: StateDep) -> JSONResponse:
     response_class=Response,
     responses={200: {"description": "Prometheus text format", "content": {"text/plain": {}}}},
 )
-async def prometheus_metrics() -> Response:
+async def prometheus_metrics(state: StateDep) -> Response:
     body, content_type = metrics.render()
+    # the dialer process's media figures (the media clock's lateness...), while fresh
+    body += read_fresh(state.settings.data_dir / DIALER_METRICS_FILE)
     return Response(body, media_type=content_type)
