@@ -19,6 +19,7 @@ from ringcast.auth.cache import AuthCache
 from ringcast.calls.exports.jobs import shutdown_exports
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
+from ringcast.idempotency.middleware import IdempotencyMiddleware
 from ringcast.settings import Settings
 from ringcast.storage.local import LocalStorage
 
@@ -130,5 +131,7 @@ def create_app(
     dashboard.install(app, state)  # /dashboard: its own session auth; the gate guards /api only
     openapi.install(app)
     docs.install(app)
+    # the last added runs first: Gate → IdempotencyMiddleware → the routes
+    app.add_middleware(IdempotencyMiddleware, sessions=state.sessions, settings=settings)
     app.add_middleware(Gate, state=state)
     return app

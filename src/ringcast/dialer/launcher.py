@@ -22,11 +22,12 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
+from ringcast.trunks.models import Trunk
 
 
 class ProcessState(Protocol):
@@ -65,6 +66,27 @@ class TrunkInfo:
     calls_per_second: float
     codecs: tuple[str, ...]
     register: bool = False
+    # carrier settings (trunks/models.py)
+    options_interval_s: int = 30
+    register_expires_s: int = 3600
+    symmetric_rtp: bool = True
+    strict_media_source: bool = False
+    max_inbound_calls: int = 10
+    number_format: str = "e164"
+    tech_prefix: str | None = None
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
+
+    @classmethod
+    def from_row(cls, t: Trunk) -> TrunkInfo:
+        return cls(
+            t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
+            t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
+            t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
+            t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
+            t.asserted_identity, t.privacy, t.from_user,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +145,27 @@ class CallResult:
             answered_at=trace.call.answered_at,
             terminated_at=trace.call.terminated_at or trace.flow_completed_at,
             answered_by=trace.call.answered_by,
+            amd=amd_verdict(trace),
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
         )
+
+
+def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
+    """What AMD decided on answer (`call_attempts.amd`), from the call_answered event;
+    None when the call was not answered or AMD did not run."""
+    for event in trace.event_log:
+        if event.type == "call_answered":
+            data = event.data
+            if data.get("amdReason") is None and data.get("amdDecisionMs") is None:
+                return None
+            return {
+                "answeredBy": data.get("answeredBy"),
+                "amdReason": data.get("amdReason"),
+                "amdDecisionMs": data.get("amdDecisionMs"),
+            }
+    return None
 
 
 class CallLauncher(Protocol):
