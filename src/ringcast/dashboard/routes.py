@@ -22,7 +22,7 @@ from ringcast.api.deps import SessionDep, get_state
 from ringcast.api.errors import validation_issues
 from ringcast.auth import service as auth_service
 from ringcast.calls import service as calls
-from ringcast.dashboard import views
+from ringcast.dashboard import browse_routes, live_routes, views
 from ringcast.dashboard.forms import check_csrf, read_form
 from ringcast.dashboard.render import STYLESHEET, error_page, page
 from ringcast.dashboard.route import LOGIN_REASONS, DashboardRoute
@@ -151,23 +151,6 @@ async def program_page(
     )
 
 
-@router.get("/executions/{execution_id}")
-async def execution_page(
-    request: Request, execution_id: str, viewer: ViewerDep, session: SessionDep
-) -> Response:
-    org = viewer.principal.organization_id
-    execution = await executions.get(session, org, execution_id)
-    name = await _program_name(session, org, execution)
-    detail = await views.detail(session, org, execution, name, utcnow())
-    return page(request, "execution.html", detail=detail, refresh=True)
-
-
-async def _program_name(session: AsyncSession, org: str, execution: Execution) -> str | None:
-    if execution.program_id is None:
-        return None
-    return (await programs.get(session, org, execution.program_id)).name
-
-
 Action = Callable[[AsyncSession, str, str], Awaitable[Execution]]
 
 
@@ -263,6 +246,12 @@ async def dnc_add(request: Request, viewer: ViewerDep, session: SessionDep) -> R
         )
     await dnc.add(session, viewer.principal.organization_id, body.phone, body.reason)
     return RedirectResponse(f"/dashboard/dnc?added={quote(body.phone)}", status_code=303)
+
+
+# ---- live views, exports, calls; browsing (before the catch-all below) ----------
+
+router.include_router(live_routes.router)
+router.include_router(browse_routes.router)
 
 
 # ---- the rest ------------------------------------------------------------------
