@@ -44,10 +44,10 @@ from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
-from ringcast.dialer.windows import PauseWindows
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import PauseWindows
 from ringcast.telephony.sip.outcome import retriable as sip_retriable
 
 log = logging.getLogger("ringcast.dialer")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ringcast.dialer.retry import RetryPolicy, next_attempt_at
-from ringcast.dialer.windows import NoAllowedTimeError
 from ringcast.programs.status import TERMINAL, JobStatus, check_job_transition
+from ringcast.scheduling.windows import NoAllowedTimeError
 
 # when a retry may start: the first allowed instant at or after the given one
 Reopen = Callable[[datetime], datetime]
