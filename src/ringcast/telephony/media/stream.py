@@ -107,6 +107,7 @@ class RtpStream:
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
         self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
+        self.sending = True  # False while the far end holds the call (RFC 3264 §8.4)
         self._encode, self._decode, silence = _CODECS[PCMU]
         self._silence = bytes([silence]) * FRAME_SAMPLES
         self._ssrc = secrets.randbits(32)
@@ -273,15 +274,16 @@ class RtpStream:
         RTP_HEADER.pack_into(
             buf, 0, 0x80, marker | self._payload_type, self._seq, self._ts, self._ssrc
         )
-        try:
-            self._sendto(buf, self._remote)  # type: ignore[arg-type]
-        except OSError:
-            # A full socket buffer (late media is useless: drop it, never queue)
-            # or an ICMP error from a far end that is gone; the call goes on.
-            self.stats.send_errors += 1
-        self._seq = (self._seq + 1) & 0xFFFF
+        if self.sending:
+            try:
+                self._sendto(buf, self._remote)  # type: ignore[arg-type]
+            except OSError:
+                # A full socket buffer (late media is useless: drop it, never queue)
+                # or an ICMP error from a far end that is gone; the call goes on.
+                self.stats.send_errors += 1
+            self._seq = (self._seq + 1) & 0xFFFF
+            self.stats.packets_sent += 1
         self._ts = (self._ts + FRAME_SAMPLES) & _MASK32
-        self.stats.packets_sent += 1
         if pos < self._end and self._pos >= self._end:
             self._finish_playback(True)
 

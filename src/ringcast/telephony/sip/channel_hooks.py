@@ -26,6 +26,7 @@ class MediaStream(Protocol):
     on_dtmf: Callable[[str, DigitSource], None] | None
     on_media_timeout: Callable[[], None] | None
     media_timeout_ms: int | None
+    sending: bool  # False while held: the clock still runs, nothing goes out
 
     def set_remote(
         self, host: str, port: int, payload_type: int, dtmf_payload_type: int | None
