@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import sys
+import time
+
+from dashboard.dashboard_kit import sign_in
+from ringcast.dialer.supervisor import SUPERVISOR_KEY, DialerSupervisor
+
 
 async def test_health_reports_database(api):
     r = await api.client.get("/health")
@@ -15,6 +22,36 @@ async def test_health_reports_a_dead_database(api):
     r = await api.client.get("/health")
     assert r.status_code == 503
     assert r.json()["database"].startswith("error")
+
+
+async def test_a_dialer_child_that_cannot_start_is_in_health_metrics_and_dashboard(api):
+    """`ringcast serve` keeps its dialer supervisor in the app state: a child that
+    keeps failing makes /health a 503 naming the error, never only a log line."""
+    code = "print('RuntimeError: cannot bind SIP port 5060'); raise SystemExit(2)"
+    supervisor = DialerSupervisor([sys.executable, "-c", code], backoff_s=(0.05,), max_failures=2)
+    api.app.state.ringcast.extras[SUPERVISOR_KEY] = supervisor
+    assert (await api.client.get("/health")).json()["dialer"]["state"] == "starting"
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 20
+        while (r := await api.client.get("/health")).json()["dialer"]["state"] != "failed":
+            assert time.monotonic() < deadline, r.text
+            await asyncio.sleep(0.05)
+        assert r.status_code == 503 and r.json()["status"] == "degraded"
+        dialer = r.json()["dialer"]
+        assert (
+            dialer["lastError"] == "exited with status 2: RuntimeError: cannot bind SIP port 5060"
+        )
+        assert dialer["restarts"] >= 1 and dialer["pid"] is None
+        metrics = (await api.client.get("/metrics")).text
+        assert 'ringcast_dialer_process_state{state="failed"} 1.0' in metrics
+        assert 'ringcast_dialer_process_state{state="running"} 0.0' in metrics
+        await sign_in(api.client, api.acme.admin_key)
+        overview = (await api.client.get("/dashboard")).text
+        assert "Dialer process:" in overview and "failed" in overview
+        assert "cannot bind SIP port 5060" in overview
+    finally:
+        await supervisor.stop()
 
 
 async def test_metrics_count_requests_by_route_and_status(api):

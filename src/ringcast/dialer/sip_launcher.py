@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
-from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
+from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.process import ProcessState
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
