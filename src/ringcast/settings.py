@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,22 @@ class Settings(BaseSettings):
     # the address our SIP and RTP sockets bind to (and advertise in SDP):
     # a routable address of this host when the trunk is not on loopback
     sip_local_host: str = "127.0.0.1"
+    # the SIP port (UDP and TCP) the dialer process listens on from its start:
+    # carriers send inbound calls here. 0 = a free port (tests); one per process
+    sip_port: int = Field(default=5060, ge=0, le=65535)
+    # behind NAT: the public address (and port) written in Via, Contact and SDP
+    sip_advertised_host: str | None = None
+    sip_advertised_port: int | None = Field(default=None, ge=1, le=65535)
+    # a new INVITE from an address that is no trunk's: "drop" (no answer) or "reject" (403)
+    sip_unknown_source: Literal["drop", "reject"] = "drop"
+    # how long a call through a registering trunk waits for the registration
+    sip_register_wait_s: float = Field(default=5.0, ge=0.0)
+    # how often the dialer re-reads the trunks (new, changed, deleted ones)
+    sip_trunk_sync_s: float = Field(default=10.0, gt=0.0)
+    # no RTP received for this long ends an answered call (failed / media_timeout);
+    # the longer value applies while the call is on hold
+    media_timeout_s: float = Field(default=30.0, gt=0.0)
+    media_hold_timeout_s: float = Field(default=600.0, gt=0.0)
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)
@@ -38,6 +55,8 @@ class Settings(BaseSettings):
     # signs /dashboard session cookies (HMAC-SHA256), at least 32 characters;
     # unset: a random one per process, so dashboard sessions end on restart
     dashboard_secret: SecretStr | None = None
+    # failed dashboard sign-ins allowed per client address per minute (then 429)
+    dashboard_signin_failures_per_minute: int = Field(default=10, ge=1)
     # seals trunk passwords and webhook secrets at rest (a Fernet key:
     # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`);
     # unset: one made once into <data_dir>/secret.key (0600). Every host that

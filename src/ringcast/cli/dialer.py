@@ -29,6 +29,13 @@ def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
     return launcher
 
 
+async def start_launcher(launcher: CallLauncher) -> None:
+    """What a launcher runs from the process's start (the SIP address, trunk agents)."""
+    start = getattr(launcher, "start", None)
+    if start is not None:
+        await start()
+
+
 def dialer(
     simulate: Annotated[
         bool, typer.Option(help="Scripted callees instead of SIP calls (demos, load tests)")
@@ -61,6 +68,7 @@ def dialer(
             tick_s=tick_ms / 1000, lease_s=lease_s, renew_every_s=max(1.0, lease_s / 4)
         )
         launcher = build_launcher(state, simulate)
+        await start_launcher(launcher)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -89,9 +97,11 @@ def serve_hooks(enabled: bool) -> tuple[list[Any], list[Any]]:
 
     hooks = DialerHooks(factory)
 
-    def start(state: Any) -> None:
+    async def start(state: Any) -> None:
         try:
             hooks.start(state)
+            assert hooks.runner is not None
+            await start_launcher(hooks.runner.dialer.launcher)
         except Exception:  # the API must come up even if calls cannot be placed
             logging.getLogger("ringcast.dialer").exception("dialer not started")
 

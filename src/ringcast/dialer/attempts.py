@@ -43,6 +43,7 @@ class AttemptRecord:
         to_number: str,
         created_at: datetime,
         result: CallResult,
+        direction: str = "outbound",
     ) -> AttemptRecord:
         duration = None
         if result.answered_at is not None and result.terminated_at is not None:
@@ -53,7 +54,7 @@ class AttemptRecord:
             organization_id=execution.organization_id,
             execution_id=execution.id,
             status="completed" if answered else result.outcome,
-            direction="outbound",
+            direction=direction,
             from_number=caller_id or None,
             to_number=to_number,
             created_at=created_at,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 
 
@@ -38,6 +38,17 @@ class TrunkInfo:
     calls_per_second: float
     codecs: tuple[str, ...]
     register: bool = False
+    # carrier settings (trunks/models.py)
+    options_interval_s: int = 30
+    register_expires_s: int = 3600
+    symmetric_rtp: bool = True
+    strict_media_source: bool = False
+    max_inbound_calls: int = 10
+    number_format: str = "e164"
+    tech_prefix: str | None = None
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

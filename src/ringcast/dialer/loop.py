@@ -44,8 +44,7 @@ from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
-from ringcast.flow.simulate import compile_flow
-from ringcast.flow.state import CompiledFlow
+from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
 from ringcast.scheduling.windows import PauseWindows

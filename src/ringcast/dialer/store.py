@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
-from ringcast.db.dialect import for_claim, insert_for
+from ringcast.db.dialect import dialect_name, for_claim, upsert
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
@@ -122,6 +122,17 @@ def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
     return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
 
 
+def trunk_info(t: Trunk) -> TrunkInfo:
+    """A trunk row as the launchers' `TrunkInfo` (the seam knows no database rows)."""
+    return TrunkInfo(
+        t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
+        t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
+        t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
+        t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
+        t.asserted_identity, t.privacy, t.from_user,
+    )  # fmt: skip
+
+
 # what an execution's webhook event needs, RETURNING from its status update
 _EVENT_COLUMNS = (
     Execution.id,
@@ -155,7 +166,7 @@ class DialerStore:
         self.sessions = sessions
 
     async def _dialect(self, session: AsyncSession) -> str:
-        return session.get_bind().dialect.name
+        return dialect_name(session)
 
     # ---- executions --------------------------------------------------------
 
@@ -252,22 +263,7 @@ class DialerStore:
                 .all()
             )
         default = next((t.id for t in rows if t.is_default), None)
-        infos = {
-            t.id: TrunkInfo(
-                t.id,
-                t.host,
-                t.port,
-                t.transport,
-                t.username,
-                t.password,
-                t.from_domain,
-                t.max_channels,
-                t.calls_per_second,
-                tuple(t.codecs),
-                bool(t.register),
-            )
-            for t in rows
-        }
+        infos = {t.id: trunk_info(t) for t in rows}
         return infos, default
 
     # ---- jobs --------------------------------------------------------------
@@ -544,13 +540,13 @@ class DialerStore:
     async def _add_counts(
         self, s: AsyncSession, dialect: str, execution_id: str, counts: dict[str, int]
     ) -> None:
-        table = ExecutionNodeCount.__table__
-        stmt = insert_for(table, dialect).values(  # type: ignore[arg-type]
+        stmt = upsert(
+            ExecutionNodeCount,
+            dialect,
+            conflict=["execution_id", "node_id"],
+            update=lambda excluded: {"count": ExecutionNodeCount.count + excluded.count},
+        ).values(
             [{"execution_id": execution_id, "node_id": n, "count": c} for n, c in counts.items()]
-        )
-        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=["execution_id", "node_id"],
-            set_={"count": table.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
         )
         await s.execute(stmt)
 

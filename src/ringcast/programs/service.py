@@ -9,7 +9,7 @@ names (`AudienceEmptyError`, `ExecutionAlreadyRunningError`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -236,9 +236,17 @@ async def resolve_pool(
     return [d.number for d in dids]
 
 
+Snapshot = Callable[[Execution, datetime], Awaitable[int]]
+
+
 async def launch(
-    session: AsyncSession, organization_id: str, program_id: str, now: datetime | None = None
+    session: AsyncSession,
+    organization_id: str,
+    program_id: str,
+    now: datetime | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Execution:
+    """`snapshot` makes the jobs (default: the audience); see programs/relaunch.py."""
     now = now or utcnow()
     program = await get(session, organization_id, program_id)
     if program.status == "archived":
@@ -275,7 +283,10 @@ async def launch(
     )
     scheduled = execution.status == ExecutionStatus.SCHEDULED
     start = program.start_at if scheduled and program.start_at else now
-    total = await executions.snapshot_audience(execution, program.audience_id, start)
+    if snapshot is not None:
+        total = await snapshot(execution, start)
+    else:
+        total = await executions.snapshot_audience(execution, program.audience_id, start)
     if total == 0:
         # the request's unit of work rolls the execution back with this error
         raise BadRequestError("The audience has no contacts", code="AudienceEmptyError")

@@ -106,6 +106,7 @@ class RtpStream:
         self._extra_sources: set[tuple[str, int]] = set()
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
+        self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
         self._encode, self._decode, silence = _CODECS[PCMU]
         self._silence = bytes([silence]) * FRAME_SAMPLES
         self._ssrc = secrets.randbits(32)
@@ -199,6 +200,11 @@ class RtpStream:
             self.last_packet_at = self._clock.time()
             self._timed_out = False
             self._clock.register(self)
+
+    def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
+        """Also read telephone-event on these PTs: the ones *our* SDP declared, which a
+        far end following RFC 3264 sends with while its answer names another."""
+        self._dtmf_also = payload_types
 
     def allow_source(self, host: str, port: int) -> None:
         """Also accept RTP from this address (e.g. sipp sends RFC 2833 from port 0)."""
@@ -380,7 +386,7 @@ class RtpStream:
             self._recent.append(data)
             if self._listeners:
                 self._deliver_audio(data)
-        elif payload_type == self._dtmf_payload_type:
+        elif payload_type == self._dtmf_payload_type or payload_type in self._dtmf_also:
             self.last_packet_at = self._clock.now
             self.stats.packets_received += 1
             self._receive_event(data)

@@ -328,6 +328,9 @@ def response_to(
     headers.add("To", to)
     headers.add("Call-ID", request.call_id)
     headers.add("CSeq", request.headers.get("CSeq") or "")
+    if to_tag and 100 < status < 300:  # §12.1.1: a dialog's responses keep the proxies in
+        for route in request.headers.get_all("Record-Route"):
+            headers.add("Record-Route", route)
     for name, value in extra:
         headers.add(name, value)
     if content_type:
