@@ -1,5 +1,6 @@
-"""Running the dialer as a background service: alone (`ringcast dialer`) or
-inside `ringcast serve` (app start-up / shutdown hooks).
+"""Running the dialer as a background service: alone (`ringcast dialer`, also
+the child `ringcast serve` supervises: dialer/supervisor.py) or inside an app's
+start-up / shutdown hooks (`ringcast demo`, tests).
 
     hooks = DialerHooks(launcher_factory)
     app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DBAPIError
+
+from ringcast.kit.json_body import body_nul_free
 
 
 class Schema(BaseModel):
@@ -24,14 +33,22 @@ class Schema(BaseModel):
 class InputSchema(Schema):
     """Request bodies: unknown properties are a 400, strings are stripped and
     may not hold NUL characters (PostgreSQL text cannot store them, so they
-    would fail at the database instead of here, with the field named)."""
+    would fail at the database instead of here, with the field named).
+
+    Lists and objects are only walked for a NUL when the raw body may hold one
+    (`kit/json_body.body_nul_free`). Fields named in `checked_per_item` are
+    not checked here: their items are validated one by one later (an upsert's
+    rows), so a NUL fails its item alone."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+    checked_per_item: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")
     @classmethod
-    def _reject_nul(cls, value: Any) -> Any:
-        if _holds_nul(value):
+    def _reject_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in cls.checked_per_item:
+            return value
+        if _holds_nul(value, walk=not body_nul_free.get()):
             raise ValueError("Text must not contain NUL (\\u0000) characters")
         return value
 
@@ -51,9 +68,11 @@ def is_nul_rejection(exc: DBAPIError) -> bool:
     return "0x00" in str(exc.orig)
 
 
-def _holds_nul(value: Any) -> bool:
+def _holds_nul(value: Any, *, walk: bool = True) -> bool:
     if isinstance(value, str):
         return "\x00" in value
+    if not walk:
+        return False
     if isinstance(value, list | tuple | set | frozenset):
         return any(_holds_nul(v) for v in value)
     if isinstance(value, dict):

@@ -294,6 +294,50 @@ SDP_DTMF_96 = SDP.replace("0 101", "0 96").replace(":101 ", ":96 ")
 OK_SDP_DTMF_96 = OK_SDP.replace(SDP, SDP_DTMF_96)
 
 
+RECV_INVITE_KEEP = """  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="inv_via"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="inv_from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="inv_to"/>
+      <ereg regexp=".*" search_in="hdr" header="CSeq:" assign_to="inv_cseq"/>
+      <ereg regexp="100rel" search_in="hdr" header="Supported:" check_it="true"
+            assign_to="supported"/>
+      <log message="SUPPORTED [$supported]"/>
+    </action>
+  </recv>
+"""
+
+
+def invite_ok(sdp: bool) -> str:
+    """200 to the saved INVITE (after a PRACK, [last_*] would be the PRACK's)."""
+    ct = (
+        "Content-Type: application/sdp\n      Content-Length: [len]" if sdp else "Content-Length: 0"
+    )
+    return f"""  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      Via: [$inv_via]
+      From: [$inv_from]
+      To: [$inv_to];tag=[pid]SIPpTag01[call_number]
+      Call-ID: [call_id]
+      CSeq: [$inv_cseq]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      {ct}
+{SDP if sdp else ""}
+    ]]>
+  </send>
+"""
+
+
+RECV_PRACK = """  <recv request="PRACK">
+    <action>
+      <ereg regexp="1 1 INVITE" search_in="hdr" header="RAck:" check_it="true" assign_to="rack"/>
+      <log message="RACK [$rack]"/>
+    </action>
+  </recv>
+""" + resp(200, "OK", totag=False)
+
+
 def scenarios() -> dict[str, str]:
     human, inband = str(ASSETS / "callee_human.ulaw"), str(ASSETS / "inband_7hash.ulaw")
     noanswer_487 = resp(487, "Request Terminated", retrans=True).replace(
@@ -327,10 +371,47 @@ def scenarios() -> dict[str, str]:
         + in_dialog("INVITE", 2, SDP.strip("\n"), "application/sdp") + REINVITE_CHECK
         + in_dialog("OPTIONS", 3) + '  <recv response="200"/>\n' + WAIT_BYE,
         "uas_load": RECV_INVITE + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # early media: the 183 carries the SDP, the 200 none (the 183's SDP is the answer)
+        "uas_183_sdp_200_none": RECV_INVITE_KEEP + TRYING + resp(183, "Session Progress", sdp=True)
+        + pause(300) + invite_ok(sdp=False) + RECV_ACK + WAIT_BYE,
+        # a reliable 183 (100rel) must be PRACKed before the call is answered
+        "uas_100rel": RECV_INVITE_KEEP + TRYING
+        + resp(183, "Session Progress", sdp=True, retrans=True,
+               extra="Require: 100rel\n      RSeq: 1\n      ")
+        + RECV_PRACK + pause(200) + invite_ok(sdp=False) + RECV_ACK + WAIT_BYE,
         "uas_dtmf_offered_pt": RECV_INVITE + TRYING + OK_SDP_DTMF_96 + RECV_ACK + pause(300)
         + pcap(str(ASSETS / "dtmf_2833_1.pcap")) + pause(600) + WAIT_BYE,
     }  # fmt: skip
-    for code, reason in [(486, "Busy Here"), (603, "Decline"), (480, "Temporarily Unavailable")]:
+    # the first call (call_number 1) gets 503 Retry-After: 2, the next one is answered
+    out["uas_503_then_answer"] = (
+        RECV_INVITE + TRYING + """  <nop hide="true">
+    <action>
+      <assignstr assign_to="n" value="[call_number]"/>
+      <strcmp assign_to="cmp" variable="n" value="1"/>
+      <test assign_to="first" variable="cmp" compare="equal" value="0"/>
+    </action>
+  </nop>
+  <nop hide="true" test="first" next="busy"/>
+""" + OK_SDP + RECV_ACK + '  <recv request="BYE"/>\n' + resp(200, "OK", totag=False)
+        + '  <nop hide="true" next="end"/>\n  <label id="busy"/>\n'
+        + resp(503, "Service Unavailable", extra="Retry-After: 2\n      ", retrans=True)
+        + RECV_ACK + '  <label id="end"/>\n  <timewait milliseconds="300"/>\n'
+    )  # fmt: skip
+    # a 302 to another number; the INVITE that follows must name it
+    out["uas_302"] = (
+        RECV_INVITE + TRYING + resp(
+            302, "Moved Temporarily", retrans=True
+        ).replace("Contact: <sip:[local_ip]", "Contact: <sip:2000@[local_ip]") + RECV_ACK
+        + """  <recv request="INVITE">
+    <action>
+      <ereg regexp="^INVITE sip:2000@" search_in="msg" check_it="true" assign_to="ruri"/>
+      <log message="REDIRECTED [$ruri]"/>
+    </action>
+  </recv>
+""" + TRYING + OK_SDP + RECV_ACK + WAIT_BYE
+    )  # fmt: skip
+    for code, reason in [(486, "Busy Here"), (603, "Decline"), (480, "Temporarily Unavailable"),
+                         (404, "Not Found"), (484, "Address Incomplete")]:  # fmt: skip
         out[f"uas_{code}"] = (
             RECV_INVITE + TRYING + RINGING + pause(200) + resp(code, reason, retrans=True)
             + RECV_ACK + '  <timewait milliseconds="300"/>\n'

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 
 from .actions import (
+    BackOff,
     CancelTimer,
     Finished,
     Perform,
@@ -47,6 +48,7 @@ from .call_events import (
 from .call_state import CallState, next_state
 from .config import TrunkConfig
 from .dialog import Dialog
+from .early import EarlyDialogs
 from .errors import SipError, SipStateError
 from .headers import NameAddr, SipUri, new_branch, new_call_id, new_tag
 from .message import Headers, SipRequest, SipResponse, response_to
@@ -83,7 +85,9 @@ class SipCall:
         self.listener: Callable[[CallEvent], None] | None = None
         self.events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._ack: SipRequest | None = None
+        self._early = EarlyDialogs()
         self._auth_tries = 0
+        self._redirects = 0
         self._cancel_when_provisional = False
         self._ok: SipResponse | None = None  # our 2xx awaiting ACK
         self._ok_request: SipRequest | None = None
@@ -117,6 +121,8 @@ class SipCall:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", local.contact(from_user))
         headers.add("Allow", ALLOW)
+        if cfg.offer_100rel:
+            headers.add("Supported", "100rel")
         headers.add("User-Agent", cfg.user_agent)
         call.invite = SipRequest(headers, b"", "INVITE", uri)
         return call
@@ -217,15 +223,24 @@ class SipCall:
             if self.state is CallState.ENDED or self.state is CallState.CONFIRMED:
                 return
             self._go("provisional")
+            assert self.invite is not None
+            prack = self._early.on_provisional(
+                self.invite, message, self.local.via(), self.local.contact()
+            )
+            if prack is not None:
+                self._send(prack, "prack")
             if self._cancel_when_provisional:
                 self._cancel_when_provisional = False
                 self._send_cancel()
             self._emit(CallProgress(status, message.reason, message.body))
         elif status < 300:
             self._on_2xx(message)
-        elif status in (401, 407) and self._retry_with_auth(message):
+        elif self._retried(message):
             return
         elif self.state in (CallState.CALLING, CallState.PROCEEDING, CallState.CANCELLING):
+            delay_s = _retry_after_s(message) if status in (480, 503) else None
+            if delay_s is not None:  # the trunk asks for a pause: its next calls wait
+                self._do(BackOff(min(delay_s, self.config.max_retry_after_s) * 1000))
             self._go("failed")
             self._emit(CallFailed(status, message.reason))
 
@@ -239,7 +254,7 @@ class SipCall:
                 other = Dialog.from_uac(self.invite, response)
                 self._ack_and_bye(other)
             return
-        self.dialog = Dialog.from_uac(self.invite, response)
+        self.dialog = self._early.confirm(self.invite, response)
         self._ack = self.dialog.create_request(
             "ACK", self.local.via(), self.local.contact(), self.invite.cseq[0]
         )
@@ -253,8 +268,8 @@ class SipCall:
             self._send_bye(self.dialog)
             return
         self._go("answered")
-        self.remote_sdp = response.body
-        self._emit(CallAnswered(response.body, response.status))
+        self.remote_sdp = self._early.answer_sdp(response)
+        self._emit(CallAnswered(self.remote_sdp, response.status))
 
     def _ack_and_bye(self, dialog: Dialog) -> None:
         assert self.invite is not None
@@ -267,6 +282,12 @@ class SipCall:
     def on_stray_2xx(self, response: SipResponse) -> None:
         if self._ack is not None:
             self._do(SendAck(self._ack, self.peer))
+
+    def _retried(self, response: SipResponse) -> bool:
+        """A challenge answered or a redirect followed: the call goes on."""
+        if response.status in (401, 407):
+            return self._retry_with_auth(response)
+        return 300 <= response.status < 400 and self._follow_redirect(response)
 
     def _retry_with_auth(self, response: SipResponse) -> bool:
         cfg = self.config
@@ -282,15 +303,42 @@ class SipCall:
             log.warning("call %s: cannot answer challenge: %s", self.call_id, exc)
             return False
         self._auth_tries += 1
+        self._resend_invite(self.invite.uri, answer)
+        return True
+
+    def _follow_redirect(self, response: SipResponse) -> bool:
+        """3xx: INVITE the first Contact (§8.1.3.4), through the trunk, up to
+        `max_redirects` times per call."""
+        contact = response.headers.get("Contact")
+        if contact is None or self._redirects >= self.config.max_redirects:
+            return False
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING) or self.invite is None:
+            return False
+        try:
+            target = NameAddr.parse(contact.split(",")[0]).uri
+        except SipError:
+            return False
+        self._redirects += 1
+        log.info("call %s: %s redirected to %s", self.call_id, response.status, target)
+        self._resend_invite(target, None)
+        return True
+
+    def _resend_invite(self, uri: str, auth: tuple[str, str] | None) -> None:
+        """The INVITE again in a new transaction: with credentials, or to a new target."""
+        assert self.invite is not None
         old = self.invite
         headers = old.headers.copy()
         headers.set("Via", f"{self.local.via()};branch={new_branch()};rport")
         headers.set("CSeq", f"{old.cseq[0] + 1} INVITE")
-        headers.set(*answer)
-        self.invite = SipRequest(headers, old.body, "INVITE", old.uri)
+        if auth is not None:
+            headers.set(*auth)
+        else:  # a new target: the old target's credentials do not apply
+            headers.remove("Authorization")
+            headers.remove("Proxy-Authorization")
+        self.invite = SipRequest(headers, old.body, "INVITE", uri)
+        self._early = EarlyDialogs()  # those of the old INVITE are over
         self._go("challenged")
         self._send_invite()
-        return True
 
     def cancel(self) -> None:
         """Give up ringing (ring timeout). CANCEL waits for a provisional (§9.1)."""
@@ -436,6 +484,12 @@ class SipCall:
         if self._ok is not None and request.cseq[0] == self._ok.cseq[0]:
             self._ok = None
             self._do(CancelTimer(OK_TIMER))
+
+
+def _retry_after_s(response: SipResponse) -> int | None:
+    """Retry-After's seconds (RFC 3261 §20.33; a comment or parameters may follow)."""
+    value = (response.headers.get("Retry-After") or "").split(";")[0].split("(")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def _user_of(uri: str) -> str | None:

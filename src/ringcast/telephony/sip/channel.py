@@ -139,6 +139,7 @@ class SipChannel:
     # ---- dial / answer -----------------------------------------------------------
     async def dial(self, request: DialRequest) -> None:
         self._request = request
+        await self._ua.ready_for_calls()
         try:
             media = await self._open_media_stream()
         except OSError as exc:  # no RTP port: a failed dial, not a crash of the flow

@@ -114,7 +114,8 @@ class TrunkHealth:
         cfg = self.ua.config
         self._cseq += 1
         domain = cfg.from_domain or cfg.host
-        uri = f"sip:{cfg.host}:{cfg.port}" + (";transport=tcp" if cfg.transport == "tcp" else "")
+        param = self.ua.local.uri_param
+        uri = f"sip:{cfg.host}:{cfg.port}" + (f";transport={param}" if param else "")
         headers = Headers()
         headers.add("Via", f"{self.ua.via()};branch={new_branch()};rport")
         headers.add("Max-Forwards", "70")

@@ -216,8 +216,16 @@ async def open_transport(
     config: TransportConfig, receiver: Receiver, on_error: ErrorHandler
 ) -> Transport:
     """Open the transport `config.transport` names on its local address."""
-    opener = TRANSPORTS[check_transport(config.transport)]
-    return await opener(receiver, config.local_host, config.local_port, on_error)
+    return await open_named(
+        config.transport, receiver, config.local_host, config.local_port, on_error
+    )
+
+
+async def open_named(
+    name: str, receiver: Receiver, host: str, port: int, on_error: ErrorHandler
+) -> Transport:
+    """Open transport `name` (a key of `TRANSPORTS`) on host:port (0: a free port)."""
+    return await TRANSPORTS[check_transport(name)](receiver, host, port, on_error)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .actions import Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
+from .actions import BackOff, Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
 from .call import ALLOW, SipCall
 from .config import TrunkConfig
+from .early import options
 from .errors import SipError, SipStateError
 from .headers import NameAddr, Via, new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
@@ -73,6 +74,7 @@ class UserAgent:
         self._client: dict[TxKey, _TxRecord] = {}
         self._server: dict[TxKey, _TxRecord] = {}
         self._user_timers: dict[TransactionUser, dict[str, asyncio.TimerHandle]] = {}
+        self.paused_until = 0.0  # loop time: the trunk asked for a pause (Retry-After)
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
 
@@ -144,6 +146,13 @@ class UserAgent:
         self.calls[call.call_id] = call
         return call
 
+    async def ready_for_calls(self) -> None:
+        """Wait out a back-off the trunk asked for (503/480 Retry-After): queued calls
+        wait here, they do not fail."""
+        loop = asyncio.get_running_loop()
+        while (delay_s := self.paused_until - loop.time()) > 0:
+            await asyncio.sleep(delay_s)
+
     def forget(self, call: SipCall) -> None:
         self.calls.pop(call.call_id, None)
 
@@ -199,6 +208,12 @@ class UserAgent:
                 handle = self._user_timers.get(user, {}).pop(action.name, None)
                 if handle is not None:
                     handle.cancel()
+            elif isinstance(action, BackOff):
+                until = asyncio.get_running_loop().time() + action.delay_ms / 1000
+                self.paused_until = max(self.paused_until, until)
+                log.warning(
+                    "trunk %s: back-off %d ms (Retry-After)", self.config.host, action.delay_ms
+                )
             elif isinstance(action, Finished):
                 for handle in self._user_timers.pop(user, {}).values():
                     handle.cancel()
@@ -381,7 +396,7 @@ class UserAgent:
         if NameAddr.parse(request.headers.get("To") or "").tag:  # re-INVITE of a call we forgot
             self.respond(request, response_to(request, 481, "Call/Transaction Does Not Exist"))
             return
-        unsupported = [o for o in _options(request.headers.get("Require")) if o not in SUPPORTED]
+        unsupported = [o for o in options(request.headers.get("Require")) if o not in SUPPORTED]
         if unsupported:  # §8.2.2.3, e.g. 100rel: we do not do PRACK
             extra = (("Unsupported", ", ".join(unsupported)),)
             self.respond(
@@ -395,7 +410,3 @@ class UserAgent:
             call.reject(480, "Temporarily Unavailable")
             return
         self.on_invite(call)
-
-
-def _options(value: str | None) -> list[str]:
-    return [o.strip().lower() for o in (value or "").split(",") if o.strip()]
