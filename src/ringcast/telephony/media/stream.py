@@ -10,9 +10,19 @@ keep going. The header is packed into one reused buffer; sequence number
 run on from a random start for the life of the stream, whatever plays, and the
 marker bit flags the first packet and the first audio frame after silence.
 
-Receiving: a datagram that does not come from the negotiated remote address
-(or one allowed with `allow_source`) is dropped, as is any payload type other
-than the negotiated audio and telephone-event ones. Audio is decoded only when
+Receiving: a datagram must look like RTP (version 2, long enough) with the
+negotiated audio or telephone-event payload type, or it is dropped and changes
+nothing. Symmetric RTP (`latching`, on by default): the far end's real media
+address is learned from its packets, as every SBC and NAT requires (the SDP
+often names an address the RTP does not come from): the first valid packet from
+anywhere becomes the remote we send to, unless it already comes from the SDP's
+address; once a source is heard, another one is adopted only after
+`LATCH_PACKETS` consecutive valid packets from it (a stray or spoofed packet does
+not steal the stream). With `strict_hosts`, only sources on those IPs (plus the
+SDP's) may be latched. Without latching, only the SDP's address (and those
+allowed with `allow_source`) is heard. Each accepted packet updates the receive
+statistics of RFC 3550 (extended highest sequence number, loss, interarrival
+jitter, A.1/A.8): `reception()`. Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
 listeners, kept on the sender's timeline (losses filled with silence, late
 packets dropped: `timeline.py`). Telephone events become one digit per event.
@@ -80,10 +90,15 @@ class MediaError(Exception):
     """Base of the media layer's errors."""
 
 
+LATCH_PACKETS = 5
+"""Consecutive valid packets from a new source before a latched stream moves to it."""
+
+
 @dataclass(slots=True)
 class StreamStats:
     packets_sent: int = 0
     packets_received: int = 0
+    latched: int = 0  # times the remote moved to where the RTP comes from
     dropped_source: int = 0
     dropped_payload_type: int = 0
     malformed: int = 0
@@ -103,7 +118,21 @@ class RtpStream:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sendto: Callable[[bytes | bytearray, tuple[str, int]], int] = _not_open
         self._remote: tuple[str, int] | None = None
+        self._sdp_remote: tuple[str, int] | None = None
         self._extra_sources: set[tuple[str, int]] = set()
+        self.latching = True
+        self.strict_hosts: frozenset[str] | None = None
+        self._heard = False  # a valid packet came from the current remote
+        self._candidate: tuple[str, int] | None = None
+        self._candidate_count = 0
+        # RFC 3550 reception state (A.1, A.8)
+        self._base_seq = -1
+        self._max_seq = 0
+        self._cycles = 0
+        self._transit = 0.0
+        self._jitter = 0.0
+        self.on_hold = False
+        self.hold_timeout_ms: int | None = None
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
         self._encode, self._decode, silence = _CODECS[PCMU]
@@ -143,8 +172,18 @@ class RtpStream:
     # ---- lifecycle ---------------------------------------------------------
 
     @classmethod
-    async def open(cls, clock: MediaClock, host: str = "127.0.0.1", port: int = 0) -> RtpStream:
-        """Bind a UDP socket (an even port when `port` is 0) and return the stream."""
+    async def open(
+        cls,
+        clock: MediaClock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        advertised_host: str | None = None,
+    ) -> RtpStream:
+        """Bind a UDP socket (an even port when `port` is 0) and return the stream.
+
+        `local_host` is the address for our SDP: `advertised_host` (NAT) or the bound one.
+        """
         loop = asyncio.get_running_loop()
         stream = cls(clock)
         sock = bind_rtp_socket(host, port)
@@ -152,6 +191,8 @@ class RtpStream:
         stream._sendto = sock.sendto
         loop.add_reader(sock.fileno(), stream._on_readable)
         stream.local_host, stream.local_port = sock.getsockname()[:2]
+        if advertised_host:
+            stream.local_host = advertised_host
         return stream
 
     def close(self) -> None:
@@ -185,7 +226,10 @@ class RtpStream:
         """
         if payload_type not in _CODECS:
             raise MediaError(f"unsupported audio payload type {payload_type}")
-        self._remote = (host, port)
+        if (host, port) != self._sdp_remote:  # a new SDP address: learn again
+            self._remote = self._sdp_remote = (host, port)
+            self._heard = False
+            self._candidate = None
         if payload_type != self._payload_type:
             self._payload_type = payload_type
             self._encode, self._decode, silence = _CODECS[payload_type]
@@ -308,8 +352,19 @@ class RtpStream:
         self._ts = (self._ts + FRAME_SAMPLES) & _MASK32
         self.stats.packets_sent += 1
 
+    def set_hold(self, on: bool) -> None:
+        """On hold (a=sendonly/inactive from the far end): the longer media timeout."""
+        self.on_hold = on
+        self.last_packet_at = self._clock.time()
+
+    @property
+    def timed_out(self) -> bool:
+        return self._timed_out
+
     def housekeep(self, now: float) -> None:
         timeout_ms = self.media_timeout_ms
+        if self.on_hold and self.hold_timeout_ms is not None:
+            timeout_ms = self.hold_timeout_ms
         if timeout_ms is None or self._timed_out or self.on_media_timeout is None:
             return
         if (now - self.last_packet_at) * 1000 >= timeout_ms:
@@ -365,27 +420,91 @@ class RtpStream:
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         remote = self._remote
-        if (remote is None or addr[1] != remote[1] or addr[0] != remote[0]) and addr[
-            :2
-        ] not in self._extra_sources:
+        from_remote = remote is not None and addr[1] == remote[1] and addr[0] == remote[0]
+        if not from_remote and addr[:2] not in self._extra_sources and not self._latch(data, addr):
             self.stats.dropped_source += 1
             return
         if len(data) < _HEADER or data[0] & 0xC0 != 0x80:
             self.stats.malformed += 1
             return
         payload_type = data[1] & 0x7F
+        if payload_type != self._payload_type and payload_type != self._dtmf_payload_type:
+            self.stats.dropped_payload_type += 1
+            return
+        if from_remote:
+            self._heard = True
+            self._candidate = None
+        now = self._clock.now
+        self.last_packet_at = now
+        self.stats.packets_received += 1
+        self._account(data, now)
         if payload_type == self._payload_type:
-            self.last_packet_at = self._clock.now
-            self.stats.packets_received += 1
             self._recent.append(data)
             if self._listeners:
                 self._deliver_audio(data)
-        elif payload_type == self._dtmf_payload_type:
-            self.last_packet_at = self._clock.now
-            self.stats.packets_received += 1
-            self._receive_event(data)
         else:
-            self.stats.dropped_payload_type += 1
+            self._receive_event(data)
+
+    def _latch(self, data: bytes, addr: tuple[str | object, int]) -> bool:
+        """Whether a packet from `addr` (not the remote) is heard: see the docstring."""
+        if not self.latching or self._sdp_remote is None:
+            return False
+        if len(data) < _HEADER or data[0] & 0xC0 != 0x80:
+            return False  # garbage changes nothing
+        payload_type = data[1] & 0x7F
+        if payload_type != self._payload_type and payload_type != self._dtmf_payload_type:
+            return False
+        source = (str(addr[0]), int(addr[1]))
+        strict = self.strict_hosts
+        if strict is not None and source[0] not in strict and source[0] != self._sdp_remote[0]:
+            return False
+        if self._heard:
+            if source != self._candidate:
+                self._candidate, self._candidate_count = source, 0
+            self._candidate_count += 1
+            if self._candidate_count < LATCH_PACKETS:
+                return False
+        log.info("RTP on port %s latched to %s:%s", self.local_port, *source)
+        self._remote = source
+        self._heard = True
+        self._candidate = None
+        self.stats.latched += 1
+        return True
+
+    def _account(self, data: bytes, now: float) -> None:
+        """RFC 3550 A.1 (sequence, loss) and A.8 (jitter), per accepted packet."""
+        seq = (data[2] << 8) | data[3]
+        if self._base_seq < 0:
+            self._base_seq = self._max_seq = seq
+        elif seq > self._max_seq:
+            self._max_seq = seq
+        elif self._max_seq - seq > 0x8000:  # wrapped
+            self._cycles += 0x10000
+            self._max_seq = seq
+        if data[1] & 0x7F != self._payload_type:
+            return  # events keep their timestamp for the whole digit: no jitter sample
+        transit = now * 8000 - int.from_bytes(data[4:8], "big")
+        if self._transit:
+            d = abs(transit - self._transit)
+            if d < 8000 * 60:  # a timestamp jump (a new source) is no jitter
+                self._jitter += (d - self._jitter) / 16
+        self._transit = transit
+
+    def reception(self) -> dict[str, float | int]:
+        """What came in: RFC 3550 counts (expected, lost, loss %, jitter in ms)."""
+        received = self.stats.packets_received
+        if self._base_seq < 0:
+            return {"packetsReceived": 0, "packetsExpected": 0, "packetsLost": 0,
+                    "lossPercent": 0.0, "jitterMs": 0.0}  # fmt: skip
+        expected = self._cycles + self._max_seq - self._base_seq + 1
+        lost = max(0, expected - received)
+        return {
+            "packetsReceived": received,
+            "packetsExpected": expected,
+            "packetsLost": lost,
+            "lossPercent": round(100 * lost / expected, 2) if expected else 0.0,
+            "jitterMs": round(self._jitter / 8, 2),
+        }
 
     def _deliver_audio(self, data: bytes) -> None:
         try:

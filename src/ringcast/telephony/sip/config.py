@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .numbers import NumberFormat
+
 
 @dataclass(frozen=True, slots=True)
 class TrunkConfig:
@@ -26,6 +28,13 @@ class TrunkConfig:
     codecs: tuple[str, ...] = ("PCMU", "PCMA")  # offered in this order
     register: bool = False  # REGISTER with the trunk (see `Registration`)
     register_expires_s: int = 3600
+    # what the carrier expects of an INVITE (numbers.py): the called number's format
+    # and tech prefix, P-Asserted-Identity with the caller id, Privacy: id, the From user
+    number_format: NumberFormat = "e164"
+    tech_prefix: str = ""
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
 
     @property
     def address(self) -> tuple[str, int]:
