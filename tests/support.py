@@ -7,24 +7,28 @@ import math
 import os
 import shutil
 import wave
-from typing import Any
+from typing import Any, NoReturn
 
 import av
 import numpy as np
 import pytest
 
+# the one reading of CI in the tests: "true" in any case (CI=true, CI=True, CI=TRUE)
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(message: str) -> NoReturn:
+    """A peer the test needs is missing: skip locally, fail under CI (scripts/test.sh provides it)."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_tool(*names: str) -> None:
     """Skip when a peer tool is absent locally; fail under CI=true (scripts/test.sh installs them)."""
     missing = [name for name in names if shutil.which(name) is None]
-    if not missing:
-        return
-    message = f"{', '.join(missing)} not installed (scripts/test.sh installs it)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    if missing:
+        unavailable(f"{', '.join(missing)} not installed (scripts/test.sh installs it)")
 
 
 def tone_pcm(seconds: float = 1.0, rate: int = 8000, freq: float = 440.0) -> np.ndarray:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # signs /dashboard session cookies (HMAC-SHA256), at least 32 characters;
     # unset: a random one per process, so dashboard sessions end on restart
     dashboard_secret: SecretStr | None = None
+    # failed dashboard sign-ins allowed per client address per minute (then 429)
+    dashboard_signin_failures_per_minute: int = Field(default=10, ge=1)
     # seals trunk passwords and webhook secrets at rest (a Fernet key:
     # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`);
     # unset: one made once into <data_dir>/secret.key (0600). Every host that

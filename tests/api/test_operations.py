@@ -35,3 +35,21 @@ async def test_openapi_lists_every_route_with_security(api):
     assert "APIKeyHeader" in spec["components"]["securitySchemes"]
     docs = await api.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_docs_are_served_without_a_cdn_and_root_goes_to_the_dashboard(api):
+    for path in ("/docs", "/redoc"):
+        page = await api.client.get(path)
+        assert page.status_code == 200
+        scripts = page.text.split('src="')[1:]
+        assert scripts, page.text
+        for tag in scripts:
+            url = tag.split('"', 1)[0]
+            assert url.startswith("/docs/static/"), url  # nothing from the internet
+            asset = await api.client.get(url)
+            assert asset.status_code == 200 and len(asset.content) > 100_000
+        assert "fonts.googleapis" not in page.text and "cdn.jsdelivr" not in page.text
+    css = await api.client.get("/docs/static/swagger-ui.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    root = await api.client.get("/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/dashboard"

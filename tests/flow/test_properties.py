@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from flow.flow_helpers import CONTACT, T0
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     CallAnswered,
@@ -24,7 +25,6 @@ from ringcast.flow.events import (
 )
 from ringcast.flow.graph import OUTPUTS
 from ringcast.flow.simulate import run_simulation
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.validation import validate_graph
 from ringcast.flow.walk import CALL_LIMIT_TIMER
 from ringcast.telephony.simulated import CalleeScript

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -25,7 +26,7 @@ from ringcast.dashboard import views
 from ringcast.dashboard.forms import check_csrf, read_form
 from ringcast.dashboard.render import STYLESHEET, error_page, page
 from ringcast.dashboard.route import LOGIN_REASONS, DashboardRoute
-from ringcast.dashboard.session import COOKIE, MAX_AGE_S
+from ringcast.dashboard.session import COOKIE, MAX_AGE_S, new_nonce
 from ringcast.dashboard.viewer import ViewerDep, dashboard_state
 from ringcast.db.base import utcnow
 from ringcast.dnc import service as dnc
@@ -56,16 +57,34 @@ async def login_form(request: Request, why: Annotated[str | None, Query()] = Non
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep) -> Response:
-    fields = await read_form(request)
-    try:
-        principal = await auth_service.authenticate(
-            session, fields.get("key", "").strip(), utcnow()
-        )
-    except UnauthorizedError as exc:
-        return page(request, "login.html", status=401, notice=None, error=exc.message)
     dash = dashboard_state(request)
+    address = request.client.host if request.client else "unknown"
+    wait_s = dash.sign_ins.retry_after_s(address, time.monotonic())
+    if wait_s:
+        refused = page(
+            request,
+            "login.html",
+            status=429,
+            notice=None,
+            error=f"Too many failed sign-ins from your address. Try again in {wait_s} s.",
+        )
+        refused.headers["Retry-After"] = str(wait_s)
+        return refused
+    fields = await read_form(request)
+    now = utcnow()
+    try:
+        principal = await auth_service.authenticate(session, fields.get("key", "").strip(), now)
+    except UnauthorizedError as exc:
+        dash.sign_ins.failed(address, time.monotonic())
+        return page(request, "login.html", status=401, notice=None, error=exc.message)
     dash.keys.put(principal.key_id, principal, principal.expires_at)
-    token = dash.signer.issue(principal.key_id, principal.organization_id, time.time())
+    nonce = new_nonce()
+    await auth_service.start_dashboard_session(
+        session, principal, nonce, now, timedelta(seconds=MAX_AGE_S)
+    )
+    token = dash.signer.issue(
+        principal.key_id, principal.organization_id, now.timestamp(), nonce=nonce
+    )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -80,8 +99,9 @@ async def login(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, viewer: ViewerDep) -> Response:
+async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     check_csrf(request, viewer, await read_form(request))
+    await auth_service.end_dashboard_session(session, viewer.session.nonce, utcnow())
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response

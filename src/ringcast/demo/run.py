@@ -29,7 +29,7 @@ from ringcast.auth import service as auth
 from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.demo import campaign
-from ringcast.demo.script import MAX_RETRIES, ScriptedContact, build_contacts
+from ringcast.demo.script import LONGEST_CALL_MS, MAX_RETRIES, ScriptedContact, build_contacts
 from ringcast.dialer.loop import DialerConfig
 from ringcast.dialer.service import DialerHooks
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -324,6 +324,7 @@ class Demo:
                     f"{want}, got {got} — GET /api/call-report/{report['jobId']}"
                 )
         mismatches += self._overlaps()
+        mismatches += self._overlong()
         if self.lost_calls:
             self.console.print(
                 f"{self.lost_calls} call(s) cut by the killed dialer came back as "
@@ -341,6 +342,20 @@ class Demo:
                 "their script (outcome, attempts, key)"
             )
         return mismatches
+
+    def _overlong(self) -> list[str]:
+        """No call may outlast every script (a flow stuck in a node, say)."""
+        found = []
+        for report in self.reports.values():
+            for attempt in report["attempts"]:
+                duration = (attempt.get("call") or {}).get("durationMs") or 0
+                if duration > LONGEST_CALL_MS:
+                    found.append(
+                        f"{report['jobId']} attempt {attempt.get('attempt')}: the call lasted "
+                        f"{duration / 1000:.0f} s, longer than any script allows "
+                        f"({LONGEST_CALL_MS // 1000} s; reason {attempt.get('outcomeReason')})"
+                    )
+        return found
 
     def _overlaps(self) -> list[str]:
         """No number may be in two calls at once (what the callees saw)."""

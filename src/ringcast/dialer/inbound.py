@@ -31,19 +31,21 @@ from ringcast.auth.repository import OrganizationRepository
 from ringcast.calls.models import Job
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.calls.repository import JobRepository
-from ringcast.dialer.attempts import attempt_row
+from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.launcher import CallResult
 from ringcast.dialer.media_watch import MediaWatch
-from ringcast.dialer.store import DialerStore, FinishItem, JobUpdate
+from ringcast.dialer.next_state import JobUpdate
+from ringcast.dialer.store import DialerStore, FinishItem
 from ringcast.dids.inbound import find_inbound_did
+from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.flow.context import DEFAULT_MAX_CALL_MS, RunContext
 from ringcast.flow.runner import FlowRunner
-from ringcast.flow.simulate import compile_flow
 from ringcast.flow.timebase import RealTimebase
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.programs.models import Execution
 from ringcast.programs.repository import ExecutionRepository
-from ringcast.programs.service import pinned_flow
+from ringcast.programs.service import build_execution, pinned_flow
+from ringcast.programs.status import JobStatus
 from ringcast.storage.base import Storage
 from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
@@ -67,11 +69,11 @@ class _Taken:
     execution: Execution
     job_id: int
     did_number: str
-    flow_graph: dict[str, object]
+    flow: CompiledFlow
 
 
-Preload = Callable[[str, str, dict[str, object]], Awaitable[None]]
-"""(execution id, organization id, flow graph) → the flow's clips are loaded."""
+Preload = Callable[[str, str, CompiledFlow], Awaitable[None]]
+"""(execution id, organization id, flow) → the flow's clips are loaded."""
 
 
 class InboundCalls:
@@ -145,7 +147,7 @@ class InboundCalls:
         execution = taken.execution
         call_id = str(uuid.uuid4())
         try:
-            await self.preload(execution.id, execution.organization_id, taken.flow_graph)
+            await self.preload(execution.id, execution.organization_id, taken.flow)
             ctx = RunContext(
                 call_id=call_id,
                 contact={"phone": caller},
@@ -160,29 +162,26 @@ class InboundCalls:
             sink = StoredRecordingSink(self.storage, self.sessions, taken.job_id)
             runner = FlowRunner(self.library.resolve, sink)
             channel, watch = self.channel_for(ua, call)
-            trace = await runner.run(
-                compile_flow(execution.flow_graph), ctx, channel, RealTimebase()
-            )
+            trace = await runner.run(taken.flow, ctx, channel, RealTimebase())
             result = watch.verdict(CallResult.from_trace(trace))
         except Exception as exc:  # recorded as a failed attempt, never lost
             log.exception("inbound call %s", call.call_id)
             call.hangup()
             result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
-        row = attempt_row(
+        record = AttemptRecord.of(
             execution, call_id, caller or None, taken.did_number, created, result, "inbound"
         )
-        final = "completed" if result.outcome == "completed" else "failed"
-        now = datetime.now(UTC)
+        final = JobStatus.COMPLETED if result.outcome == "completed" else JobStatus.FAILED
         item = FinishItem(
-            taken.job_id,
-            OWNER,
-            1,
-            lambda _status: JobUpdate(final, None, result.outcome),
-            row,
-            result.node_execution_count,
-            (),
-            None,
-            now,
+            job_id=taken.job_id,
+            owner=OWNER,
+            attempt=1,
+            record=record,
+            job=JobUpdate(final, None, result.outcome),
+            node_counts=result.node_execution_count,
+            auto_pause=(),
+            caller_id=None,
+            now=datetime.now(UTC),
         )
         await self.store.finish([item])
 
@@ -194,28 +193,25 @@ async def _open_job(
     pinned: tuple[Flow, FlowVersion],
     now: datetime,
 ) -> _Taken:
-    flow, version = pinned
     org = await OrganizationRepository(session).get(organization_id)
     execution = await ExecutionRepository(session).add(
-        Execution(
-            organization_id=organization_id,
-            program_id=None,
+        build_execution(
+            organization_id,
+            pinned,
+            [did_number],
+            now,
             kind="inbound",
-            status="running",
-            flow_id=flow.id,
-            flow_name=flow.name,
-            flow_version=version.version,
-            flow_graph=version.graph,
-            did_pool=[did_number],
+            program_id=None,
+            start_at=None,
+            stop_at=None,
             retry_strategy={"type": "none"},
             pause_windows={},
             timezone=org.timezone if org is not None else "UTC",
+            timezone_mode="program",
             max_concurrent_calls=1,
             calls_per_second=1.0,
             auto_pause_rules=[],
             total_contacts=1,
-            scheduled_start_at=None,
-            actual_start_at=now,
         )
     )
     lease = now + timedelta(milliseconds=DEFAULT_MAX_CALL_MS) + timedelta(minutes=5)
@@ -223,11 +219,11 @@ async def _open_job(
         Job(
             execution_id=execution.id,
             contact_id="",
-            status="in_progress",
+            status=JobStatus.IN_PROGRESS,
             attempt_count=1,
             next_attempt_at=None,
             lease_owner=OWNER,
             lease_expires_at=lease,
         )
     )
-    return _Taken(execution, job.id, did_number, dict(execution.flow_graph))
+    return _Taken(execution, job.id, did_number, compile_flow(execution.flow_graph))

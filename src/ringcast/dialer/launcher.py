@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
@@ -145,10 +145,27 @@ class CallResult:
             answered_at=trace.call.answered_at,
             terminated_at=trace.call.terminated_at or trace.flow_completed_at,
             answered_by=trace.call.answered_by,
+            amd=amd_verdict(trace),
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
         )
+
+
+def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
+    """What AMD decided on answer (`call_attempts.amd`), from the call_answered event;
+    None when the call was not answered or AMD did not run."""
+    for event in trace.event_log:
+        if event.type == "call_answered":
+            data = event.data
+            if data.get("amdReason") is None and data.get("amdDecisionMs") is None:
+                return None
+            return {
+                "answeredBy": data.get("answeredBy"),
+                "amdReason": data.get("amdReason"),
+                "amdDecisionMs": data.get("amdDecisionMs"),
+            }
+    return None
 
 
 class CallLauncher(Protocol):

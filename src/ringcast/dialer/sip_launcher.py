@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,14 +29,14 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
-from ringcast.flow.validation import validate_graph
 from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
-from ringcast.telephony.sip import TrunkConfig, UserAgent
+from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
 from ringcast.telephony.sip.channel_hooks import AmdFactory
@@ -103,7 +101,7 @@ class SipLauncher:
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload_graph
+            sessions, storage, self.library, self._inbound_channel, self._preload
         )
 
     @classmethod
@@ -192,10 +190,13 @@ class SipLauncher:
         except SecretBoxError as exc:
             log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
             return CallResult("failed", f"trunk_password: {exc}")
+        except SipConfigError as exc:  # e.g. a transport this stack does not have
+            log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
+            return CallResult("failed", f"trunk_config: {exc}")
         if not await line.health.ready(self.register_wait_s):
             reason = line.health.last_error or "registration pending"
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
-        await self._preload_graph(plan.execution_id, plan.organization_id, plan.flow_graph)
+        await self._preload(plan.execution_id, plan.organization_id, plan.flow)
         watch = self._media_watch(line)
         channel = SipChannel(
             line.ua,
@@ -303,11 +304,10 @@ class SipLauncher:
             if self.fallback_trunk is None:
                 raise NoTrunkError("configure a trunk (POST /api/trunks)")
             return self.fallback_trunk
-        transport: Literal["udp", "tcp"] = "tcp" if trunk.transport == "tcp" else "udp"
         return TrunkConfig(
             host=trunk.host,
             port=trunk.port,
-            transport=transport,
+            transport=trunk.transport,  # an unknown one raises SipConfigError
             username=trunk.username,
             password=None if trunk.password is None else open_with(self.secrets, trunk.password),
             from_domain=trunk.from_domain,
@@ -322,15 +322,12 @@ class SipLauncher:
             from_user=trunk.from_user,
         )
 
-    async def _preload_graph(
-        self, execution_id: str, organization_id: str, graph: Mapping[str, Any]
-    ) -> None:
+    async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:
         if execution_id in self._preloaded:
             return
-        refs = validate_graph(dict(graph))
         async with self.sessions() as session:
             await self.library.preload(
-                session, organization_id, refs.audio_refs, refs.dictionary_refs
+                session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
         self._preloaded.add(execution_id)
 

@@ -5,17 +5,18 @@ and adds timers); actions are what to do next (the runner performs them on the
 `Channel`). All are small frozen dataclasses with no I/O and no clock: the time
 of an event is given to `interpreter.step` alongside it.
 
-A `Play` action carries `ClipRequest`s whose values are already read from the
-run (a number to say is a concrete number, not a ValueSource), so turning them
-into audio needs no access to the run: that is the injected clip resolver's job.
+A `Play` action carries `ClipRequest`s (`ringcast.audio.requests`, the one clip
+vocabulary) whose values are already read from the run (a number to say is a
+concrete number, not a ValueSource), so turning them into audio needs no access
+to the run: that is the injected clip resolver's job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.telephony.channel import AnsweredBy, DialFailure, DialRequest, RecordRequest
 
 # ---- events ----------------------------------------------------------------------
@@ -76,6 +77,15 @@ class CalleeHungUp:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NodeStalled:
+    """The runner's watchdog: the node made no progress past its expected time
+    (a prompt that never reported its end, say). The run ends `node_stalled`."""
+
+    node_id: str
+    waited_ms: int
+
+
 FlowEvent = (
     CallAnswered
     | CallFailed
@@ -85,42 +95,8 @@ FlowEvent = (
     | TimerFired
     | RecordingFinished
     | CalleeHungUp
+    | NodeStalled
 )
-
-# ---- clip requests -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PlayFile:
-    audio_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SayNumber:
-    """`value` is the number's text (`"1523"`, `"12.5"`; for `digits` mode leading
-    zeros and a leading `+` are kept)."""
-
-    value: str
-    mode: Literal["full", "digits"]
-    language: str
-    dictionary_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SayDate:
-    value: date
-    language: str
-    dictionary_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SayWord:
-    word: str
-    language: str
-    dictionary_id: str | None
-
-
-ClipRequest = PlayFile | SayNumber | SayDate | SayWord
 
 # ---- actions -----------------------------------------------------------------------
 

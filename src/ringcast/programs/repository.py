@@ -14,7 +14,7 @@ from ringcast.contacts.models import Contact
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
 from ringcast.programs.models import Execution, ExecutionNodeCount, Program
-from ringcast.programs.status import LIVE
+from ringcast.programs.status import LIVE, JobStatus, check_job_transition
 
 SORTABLE = {"name": Program.name, "createdAt": Program.created_at, "status": Program.status}
 
@@ -102,7 +102,7 @@ class ExecutionRepository:
         members = select(
             literal(execution.id),
             AudienceMember.contact_id,
-            literal("pending"),
+            literal(JobStatus.PENDING.value),
             literal(0),
             literal(first_attempt_at, Job.next_attempt_at.type),
         ).where(AudienceMember.audience_id == audience_id)
@@ -147,11 +147,16 @@ class ExecutionRepository:
         return counts
 
     async def cancel_pending_jobs(self, execution_id: str, now: datetime) -> int:
+        """The one way pending jobs are cancelled (the API's cancel, the dialer's stop)."""
+        check_job_transition(JobStatus.PENDING, JobStatus.CANCELLED)
         result = await self.session.execute(
             update(Job)
-            .where(Job.execution_id == execution_id, Job.status == "pending")
+            .where(Job.execution_id == execution_id, Job.status == JobStatus.PENDING)
             .values(
-                status="cancelled", final_outcome="cancelled", next_attempt_at=None, updated_at=now
+                status=JobStatus.CANCELLED,
+                final_outcome="cancelled",
+                next_attempt_at=None,
+                updated_at=now,
             )
         )
         assert isinstance(result, CursorResult)

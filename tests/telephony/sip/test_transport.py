@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from ringcast.telephony.sdp import build_sdp
-from ringcast.telephony.sip import CallFailed, TrunkConfig, UserAgent
-from ringcast.telephony.sip.transport import Address, TcpTransport, UdpTransport
+from ringcast.telephony.sip import CallFailed, SipConfigError, TrunkConfig, UserAgent
+from ringcast.telephony.sip.transport import (
+    TRANSPORTS,
+    Address,
+    LocalEndpoint,
+    TcpTransport,
+    UdpTransport,
+    open_transport,
+)
 
 OPTIONS = (
     b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK{n}\r\n"
@@ -63,3 +72,27 @@ async def test_udp_round_trip() -> None:
     assert got == [(b"hello", ("127.0.0.1", b.local_port))]
     a.close()
     b.close()
+
+
+async def test_open_transport_is_the_one_place_a_transport_is_chosen() -> None:
+    def noop(data: bytes, addr: Address) -> None:
+        pass
+
+    udp = await open_transport(TrunkConfig(host="127.0.0.1"), noop, lambda _a: None)
+    tcp = await open_transport(
+        TrunkConfig(host="127.0.0.1", transport="tcp"), noop, lambda _a: None
+    )
+    try:
+        assert isinstance(udp, UdpTransport) and isinstance(tcp, TcpTransport)
+        assert LocalEndpoint.of(udp).uri_param is None
+        assert LocalEndpoint.of(tcp).uri_param == "tcp"
+        assert LocalEndpoint.of(tcp).via() == f"SIP/2.0/TCP 127.0.0.1:{tcp.local_port}"
+    finally:
+        udp.close()
+        tcp.close()
+    assert set(TRANSPORTS) == {"udp", "tcp"}
+
+
+def test_an_unknown_transport_is_an_error_not_udp() -> None:
+    with pytest.raises(SipConfigError, match="unknown SIP transport 'tls'"):
+        TrunkConfig(host="127.0.0.1", transport="tls")

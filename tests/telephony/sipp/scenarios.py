@@ -289,6 +289,11 @@ UAC_EXPECT_BYE = """  <send retrans="500">
 """
 
 
+# The answer names telephone-event 96 while the keys come with the PT we offered (101).
+SDP_DTMF_96 = SDP.replace("0 101", "0 96").replace(":101 ", ":96 ")
+OK_SDP_DTMF_96 = OK_SDP.replace(SDP, SDP_DTMF_96)
+
+
 def scenarios() -> dict[str, str]:
     human, inband = str(ASSETS / "callee_human.ulaw"), str(ASSETS / "inband_7hash.ulaw")
     noanswer_487 = resp(487, "Request Terminated", retrans=True).replace(
@@ -322,6 +327,8 @@ def scenarios() -> dict[str, str]:
         + in_dialog("INVITE", 2, SDP.strip("\n"), "application/sdp") + REINVITE_CHECK
         + in_dialog("OPTIONS", 3) + '  <recv response="200"/>\n' + WAIT_BYE,
         "uas_load": RECV_INVITE + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        "uas_dtmf_offered_pt": RECV_INVITE + TRYING + OK_SDP_DTMF_96 + RECV_ACK + pause(300)
+        + pcap(str(ASSETS / "dtmf_2833_1.pcap")) + pause(600) + WAIT_BYE,
     }  # fmt: skip
     for code, reason in [(486, "Busy Here"), (603, "Decline"), (480, "Temporarily Unavailable")]:
         out[f"uas_{code}"] = (

@@ -135,6 +135,7 @@ class RtpStream:
         self.hold_timeout_ms: int | None = None
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
+        self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
         self._encode, self._decode, silence = _CODECS[PCMU]
         self._silence = bytes([silence]) * FRAME_SAMPLES
         self._ssrc = secrets.randbits(32)
@@ -243,6 +244,11 @@ class RtpStream:
             self.last_packet_at = self._clock.time()
             self._timed_out = False
             self._clock.register(self)
+
+    def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
+        """Also read telephone-event on these PTs: the ones *our* SDP declared, which a
+        far end following RFC 3264 sends with while its answer names another."""
+        self._dtmf_also = payload_types
 
     def allow_source(self, host: str, port: int) -> None:
         """Also accept RTP from this address (e.g. sipp sends RFC 2833 from port 0)."""
@@ -428,7 +434,11 @@ class RtpStream:
             self.stats.malformed += 1
             return
         payload_type = data[1] & 0x7F
-        if payload_type != self._payload_type and payload_type != self._dtmf_payload_type:
+        if (
+            payload_type != self._payload_type
+            and payload_type != self._dtmf_payload_type
+            and payload_type not in self._dtmf_also
+        ):
             self.stats.dropped_payload_type += 1
             return
         if from_remote:
@@ -445,14 +455,21 @@ class RtpStream:
         else:
             self._receive_event(data)
 
+    def _known_type(self, payload_type: int) -> bool:
+        """Audio as negotiated, or telephone-event on the answer's or our offer's PT."""
+        return (
+            payload_type == self._payload_type
+            or payload_type == self._dtmf_payload_type
+            or payload_type in self._dtmf_also
+        )
+
     def _latch(self, data: bytes, addr: tuple[str | object, int]) -> bool:
         """Whether a packet from `addr` (not the remote) is heard: see the docstring."""
         if not self.latching or self._sdp_remote is None:
             return False
         if len(data) < _HEADER or data[0] & 0xC0 != 0x80:
             return False  # garbage changes nothing
-        payload_type = data[1] & 0x7F
-        if payload_type != self._payload_type and payload_type != self._dtmf_payload_type:
+        if not self._known_type(data[1] & 0x7F):
             return False
         source = (str(addr[0]), int(addr[1]))
         strict = self.strict_hosts

@@ -38,7 +38,14 @@ from ringcast.telephony.channel import (
     RemoteHangup,
 )
 from ringcast.telephony.media.recorder import Recorder, beep_clip
-from ringcast.telephony.sdp import SdpParseError, build_sdp, negotiate, parse_sdp, payload_types
+from ringcast.telephony.sdp import (
+    DTMF_PT,
+    SdpParseError,
+    build_sdp,
+    negotiate,
+    parse_sdp,
+    payload_types,
+)
 
 from .call import SipCall
 from .call_events import (
@@ -95,6 +102,10 @@ class SipChannel:
         self._ring_timed_out = False
         self._request: DialRequest | None = None
         self._playback: asyncio.Future[bool] | None = None
+        # Playbacks stopped before their done was emitted: each still owes the
+        # flow exactly one PlaybackDone (the interpreter counts one per stop),
+        # even when a newer play() replaced it before its done callback ran.
+        self._owed: set[asyncio.Future[bool]] = set()
         self._recording: Recorder | None = None
         self._analysers: list[FrameListener] = []
         self._ended = False
@@ -142,7 +153,11 @@ class SipChannel:
             _session_id(),
             1,
             payload_types(self._ua.config.codecs),
+            DTMF_PT,
         )
+        # RFC 3264: our offer says where *we* receive keys; a far end may send with it
+        # although its answer names another PT (which is what we send with).
+        media.accept_dtmf_payload_types(frozenset({DTMF_PT}))
         call.start_invite(offer)
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
@@ -323,13 +338,24 @@ class SipChannel:
         future.add_done_callback(self._playback_done)
 
     def _playback_done(self, future: asyncio.Future[bool]) -> None:
-        if future is not self._playback or self._ended:
-            return  # replaced by a newer play(): only the current one reports
-        self._playback = None
+        owed = future in self._owed
+        self._owed.discard(future)
+        current = future is self._playback
+        if current:
+            self._playback = None
+        if self._ended or not (current or owed):
+            return  # replaced by a newer play() without a stop: only the current one reports
         completed = not future.cancelled() and future.exception() is None and future.result()
         self._emit(PlaybackDone(interrupted=not completed))
 
     async def stop_playback(self) -> None:
+        # A playback that ended on its own but whose done callback has not run yet
+        # (its end crossed this stop, e.g. a key pressed on the prompt's last frame)
+        # still answers the stop: without this, a play() started right after the
+        # stop replaced it, its done was dropped, and the flow took the NEXT
+        # playback's done as the stop's answer and waited forever in that Play node.
+        if self._playback is not None:
+            self._owed.add(self._playback)
         if self._media is not None:
             self._media.stop_playback()
 

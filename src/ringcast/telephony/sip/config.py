@@ -2,22 +2,23 @@
 
 The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
 directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
-host is always one of them); anything else gets 403.
+host is always one of them); anything else gets 403. `transport` names one of
+`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from .numbers import NumberFormat
+from .transport import check_transport
 
 
 @dataclass(frozen=True, slots=True)
 class TrunkConfig:
     host: str
     port: int = 5060
-    transport: Literal["udp", "tcp"] = "udp"
+    transport: str = "udp"  # a key of transport.TRANSPORTS
     username: str | None = None
     password: str | None = None
     from_domain: str | None = None
@@ -35,6 +36,9 @@ class TrunkConfig:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
+
+    def __post_init__(self) -> None:
+        check_transport(self.transport)
 
     @property
     def address(self) -> tuple[str, int]:

@@ -21,12 +21,13 @@ import socket
 from dataclasses import dataclass
 from typing import Literal
 
+from .call import ALLOW
 from .config import TrunkConfig
 from .errors import SipError
 from .headers import new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
 from .transport import Address, TcpTransport, Transport, UdpTransport
-from .ua import ALLOW, UserAgent
+from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
 

@@ -19,6 +19,7 @@ from typing import Literal
 from .headers import new_branch, new_call_id, new_tag
 from .message import Headers, SipRequest, SipResponse
 from .registration import RegistrationState
+from .transaction import non_invite_client
 from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
@@ -125,8 +126,8 @@ class TrunkHealth:
         headers.add("Accept", "application/sdp")
         headers.add("User-Agent", cfg.user_agent)
         self.options_sent += 1
-        self.ua.request(
-            SipRequest(headers, b"", "OPTIONS", uri),
+        self.ua.start_client(
+            non_invite_client(SipRequest(headers, b"", "OPTIONS", uri), self.ua.reliable),
             cfg.address,
             self._on_options_response,
             self._on_options_timeout,

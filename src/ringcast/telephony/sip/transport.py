@@ -5,6 +5,12 @@ listens and also dials out; messages are cut from each stream by `StreamFramer` 
 replies go back on the connection the peer is known by. Both hand every message to
 one `Receiver(data, (host, port))` callback, which is the user agent's parser; a bad
 stream (unframeable bytes) closes that one connection, never the transport.
+
+The transport is chosen in one place: `open_transport(config)` looks the configured
+name up in `TRANSPORTS` (name → opener). Adding one (TLS) is a class with the
+`Transport` shape and a row there; an unknown name is a `SipConfigError`, never a
+silent fall back to UDP. `LocalEndpoint` is what the rest of the stack needs to know
+of the open transport (Via, Contact, the URI `transport=` parameter, reliability).
 """
 
 from __future__ import annotations
@@ -12,16 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, cast
 
-from .errors import SipParseError
+from .errors import SipConfigError, SipParseError
 from .message import StreamFramer
 
 log = logging.getLogger("ringcast.telephony.sip")
 
 Address = tuple[str, int]
 Receiver = Callable[[bytes, Address], None]
+ErrorHandler = Callable[[Address], None]
 
 
 class Transport(Protocol):
@@ -171,3 +179,67 @@ class TcpTransport:
             task.cancel()
         with contextlib.suppress(Exception):
             self.connections.clear()
+
+
+class TransportConfig(Protocol):
+    """What `open_transport` reads of a configuration (`TrunkConfig` fits)."""
+
+    @property
+    def transport(self) -> str: ...
+    @property
+    def local_host(self) -> str: ...
+    @property
+    def local_port(self) -> int: ...
+
+
+async def _open_udp(receiver: Receiver, host: str, port: int, _on_error: ErrorHandler) -> Transport:
+    return await UdpTransport.open(receiver, host, port)
+
+
+async def _open_tcp(receiver: Receiver, host: str, port: int, on_error: ErrorHandler) -> Transport:
+    return await TcpTransport.open(receiver, host, port, on_error)
+
+
+Opener = Callable[[Receiver, str, int, ErrorHandler], Awaitable[Transport]]
+TRANSPORTS: dict[str, Opener] = {"udp": _open_udp, "tcp": _open_tcp}
+
+
+def check_transport(name: str) -> str:
+    """`name` if a transport of that name exists; `SipConfigError` otherwise."""
+    if name not in TRANSPORTS:
+        known = ", ".join(sorted(TRANSPORTS))
+        raise SipConfigError(f"unknown SIP transport {name!r} (known: {known})")
+    return name
+
+
+async def open_transport(
+    config: TransportConfig, receiver: Receiver, on_error: ErrorHandler
+) -> Transport:
+    """Open the transport `config.transport` names on its local address."""
+    opener = TRANSPORTS[check_transport(config.transport)]
+    return await opener(receiver, config.local_host, config.local_port, on_error)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalEndpoint:
+    """Our side of an open transport, as written into messages."""
+
+    host: str
+    port: int
+    name: str  # as in Via: "UDP", "TCP"
+    reliable: bool
+
+    @classmethod
+    def of(cls, transport: Transport) -> LocalEndpoint:
+        return cls(transport.local_host, transport.local_port, transport.name, transport.reliable)
+
+    @property
+    def uri_param(self) -> str | None:
+        """The Request-URI `transport=` value; UDP is the default and goes unsaid."""
+        return None if self.name == "UDP" else self.name.lower()
+
+    def via(self) -> str:
+        return f"SIP/2.0/{self.name} {self.host}:{self.port}"
+
+    def contact(self, user: str = "ringcast") -> str:
+        return f"<sip:{user}@{self.host}:{self.port};transport={self.name.lower()}>"

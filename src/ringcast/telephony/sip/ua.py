@@ -6,7 +6,10 @@ Responses are matched to a client transaction by (top Via branch, CSeq method);
 requests to a server transaction by (branch, method), with ACK and CANCEL matched to
 the INVITE they refer to. The pure `Transaction` machines return actions; `_perform`
 carries them out: send bytes, arm/cancel `loop.call_later` timers, hand messages to
-the call (`SipCall`) that owns the transaction. Requests that start nothing we know
+the call (`SipCall`) that owns the transaction. Calls and registrations are
+transaction users that do no I/O either: they hand `actions.py` actions to
+`_run_user`, which starts their client transactions, answers through server
+transactions and keeps their named timers. Requests that start nothing we know
 (new INVITE → `on_invite` handler, OPTIONS → 200, anything else in a dialog → the
 call) are dispatched by Call-ID. Inbound INVITEs from hosts that are not the trunk or
 an allowed peer are answered 403 and logged.
@@ -16,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .call import SipCall
+from .actions import Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
+from .call import ALLOW, SipCall
 from .config import TrunkConfig
 from .errors import SipError, SipStateError
 from .headers import NameAddr, Via, new_tag
@@ -35,16 +39,16 @@ from .transaction import (
     TimedOut,
     Transaction,
     Transmit,
+    invite_client,
     invite_server,
     non_invite_client,
     non_invite_server,
     response_event,
 )
-from .transport import Address, TcpTransport, Transport, UdpTransport
+from .transport import Address, LocalEndpoint, Transport, open_transport
 
 log = logging.getLogger("ringcast.telephony.sip")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
 SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet)
 TxKey = tuple[str, str]
 
@@ -69,6 +73,7 @@ class UserAgent:
         self.registration: Registration | None = None
         self._client: dict[TxKey, _TxRecord] = {}
         self._server: dict[TxKey, _TxRecord] = {}
+        self._user_timers: dict[TransactionUser, dict[str, asyncio.TimerHandle]] = {}
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
 
@@ -80,16 +85,12 @@ class UserAgent:
         ua = cls(config)
         if transport is not None:
             ua.transport = transport
-        elif config.transport == "tcp":
-            ua.transport = await TcpTransport.open(
-                ua.datagram_received, config.local_host, config.local_port, ua.transport_error
-            )
         else:
-            ua.transport = await UdpTransport.open(
-                ua.datagram_received, config.local_host, config.local_port
-            )
+            ua.transport = await open_transport(config, ua.datagram_received, ua.transport_error)
         if config.register:
-            ua.registration = Registration(ua, config.register_expires_s)
+            ua.registration = Registration(
+                ua._run_user, ua.local, config, config.register_expires_s
+            )
             ua.registration.start()
         return ua
 
@@ -105,6 +106,10 @@ class UserAgent:
         for rec in [*self._client.values(), *self._server.values()]:
             for handle in rec.timers.values():
                 handle.cancel()
+        for timers in self._user_timers.values():
+            for handle in timers.values():
+                handle.cancel()
+        self._user_timers.clear()
         for call in list(self.calls.values()):
             call.abandon()
         if self.transport is not None:
@@ -117,13 +122,15 @@ class UserAgent:
             raise SipError("user agent not started")
         return self.transport
 
+    @property
+    def local(self) -> LocalEndpoint:
+        return LocalEndpoint.of(self._tp)
+
     def via(self) -> str:
-        tp = self._tp
-        return f"SIP/2.0/{tp.name} {tp.local_host}:{tp.local_port}"
+        return self.local.via()
 
     def contact(self, user: str = "ringcast") -> str:
-        tp = self._tp
-        return f"<sip:{user}@{tp.local_host}:{tp.local_port};transport={tp.name.lower()}>"
+        return self.local.contact(user)
 
     @property
     def reliable(self) -> bool:
@@ -137,7 +144,9 @@ class UserAgent:
         # '#' is not allowed unescaped in a SIP URI's user part (RFC 3261 25.1)
         to = format_number(to_user, cfg.number_format, cfg.tech_prefix).replace("#", "%23")
         caller = format_number(from_user, cfg.number_format)
-        call = SipCall.outbound(self, to, cfg.from_user or caller, call_id)
+        call = SipCall.outbound(
+            self._run_user, self.local, cfg, to, cfg.from_user or caller, call_id
+        )
         if call.invite is not None and (cfg.asserted_identity or cfg.privacy):
             domain = cfg.from_domain or cfg.host
             if cfg.asserted_identity:
@@ -166,16 +175,6 @@ class UserAgent:
         self._client[key] = rec
         self._perform(self._client, key, rec, tx.handle("start"))
 
-    def request(
-        self,
-        request: SipRequest,
-        addr: Address,
-        on_message: Callable[[SipRequest | SipResponse], None],
-        on_timeout: Callable[[str], None],
-    ) -> None:
-        """Send a non-INVITE request in its own client transaction."""
-        self.start_client(non_invite_client(request, self.reliable), addr, on_message, on_timeout)
-
     def respond(self, request: SipRequest, response: SipResponse) -> None:
         """Send a response through the request's server transaction."""
         key = self._server_key(request)
@@ -191,6 +190,56 @@ class UserAgent:
         return rec.tx.state.value if rec else None
 
     # ---- the action runtime ------------------------------------------------------
+    def _run_user(self, user: TransactionUser, actions: Sequence[UserAction]) -> None:
+        """Carry out what a call or a registration asked for (see `actions.py`)."""
+        for action in actions:
+            if isinstance(action, SendRequest):
+                self._send_for(user, action)
+            elif isinstance(action, SendAck):
+                self.send_raw(action.message, action.addr)
+            elif isinstance(action, Respond):
+                self.respond(action.request, action.response)
+            elif isinstance(action, StartTimer):
+                timers = self._user_timers.setdefault(user, {})
+                old = timers.pop(action.name, None)
+                if old is not None:
+                    old.cancel()
+                timers[action.name] = asyncio.get_running_loop().call_later(
+                    action.delay_ms / 1000, self._fire_user, user, action.name
+                )
+            elif isinstance(action, CancelTimer):
+                handle = self._user_timers.get(user, {}).pop(action.name, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(action, Finished):
+                for handle in self._user_timers.pop(user, {}).values():
+                    handle.cancel()
+                if isinstance(user, SipCall):
+                    self.forget(user)
+
+    def _send_for(self, user: TransactionUser, action: SendRequest) -> None:
+        label = action.label
+
+        def on_message(message: SipRequest | SipResponse) -> None:
+            if isinstance(message, SipResponse):
+                user.on_response(label, message)
+
+        def on_timeout(reason: str) -> None:
+            user.on_timeout(label, reason)
+
+        request = action.request
+        if request.method == "INVITE":
+            tx = invite_client(request, self.reliable)
+        else:
+            tx = non_invite_client(request, self.reliable)
+        self.start_client(tx, action.addr, on_message, on_timeout)
+
+    def _fire_user(self, user: TransactionUser, name: str) -> None:
+        timers = self._user_timers.get(user)
+        if timers is None or timers.pop(name, None) is None:
+            return
+        user.on_timer(name)
+
     def _perform(
         self, table: dict[TxKey, _TxRecord], key: TxKey, rec: _TxRecord, actions: list[Action]
     ) -> None:
@@ -351,7 +400,7 @@ class UserAgent:
                 request, response_to(request, 420, "Bad Extension", new_tag(), extra=extra)
             )
             return
-        call = SipCall.inbound(self, request, addr)
+        call = SipCall.inbound(self._run_user, self.local, self.config, request, addr)
         self.calls[call.call_id] = call
         self.respond(request, response_to(request, 100, "Trying"))
         if self.on_invite is None:
