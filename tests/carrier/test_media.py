@@ -108,6 +108,7 @@ async def test_rtp_from_another_port_than_the_sdp_is_latched(
     assert stats["remote"] != "127.0.0.1:9", stats
     assert stats["packetsReceived"] > 50, stats  # the callee's audio reached us
     assert stats["packetsSent"] > 50 and stats["lossPercent"] <= 5, stats
+    assert stats["rtcpSent"] >= 1, stats  # sender reports went out (sipp sends none back)
     assert attempt["outcomeReason"] != "no_media"
 
 

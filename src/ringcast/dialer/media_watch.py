@@ -3,8 +3,9 @@
 `MediaWatch.opener` opens the call's `RtpStream` with the trunk's media settings
 (symmetric RTP on or off, strict sources, the advertised SDP address, the longer
 timeout while on hold). `verdict(result)` adds a `media_stats` event to an answered
-attempt (packets sent and received, expected, lost, loss %, jitter, where the media
-was latched) and settles what the flow alone cannot know: the media watchdog fired
+attempt (packets sent and received, expected, lost, loss %, jitter, RTCP reports sent
+and read and what the far end's reports said of our stream, where the media was
+latched) and settles what the flow alone cannot know: the media watchdog fired
 → `failed` / `media_timeout`; answered but not one RTP packet came → the outcome
 keeps its value with the reason `no_media` (never a plain `completed`).
 """

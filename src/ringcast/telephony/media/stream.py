@@ -22,7 +22,11 @@ not steal the stream). With `strict_hosts`, only sources on those IPs (plus the
 SDP's) may be latched. Without latching, only the SDP's address (and those
 allowed with `allow_source`) is heard. Each accepted packet updates the receive
 statistics of RFC 3550 (extended highest sequence number, loss, interarrival
-jitter, A.1/A.8): `reception()`. Audio is decoded only when
+jitter, A.1/A.8): `reception()`. RTCP (`rtcp.py`) on the RTP port + 1 when it is
+free: every `rtcp_interval_s` (checked on the clock's once-a-second housekeeping) a
+sender report with a reception report block about the far end's stream goes to
+where its RTCP comes from (else its RTP port + 1); its SR/RR packets are read, and
+the block about our stream is kept as `remote_report` (what the far end heard). Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
 listeners, kept on the sender's timeline (losses filled with silence, late
 packets dropped: `timeline.py`). Telephone events become one digit per event.
@@ -48,6 +52,7 @@ import logging
 import secrets
 import socket
 import struct
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,6 +65,13 @@ from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.dtmf_inband import DtmfDetector
 from ringcast.telephony.media.dtmf_sender import FRAME_SAMPLES, DtmfJob
 from ringcast.telephony.media.rfc4733 import EventDeduplicator, parse_event
+from ringcast.telephony.media.rtcp import (
+    SR,
+    ReportBlock,
+    RtcpParseError,
+    parse_reports,
+    sender_report,
+)
 from ringcast.telephony.media.rtp import RTP_HEADER, RtpParseError, payload_bounds
 from ringcast.telephony.media.timeline import InboundTimeline
 from ringcast.telephony.media.udp import bind_rtp_socket
@@ -105,6 +117,9 @@ class StreamStats:
     late: int = 0
     send_errors: int = 0
     digits_received: int = 0
+    rtcp_sent: int = 0
+    rtcp_received: int = 0
+    rtcp_malformed: int = 0
 
 
 class RtpStream:
@@ -133,6 +148,15 @@ class RtpStream:
         self._jitter = 0.0
         self.on_hold = False
         self.hold_timeout_ms: int | None = None
+        # RTCP
+        self._rtcp: socket.socket | None = None
+        self._rtcp_remote: tuple[str, int] | None = None
+        self.rtcp_interval_s = 5.0
+        self._rtcp_due = 0.0
+        self._remote_ssrc: int | None = None
+        self._last_sr: tuple[int, float] | None = None  # (NTP middle 32 bits, when heard)
+        self._prior = (0, 0)  # (expected, received) at the last report
+        self.remote_report: ReportBlock | None = None
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
         self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
@@ -194,7 +218,20 @@ class RtpStream:
         stream.local_host, stream.local_port = sock.getsockname()[:2]
         if advertised_host:
             stream.local_host = advertised_host
+        stream._open_rtcp(host)
         return stream
+
+    def _open_rtcp(self, host: str) -> None:
+        assert self._loop is not None
+        rtcp = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            rtcp.setblocking(False)
+            rtcp.bind((host, self.local_port + 1))
+        except OSError:  # taken: the call goes on without RTCP
+            rtcp.close()
+            return
+        self._rtcp = rtcp
+        self._loop.add_reader(rtcp.fileno(), self._on_rtcp_readable)
 
     def close(self) -> None:
         """Stop sending, release the socket; pending futures resolve (play → False)."""
@@ -210,6 +247,10 @@ class RtpStream:
         if self._sock is not None and self._loop is not None:
             self._loop.remove_reader(self._sock.fileno())
             self._sock.close()
+        if self._rtcp is not None and self._loop is not None:
+            self._loop.remove_reader(self._rtcp.fileno())
+            self._rtcp.close()
+            self._rtcp = None
 
     # ---- negotiation -------------------------------------------------------
 
@@ -368,6 +409,9 @@ class RtpStream:
         return self._timed_out
 
     def housekeep(self, now: float) -> None:
+        if self._rtcp is not None and self._remote is not None and now >= self._rtcp_due:
+            self._rtcp_due = now + self.rtcp_interval_s
+            self._send_rtcp(now)
         timeout_ms = self.media_timeout_ms
         if self.on_hold and self.hold_timeout_ms is not None:
             timeout_ms = self.hold_timeout_ms
@@ -376,6 +420,64 @@ class RtpStream:
         if (now - self.last_packet_at) * 1000 >= timeout_ms:
             self._timed_out = True
             self.on_media_timeout()
+
+    # ---- RTCP --------------------------------------------------------------
+
+    def _report_block(self, now: float) -> ReportBlock | None:
+        if self._remote_ssrc is None or self._base_seq < 0:
+            return None
+        received = self.stats.packets_received
+        highest = self._cycles + self._max_seq
+        expected = highest - self._base_seq + 1
+        prior_expected, prior_received = self._prior
+        self._prior = (expected, received)
+        interval = expected - prior_expected
+        lost_interval = interval - (received - prior_received)
+        fraction = lost_interval / interval if interval > 0 and lost_interval > 0 else 0.0
+        lsr = dlsr = 0
+        if self._last_sr is not None:
+            lsr = self._last_sr[0]
+            dlsr = int((now - self._last_sr[1]) * 65536) & 0xFFFFFFFF
+        return ReportBlock(self._remote_ssrc, fraction, expected - received, highest,
+                           int(self._jitter), lsr, dlsr)  # fmt: skip
+
+    def _send_rtcp(self, now: float) -> None:
+        remote = self._remote
+        if self._rtcp is None or remote is None:
+            return
+        target = self._rtcp_remote or (remote[0], remote[1] + 1)
+        sent = self.stats.packets_sent
+        report = sender_report(
+            self._ssrc, time.time(), self._ts, sent, sent * FRAME_SAMPLES,
+            self._report_block(now), f"ringcast@{self.local_host}",
+        )  # fmt: skip
+        try:
+            self._rtcp.sendto(report, target)
+        except OSError:
+            return
+        self.stats.rtcp_sent += 1
+
+    def _on_rtcp_readable(self) -> None:
+        try:
+            data, addr = self._rtcp.recvfrom(_MAX_DATAGRAM)  # type: ignore[union-attr]
+        except OSError:
+            return
+        remote = self._remote
+        if remote is None or addr[0] != remote[0]:
+            return  # RTCP from the media's host only
+        try:
+            reports = parse_reports(data)
+        except RtcpParseError:
+            self.stats.rtcp_malformed += 1
+            return
+        self._rtcp_remote = (str(addr[0]), int(addr[1]))
+        self.stats.rtcp_received += 1
+        for report in reports:
+            if report.kind == SR:
+                self._last_sr = (report.ntp_middle, self._clock.time())
+            for block in report.blocks:
+                if block.ssrc == self._ssrc:
+                    self.remote_report = block
 
     # ---- receiving ---------------------------------------------------------
 
@@ -493,6 +595,7 @@ class RtpStream:
         seq = (data[2] << 8) | data[3]
         if self._base_seq < 0:
             self._base_seq = self._max_seq = seq
+            self._remote_ssrc = int.from_bytes(data[8:12], "big")
         elif seq > self._max_seq:
             self._max_seq = seq
         elif self._max_seq - seq > 0x8000:  # wrapped
@@ -512,16 +615,25 @@ class RtpStream:
         received = self.stats.packets_received
         if self._base_seq < 0:
             return {"packetsReceived": 0, "packetsExpected": 0, "packetsLost": 0,
-                    "lossPercent": 0.0, "jitterMs": 0.0}  # fmt: skip
+                    "lossPercent": 0.0, "jitterMs": 0.0, "rtcpSent": self.stats.rtcp_sent,
+                    "rtcpReceived": self.stats.rtcp_received}  # fmt: skip
         expected = self._cycles + self._max_seq - self._base_seq + 1
         lost = max(0, expected - received)
-        return {
+        out: dict[str, float | int] = {
             "packetsReceived": received,
             "packetsExpected": expected,
             "packetsLost": lost,
             "lossPercent": round(100 * lost / expected, 2) if expected else 0.0,
             "jitterMs": round(self._jitter / 8, 2),
+            "rtcpSent": self.stats.rtcp_sent,
+            "rtcpReceived": self.stats.rtcp_received,
         }
+        block = self.remote_report
+        if block is not None:  # what the far end heard of us (its last RTCP report)
+            out["remoteLossPercent"] = round(100 * block.fraction_lost, 2)
+            out["remotePacketsLost"] = block.cumulative_lost
+            out["remoteJitterMs"] = round(block.jitter / 8, 2)
+        return out
 
     def _deliver_audio(self, data: bytes) -> None:
         try:
