@@ -19,6 +19,9 @@ for voice in festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp
   dpkg -s "$voice" >/dev/null 2>&1 || need+=(festival "$voice")
 done
 command -v tcpdump >/dev/null || need+=(tcpdump)
+# the dashboard's browser tests (Playwright drives Debian's Chromium) and its flow graphs
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v dot >/dev/null || need+=(graphviz)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq

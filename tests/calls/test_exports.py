@@ -4,9 +4,13 @@ import csv
 import io
 from typing import Any
 
+from sqlalchemy import select
+
 from calls.export_kit import run_menu_campaign
 from programs.campaign_kit import phone
 from ringcast.calls.exports.jobs import jobs_for
+from ringcast.calls.models import Job, Recording
+from ringcast.programs.models import Execution
 
 
 async def _export(api: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -83,3 +87,37 @@ async def test_export_errors(api):
     assert other.status_code == 404
     other = await api.client.get(job["downloadUrl"], headers=api.globex.headers())
     assert other.status_code == 404
+
+
+async def test_export_links_recordings_when_the_flow_records(api):
+    eid = await run_menu_campaign(api)
+    state = api.app.state.ringcast
+    async with state.sessions.begin() as s:
+        execution = await s.get(Execution, eid)
+        graph = dict(execution.flow_graph)
+        graph["nodes"] = [
+            *graph["nodes"],
+            {"id": "rec", "type": "record", "config": {"variable": "msg"}, "outputs": {}},
+        ]
+        execution.flow_graph = graph
+        job = (await s.execute(select(Job).where(Job.execution_id == eid))).scalars().first()
+        s.add(
+            Recording(
+                organization_id=api.acme.organization_id,
+                job_id=job.id,
+                storage_key="x/y.wav",
+                content_type="audio/wav",
+                duration_ms=1000,
+                size_bytes=10,
+            )
+        )
+    job_id = str(job.id)
+    exported = await _export(api, {"executionId": eid})
+    download = await api.client.get(exported["downloadUrl"], headers=api.acme.headers())
+    rows = {
+        r["jobId"]: r for r in csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")))
+    }
+    assert "var:msg" in rows[job_id]
+    [link] = rows[job_id]["recordings"].split()
+    assert link.startswith("http") and link.endswith("/stream") and "/api/recordings/" in link
+    assert all(r["recordings"] == "" for k, r in rows.items() if k != job_id)

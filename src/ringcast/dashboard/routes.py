@@ -18,17 +18,18 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.api.deps import SessionDep
+from ringcast.api.deps import SessionDep, get_state
 from ringcast.api.errors import validation_issues
 from ringcast.auth import service as auth_service
 from ringcast.calls import service as calls
-from ringcast.dashboard import views
+from ringcast.dashboard import browse_routes, live_routes, views
 from ringcast.dashboard.forms import check_csrf, read_form
 from ringcast.dashboard.render import STYLESHEET, error_page, page
 from ringcast.dashboard.route import LOGIN_REASONS, DashboardRoute
 from ringcast.dashboard.session import COOKIE, MAX_AGE_S, new_nonce
 from ringcast.dashboard.viewer import ViewerDep, dashboard_state
 from ringcast.db.base import utcnow
+from ringcast.dialer.supervisor import supervised_status
 from ringcast.dnc import service as dnc
 from ringcast.dnc.schemas import DncCreate
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
@@ -113,7 +114,8 @@ async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Re
 @router.get("")
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
-    return page(request, "overview.html", live=live, refresh=True)
+    dialer = supervised_status(get_state(request).extras)
+    return page(request, "overview.html", live=live, dialer=dialer, refresh=True)
 
 
 @router.get("/programs")
@@ -147,23 +149,6 @@ async def program_page(
         params=params,
         refresh=True,
     )
-
-
-@router.get("/executions/{execution_id}")
-async def execution_page(
-    request: Request, execution_id: str, viewer: ViewerDep, session: SessionDep
-) -> Response:
-    org = viewer.principal.organization_id
-    execution = await executions.get(session, org, execution_id)
-    name = await _program_name(session, org, execution)
-    detail = await views.detail(session, org, execution, name, utcnow())
-    return page(request, "execution.html", detail=detail, refresh=True)
-
-
-async def _program_name(session: AsyncSession, org: str, execution: Execution) -> str | None:
-    if execution.program_id is None:
-        return None
-    return (await programs.get(session, org, execution.program_id)).name
 
 
 Action = Callable[[AsyncSession, str, str], Awaitable[Execution]]
@@ -261,6 +246,12 @@ async def dnc_add(request: Request, viewer: ViewerDep, session: SessionDep) -> R
         )
     await dnc.add(session, viewer.principal.organization_id, body.phone, body.reason)
     return RedirectResponse(f"/dashboard/dnc?added={quote(body.phone)}", status_code=303)
+
+
+# ---- live views, exports, calls; browsing (before the catch-all below) ----------
+
+router.include_router(live_routes.router)
+router.include_router(browse_routes.router)
 
 
 # ---- the rest ------------------------------------------------------------------

@@ -27,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
-from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
+from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.process import ProcessState
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
@@ -41,6 +42,7 @@ from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
 from ringcast.telephony.sip.channel_hooks import AmdFactory
 from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
+from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
 from ringcast.telephony.sip.numbers import NumberFormat
 from ringcast.trunks.repository import TrunkRepository
@@ -198,7 +200,7 @@ class SipLauncher:
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
         await self._preload(plan.execution_id, plan.organization_id, plan.flow)
         watch = self._media_watch(line)
-        channel = SipChannel(
+        channel = ForwardingSipChannel(
             line.ua,
             watch.opener,
             amd_factory=self.amd_factory,
@@ -231,7 +233,9 @@ class SipLauncher:
         watch = (
             self._media_watch(line) if line is not None else MediaWatch(self.clock, self.local_host)
         )
-        channel = SipChannel.inbound(ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms)
+        channel = ForwardingSipChannel.inbound(
+            ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms
+        )
         return channel, watch
 
     async def _line(self, trunk: TrunkInfo | None, organization_id: str | None) -> _Line:

@@ -126,3 +126,20 @@ async def test_reception_counts_loss_and_jitter(clock, peers):
         assert got["jitterMs"] > 1
     finally:
         b.close()
+
+
+async def test_the_hold_timeout_applies_while_held(clock):
+    b = await RtpStream.open(clock)
+    fired: list[bool] = []
+    b.media_timeout_ms, b.hold_timeout_ms = 1, 60_000
+    b.on_media_timeout = lambda: fired.append(True)
+    b.set_remote("127.0.0.1", 9, 0, 101)
+    try:
+        b.sending = False  # a re-INVITE put us on hold: no RTP is expected for a while
+        b.housekeep(clock.time() + 5)
+        assert fired == []
+        b.sending = True
+        b.housekeep(clock.time() + 5)
+        assert fired == [True]
+    finally:
+        b.close()

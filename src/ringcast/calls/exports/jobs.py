@@ -60,7 +60,8 @@ async def write_rows(
     written = 0
     if not executions:
         return 0
-    async for bundles in repo.bundles([e.id for e in executions], batch):
+    ids = [e.id for e in executions]
+    async for bundles in repo.bundles(ids, batch, with_recordings=columns.records):
         for bundle in bundles:
             writer.write(columns.row(bundle, recording_url))
         written += len(bundles)

@@ -63,11 +63,13 @@ class ExportColumns:
     attributes: tuple[str, ...]
     dtmf_nodes: tuple[str, ...]
     variables: tuple[str, ...]
+    records: bool = False  # some graph has a Record node: recordings are looked up
 
     @classmethod
     def build(cls, attributes: Sequence[str], graphs: Sequence[dict[str, Any]]) -> ExportColumns:
         dtmf: dict[str, None] = {}
         variables: dict[str, None] = {}
+        records = False
         for raw in graphs:
             try:
                 graph = FlowGraph.from_json(raw)
@@ -76,11 +78,12 @@ class ExportColumns:
             for node in graph.nodes:
                 if isinstance(node, DtmfNode):
                     dtmf[node.id] = None
+                records = records or isinstance(node, RecordNode)
                 if isinstance(node, DtmfNode | RecordNode | SetVariableNode):
                     name = node.config.variable
                     if name:
                         variables[name] = None
-        return cls(tuple(attributes), tuple(dtmf), tuple(variables))
+        return cls(tuple(attributes), tuple(dtmf), tuple(variables), records)
 
     @property
     def header(self) -> list[str]:
