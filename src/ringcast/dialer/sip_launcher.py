@@ -288,6 +288,13 @@ class SipLauncher:
             if self.endpoint is not None:
                 self.endpoint.remove(key)
 
+    def trunk_metrics(self) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]:
+        """For /metrics (dialer/metrics.py): status per trunk, inbound calls, refusals."""
+        statuses: dict[str, str | None] = {
+            k: ln.health.status for k, ln in self.lines.items() if k != "fallback"
+        }
+        return statuses, dict(self.inbound.active), dict(self.inbound.refused)
+
     def _status_changed(self, key: str, status: TrunkStatus, error: str | None) -> None:
         if key == "fallback":
             return
