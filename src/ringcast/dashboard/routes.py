@@ -113,7 +113,7 @@ async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Re
 @router.get("")
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
-    return page(request, "overview.html", live=live, refresh=True)
+    return page(request, "overview.html", live=live)
 
 
 @router.get("/programs")
