@@ -115,5 +115,11 @@ def test_overview_pushes_its_live_executions(tmp_path):
                 lines = stream.iter_lines()
                 event = next(line for line in lines if line.startswith("event:"))
                 data = next(lines)
+            program_page = browser.get(f"/dashboard/programs/{program_id}")
+            assert f'data-live="/dashboard/programs/{program_id}/live?page=1"' in program_page.text
+            with browser.stream("GET", f"/dashboard/programs/{program_id}/live") as stream:
+                lines = stream.iter_lines()
+                assert next(line for line in lines if line.startswith("event:")) == "event: update"
+                assert "/dashboard/executions/" in next(lines)
         assert event == "event: update"
         assert "reminders" in json.loads(data.removeprefix("data: "))["html"]

@@ -16,9 +16,9 @@ import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,6 +136,30 @@ async def overview_events(request: Request, viewer: ViewerDep, state: StateDep) 
         async with state.sessions() as session:
             live = await views.live(session, org, utcnow())
         html = env.get_template("overview_live.html").render(live=live, viewer=viewer)
+        return html, False
+
+    return event_stream(request, render)
+
+
+@router.get("/programs/{program_id}/live")
+async def program_events(
+    request: Request,
+    program_id: str,
+    viewer: ViewerDep,
+    session: SessionDep,
+    state: StateDep,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    """A program's executions on one page of its list, pushed as they move."""
+    org = viewer.principal.organization_id
+    program = await programs.get(session, org, program_id)
+    params = page_params(page=page_no, limit=20)
+
+    async def render() -> tuple[str, bool] | None:
+        async with state.sessions() as fresh:
+            rows, _ = await executions.page_for_program(fresh, org, program.id, params)
+            runs = await views.for_program(fresh, program.name, rows, utcnow())
+        html = env.get_template("program_live.html").render(runs=runs, program=program)
         return html, False
 
     return event_stream(request, render)

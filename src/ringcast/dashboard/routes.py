@@ -145,7 +145,6 @@ async def program_page(
         runs=runs,
         total=total,
         params=params,
-        refresh=True,
     )
 
 
