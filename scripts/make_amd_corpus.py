@@ -1,29 +1,36 @@
-"""Generate a labelled answering-machine-detection corpus with espeak-ng.
+"""Generate a labelled answering-machine-detection corpus (espeak-ng, Flite, Festival).
 
 Each file is what a caller hears from the moment of answer: an initial
-silence, then either a *human* (one word, two words, a sentence, or "hello?"
-twice, then silence while they wait for us, sometimes a second "hello?") or a
-*machine* (long, short or carrier-style greeting with pauses between
-sentences, with or without a single-tone beep, then silence while it records).
-Everything goes through a telephone channel: room/line noise at a chosen SNR,
-band-limit 300-3400 Hz, 8 kHz, a µ-law round trip.
+silence, then either a *human* (one word, two words, a sentence, "hello?"
+twice, or a business answering with one 3-4 s sentence -- "Smith Dental, this
+is Karen, how can I help?" -- then silence while they wait for us, sometimes a
+second "hello?") or a *machine* (long, short or carrier-style greeting with
+pauses between sentences, with or without a single-tone beep, then silence
+while it records).
 
-Two splits are built from disjoint languages *and* disjoint espeak-ng voice
-variants (`tune` and `holdout`): thresholds are tuned on `tune` only, and
-`holdout` stands in for "calls we do not have". The output is deterministic
-for a given seed. Writes `<out>/<split>/<id>.wav` and `<out>/labels.csv`.
+Every call is rendered once per line variant (`VARIANTS`), the same speech
+through a different line: `clean` (noise at 20-40 dB SNR, band-limit 300-3400
+Hz, 8 kHz, a µ-law round trip), `late` (0.5-3 s more initial silence), `snr10`
+and `snr5` (the same noise, louder), `alaw_loss` (A-law, 1-5 % of 20 ms
+packets lost). bench/amd.py adds `quiet` (the clean line 10 dB down).
 
-Realism (checked for issue 7, nothing changed): humans and machines share one
-initial-silence distribution (median about 0.9 s; 20% wait 1.5-3 s, as people
-who pick up and wait for the caller do, and as late carrier voicemail does),
-so initial silence carries no label by itself. One-word answers last 0.35-0.46 s
-(median). The hard cases are kept on purpose: beep-less short greetings
-("This is Anna, leave a message." then silence) time exactly like a person
-answering with a sentence, and some holdout/fresh people answer with 2.5-3.8 s
-sentences, longer than any timing AMD calls human (Asterisk 1.5 s, Twilio
-2.4 s of speech).
+Splits: `tune`, `holdout` and `fresh` are espeak-ng with disjoint languages
+*and* voice variants; `flite` and `festival` are the other engines Debian
+ships here (Flite: kal, kal16, awb, rms, slt; Festival: kal/ked diphones, the
+slt HTS voice, two Italian diphones). Debian has no MBROLA voices for
+espeak-ng and no pico2wave in this release's main, so those are absent.
+Thresholds are chosen on `tune` only: every other split, and every other
+engine, is never tuned on. The output is deterministic for a given seed.
+Writes `<out>/<split>/<variant>/<id>.wav` and `<out>/labels.csv`.
 
-    .venv/bin/python scripts/make_amd_corpus.py [OUT_DIR] [--seed 7] [--per-split 320]
+Realism (checked for issue 7): humans and machines share one initial-silence
+distribution (median about 0.9 s; 20 % wait 1.5-3 s), so initial silence
+carries no label by itself. The hard cases are kept on purpose: beep-less
+short greetings ("This is Anna, leave a message." then silence) time exactly
+like a person answering with a sentence, and businesses answer with sentences
+as long as a short voicemail greeting.
+
+    .venv/bin/python scripts/make_amd_corpus.py [OUT_DIR] [--seed 7] [--per-split 200]
 """
 
 from __future__ import annotations
@@ -32,13 +39,14 @@ import argparse
 import csv
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from ringcast.audio.g711 import ulaw_decode, ulaw_encode
+from ringcast.audio.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from ringcast.telephony.amd.audio_file import read_audio_8k, write_wav_8k
 
 RATE = 8000
@@ -61,12 +69,14 @@ SPLITS: dict[str, tuple[list[str], list[str]]] = {
 # voices), never tuned on: the nearest we have to "calls made with other voices
 # and engines". Each entry is (engine:voice, language of its phrases).
 ENGINE_SPLITS: dict[str, list[tuple[str, str]]] = {
-    "engines": [
+    "flite": [
         ("flite:kal", "en-us"),
         ("flite:kal16", "en-us"),
         ("flite:awb", "en-us"),
         ("flite:rms", "en-us"),
         ("flite:slt", "en-us"),
+    ],
+    "festival": [
         ("festival:kal_diphone", "en-us"),
         ("festival:ked_diphone", "en-us"),
         ("festival:cmu_us_slt_arctic_hts", "en-us"),
@@ -82,6 +92,7 @@ class Phrases:
     one: list[str]
     two: list[str]
     sentence: list[str]
+    business: list[str]
     hello: str
     anyone: str
     long_greeting: list[list[str]]
@@ -97,6 +108,12 @@ _EN = Phrases(
         "Hi, who is calling please?",
         "Yes hello, Jane here.",
         "Hello, Smith residence.",
+    ],
+    business=[
+        "Smith Dental, this is Karen, how can I help?",
+        "Riverside Garage, Mike speaking, what can I do?",
+        "Accounts department, this is Priya speaking.",
+        "Baker Plumbing, Dave speaking, how can I help?",
     ],
     hello="Hello?",
     anyone="Hello? Is anyone there?",
@@ -141,6 +158,10 @@ PHRASES: dict[str, Phrases] = {
             "Oui bonjour, qui est à l'appareil ?",
             "Allô, ici Marie Dupont.",
         ],
+        business=[
+            "Cabinet Martin, Sophie à l'appareil, je vous écoute.",
+            "Garage Renaud, bonjour, Marc à votre écoute.",
+        ],
         hello="Allô ?",
         anyone="Allô ? Il y a quelqu'un ?",
         long_greeting=[
@@ -170,6 +191,10 @@ PHRASES: dict[str, Phrases] = {
             "Hallo, hier ist Müller, wer spricht?",
             "Ja hallo, Anna Schmidt am Apparat.",
             "Guten Tag, wer ist da bitte?",
+        ],
+        business=[
+            "Praxis Doktor Weber, guten Tag, Frau Klein am Apparat.",
+            "Autohaus Becker, Thomas hier, wie kann ich helfen?",
         ],
         hello="Hallo?",
         anyone="Hallo? Ist da jemand?",
@@ -201,6 +226,10 @@ PHRASES: dict[str, Phrases] = {
             "Sì buongiorno, casa Rossi.",
             "Pronto, mi dica pure.",
         ],
+        business=[
+            "Studio Bianchi, buongiorno, sono Francesca, mi dica.",
+            "Officina Ferrari, parla Giorgio, come posso aiutarla?",
+        ],
         hello="Pronto?",
         anyone="Pronto? C'è qualcuno?",
         long_greeting=[
@@ -225,6 +254,10 @@ PHRASES: dict[str, Phrases] = {
             "Hola, soy Carlos, ¿quién habla?",
             "Sí, buenas tardes, casa de los García.",
             "Diga, ¿con quién hablo?",
+        ],
+        business=[
+            "Clínica Sonrisa, le atiende Lucía, ¿en qué puedo ayudarle?",
+            "Taller Martínez, buenas tardes, habla Jorge, dígame.",
         ],
         hello="¿Hola?",
         anyone="¿Hola? ¿Hay alguien?",
@@ -256,6 +289,10 @@ PHRASES: dict[str, Phrases] = {
             "مرحبا، نعم، تفضل بالكلام.",
             "السلام عليكم، من معي؟",
         ],
+        business=[
+            "عيادة الدكتور سمير، معك ليلى، كيف أساعدك؟",
+            "شركة النور، معك يوسف، تفضل كيف أخدمك؟",
+        ],
         hello="ألو؟",
         anyone="ألو؟ هل من أحد؟",
         long_greeting=[
@@ -275,6 +312,10 @@ PHRASES: dict[str, Phrases] = {
             "Alô, aqui é o João, quem fala?",
             "Sim, boa tarde, casa dos Silva.",
             "Está, quem fala por favor?",
+        ],
+        business=[
+            "Clínica Sorriso, bom dia, fala a Beatriz, diga.",
+            "Oficina Santos, aqui é o Ricardo, em que posso ajudar?",
         ],
         hello="Alô?",
         anyone="Alô? Tem alguém aí?",
@@ -301,6 +342,10 @@ PHRASES: dict[str, Phrases] = {
             "Ja goedemiddag, met Sanne.",
             "Hallo, met wie spreek ik?",
         ],
+        business=[
+            "Praktijk De Boer, met Lisa, waarmee kan ik helpen?",
+            "Garage Jansen, met Kees, wat kan ik voor u doen?",
+        ],
         hello="Hallo?",
         anyone="Hallo? Is daar iemand?",
         long_greeting=[
@@ -324,17 +369,26 @@ PHRASES["es-419"] = PHRASES["es"]
 
 
 @dataclass(frozen=True)
-class Row:
-    file: str
-    split: str
+class Call:
+    """What was said, by whom: shared by a scene and every file rendered from it."""
+
     label: str
     kind: str
     lang: str
     voice: str
     speed: int
     pitch: int
+
+
+@dataclass(frozen=True)
+class Row(Call):
+    file: str
+    split: str
+    variant: str
     snr_db: float
     noise: str
+    law: str
+    loss_pct: float
     initial_silence_ms: int
     speech_ms: int
     greeting_end_ms: int
@@ -349,6 +403,7 @@ class Tts:
     def __init__(self, workdir: Path) -> None:
         self._dir = workdir
         self._cache: dict[tuple[str, str, int, int], Floats] = {}
+        self._festival_proc: subprocess.Popen[str] | None = None
 
     def say(self, text: str, voice: str, speed: int, pitch: int) -> Floats:
         """`voice` is an espeak-ng voice, or `flite:NAME` / `festival:NAME`.
@@ -375,25 +430,47 @@ class Tts:
         return self._cache[key]
 
     def _festival(self, text: str, voice: str, stretch: str, wav: Path) -> None:
-        source = self._dir / "tts.txt"
-        source.write_bytes(text.encode("latin-1"))  # Festival reads ISO-8859-1
+        """One Festival process for the whole build (it takes seconds to start)."""
+        if self._festival_proc is None or self._festival_proc.poll() is not None:
+            self._festival_proc = subprocess.Popen(
+                ["festival", "--pipe"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="latin-1",  # Festival reads ISO-8859-1
+            )
+        proc = self._festival_proc
+        assert proc.stdin is not None
         raw = self._dir / "festival.wav"
-        evals = [
-            "-eval",
-            f"(voice_{voice})",
-            "-eval",
-            f"(Parameter.set 'Duration_Stretch {stretch})",
-        ]
-        subprocess.run(
-            ["text2wave", "-o", str(raw), *evals, str(source)], check=True, capture_output=True
+        done = self._dir / "festival-done.wav"
+        done.unlink(missing_ok=True)
+        quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+        proc.stdin.write(
+            f"(voice_{voice})\n(Parameter.set 'Duration_Stretch {stretch})\n"
+            f'(utt.save.wave (utt.synth (Utterance Text "{quoted}")) "{raw}" \'riff)\n'
+            f'(system "mv {raw} {done}")\n'
         )
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not done.exists():  # Festival buffers its stdout: wait for the file
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"festival failed on {text!r} with {voice}")
+            time.sleep(0.005)
         if voice.endswith("_hts"):  # HTS voices ignore Duration_Stretch
             tempo = f"{1 / float(stretch):.3f}"
             subprocess.run(
-                ["sox", str(raw), str(wav), "tempo", "-s", tempo], check=True, capture_output=True
+                ["sox", str(done), str(wav), "tempo", "-s", tempo], check=True, capture_output=True
             )
         else:
-            raw.replace(wav)
+            done.replace(wav)
+
+    def close(self) -> None:
+        if self._festival_proc is not None:
+            assert self._festival_proc.stdin is not None
+            self._festival_proc.stdin.close()
+            self._festival_proc.wait(timeout=30)
+            self._festival_proc = None
 
 
 def _trim(x: Floats) -> Floats:
@@ -406,26 +483,33 @@ def _silence(ms: float) -> Floats:
     return np.zeros(round(ms * RATE / 1000))
 
 
+def _fast_len(n: int) -> int:
+    """The next length made of small prime factors (a prime-length FFT is slow)."""
+    return 1 << max(0, (n - 1).bit_length())
+
+
 def _band_limit(x: Floats) -> Floats:
     """300-3400 Hz with raised-cosine edges (offline, so a zero-phase FFT mask is fine)."""
-    spec = np.fft.rfft(x)
-    f = np.fft.rfftfreq(x.size, 1 / RATE)
+    n = _fast_len(x.size)
+    spec = np.fft.rfft(x, n)
+    f = np.fft.rfftfreq(n, 1 / RATE)
     mask = np.clip((f - 250) / 100, 0, 1) * np.clip((3500 - f) / 200, 0, 1)
     mask = 0.5 - 0.5 * np.cos(np.pi * mask)
-    return np.fft.irfft(spec * mask, n=x.size)
+    return np.fft.irfft(spec * mask, n=n)[: x.size]
 
 
 def _noise(rng: np.random.Generator, kind: str, n: int) -> Floats:
     white = rng.standard_normal(n)
     if kind == "white":
         return white
-    spec = np.fft.rfft(white)
-    f = np.fft.rfftfreq(n, 1 / RATE)
+    size = _fast_len(n)
+    spec = np.fft.rfft(white, size)
+    f = np.fft.rfftfreq(size, 1 / RATE)
     if kind == "pink":
         spec /= np.sqrt(np.maximum(f, 20.0))
     else:  # "street": low-frequency rumble with slow level swings
         spec /= np.maximum(f, 50.0) ** 0.8
-    noise = np.fft.irfft(spec, n=n)
+    noise = np.fft.irfft(spec, n=size)[:n]
     if kind == "street":
         noise *= 1 + 0.5 * np.sin(2 * np.pi * rng.uniform(0.2, 0.7) * np.arange(n) / RATE)
     return noise
@@ -464,7 +548,9 @@ def _join(parts: list[Floats], rng: np.random.Generator, gap_ms: tuple[float, fl
 def _human(
     rng: np.random.Generator, tts: Tts, ph: Phrases, voice: str, speed: int, pitch: int
 ) -> tuple[str, Floats, str, Floats]:
-    kind = str(rng.choice(["one", "two", "sentence", "twice"], p=[0.3, 0.25, 0.3, 0.15]))
+    kind = str(
+        rng.choice(["one", "two", "sentence", "twice", "business"], p=[0.25, 0.2, 0.25, 0.1, 0.2])
+    )
     if kind == "twice":
         hello = tts.say(ph.hello, voice, speed, pitch)
         text = f"{ph.hello} .. {ph.hello}"
@@ -489,9 +575,25 @@ def _machine(
     return kind, _join(parts, rng, (150, 900)), " ".join(sentences)
 
 
-def make_file(
-    rng: np.random.Generator, tts: Tts, split: str, index: int, label: str
-) -> tuple[Row, Floats]:
+@dataclass(frozen=True)
+class Scene(Call):
+    """One call before the telephone channel: the clean signal and what is in it."""
+
+    initial_silence_ms: int
+    signal: Floats  # initial silence, speech (and beep), tail
+    speech_ms: int
+    greeting_end_ms: int
+    beep_hz: int
+    beep_ms: int
+    text: str
+    speech_level: float  # RMS of the speech on the line
+    noise: str
+    clean_snr_db: float
+    extra_silence_ms: int  # the `late` variant's added initial silence
+    loss_pct: float  # the `alaw_loss` variant's packet loss
+
+
+def make_scene(rng: np.random.Generator, tts: Tts, split: str, label: str) -> Scene:
     if split in ENGINE_SPLITS:
         voices = ENGINE_SPLITS[split]
         voice, lang = voices[int(rng.integers(len(voices)))]
@@ -523,47 +625,112 @@ def make_file(
     signal = np.concatenate([_silence(initial_ms), *body, tail])
     speech_level = 10 ** (rng.uniform(-28, -12) / 20) * 32768
     signal *= speech_level / max(_rms(speech), 1e-9)
-    noise_kind = str(rng.choice(["white", "pink", "street"]))
-    snr_db = float(rng.choice([40, 30, 20, 15, 10]))
-    noise = _noise(rng, noise_kind, signal.size)
-    noise *= speech_level / 10 ** (snr_db / 20) / max(_rms(noise), 1e-9)
-    line = _band_limit(signal + noise)
-    pcm = np.clip(np.round(line), -32768, 32767).astype(np.int16)
-    pcm = ulaw_decode(ulaw_encode(pcm))
-    row = Row(
-        file=f"{split}/{split}-{index:04d}-{label}.wav",
-        split=split,
+    return Scene(
         label=label,
         kind=kind,
         lang=lang,
         voice=voice,
         speed=speed,
         pitch=pitch,
-        snr_db=snr_db,
-        noise=noise_kind,
         initial_silence_ms=initial_ms,
+        signal=signal,
         speech_ms=round(speech.size * 1000 / RATE),
         greeting_end_ms=end_ms,
         beep_hz=beep_hz,
         beep_ms=beep_ms,
         text=text,
+        speech_level=speech_level,
+        noise=str(rng.choice(["white", "pink", "street"])),
+        clean_snr_db=float(rng.choice([40, 30, 25, 20])),
+        extra_silence_ms=int(rng.uniform(500, 3000)),
+        loss_pct=float(np.round(rng.uniform(1, 5), 1)),
     )
-    return row, pcm.astype(np.float64)
 
 
-def build(out: Path, seed: int = 7, per_split: int = 320) -> Path:
+VARIANTS = ("clean", "late", "snr10", "snr5", "alaw_loss")
+"""Every call is rendered through the line once per variant, changing one thing:
+`clean` (SNR 20-40 dB, µ-law), `late` (0.5-3 s more initial silence), `snr10` and
+`snr5` (the same noise, louder), `alaw_loss` (A-law with 1-5 % of 20 ms packets
+lost and replaced by silence, as a jitter buffer without concealment plays them)."""
+
+
+def render(
+    scene: Scene, variant: str, noise_seed: list[int]
+) -> tuple[Floats, dict[str, float | int | str]]:
+    """The scene through a telephone line: noise, band limit, G.711 (and loss)."""
+    signal = scene.signal
+    extra = scene.extra_silence_ms if variant == "late" else 0
+    if extra:
+        signal = np.concatenate([_silence(extra), signal])
+    snr_db = {"snr10": 10.0, "snr5": 5.0}.get(variant, scene.clean_snr_db)
+    rng = np.random.default_rng(noise_seed)  # the same noise in every variant
+    noise = _noise(rng, scene.noise, signal.size)
+    noise *= scene.speech_level / 10 ** (snr_db / 20) / max(_rms(noise), 1e-9)
+    line = _band_limit(signal + noise)
+    pcm = np.clip(np.round(line), -32768, 32767).astype(np.int16)
+    law = "alaw" if variant == "alaw_loss" else "ulaw"
+    pcm = alaw_decode(alaw_encode(pcm)) if law == "alaw" else ulaw_decode(ulaw_encode(pcm))
+    loss = scene.loss_pct if variant == "alaw_loss" else 0.0
+    if loss:
+        packets = pcm.size // 160
+        lost = np.flatnonzero(rng.random(packets) < loss / 100)
+        pcm = pcm.copy()
+        for k in lost:
+            pcm[k * 160 : (k + 1) * 160] = 0
+    meta: dict[str, float | int | str] = {
+        "snr_db": snr_db,
+        "law": law,
+        "loss_pct": loss,
+        "initial_silence_ms": scene.initial_silence_ms + extra,
+        "greeting_end_ms": scene.greeting_end_ms + extra,
+    }
+    return pcm.astype(np.float64), meta
+
+
+def make_files(
+    rng: np.random.Generator,
+    tts: Tts,
+    split: str,
+    index: int,
+    label: str,
+    noise_seed: list[int],
+    variants: tuple[str, ...] = VARIANTS,
+) -> list[tuple[Row, Floats]]:
+    scene = make_scene(rng, tts, split, label)
+    out: list[tuple[Row, Floats]] = []
+    for variant in variants:
+        pcm, meta = render(scene, variant, noise_seed)
+        row = Row(
+            file=f"{split}/{variant}/{split}-{index:04d}-{label}.wav",
+            split=split,
+            variant=variant,
+            **{f.name: getattr(scene, f.name) for f in fields(Call)},
+            snr_db=float(meta["snr_db"]),
+            noise=scene.noise,
+            law=str(meta["law"]),
+            loss_pct=float(meta["loss_pct"]),
+            initial_silence_ms=int(meta["initial_silence_ms"]),
+            speech_ms=scene.speech_ms,
+            greeting_end_ms=int(meta["greeting_end_ms"]),
+            beep_hz=scene.beep_hz,
+            beep_ms=scene.beep_ms,
+            text=scene.text,
+        )
+        out.append((row, pcm))
+    return out
+
+
+def build(
+    out: Path, seed: int = 7, per_split: int = 200, variants: tuple[str, ...] = VARIANTS
+) -> Path:
     """Write the corpus under `out` and return the path of its labels.csv."""
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tts = Tts(Path(tmp))
-        for split_no, split in enumerate([*SPLITS, *ENGINE_SPLITS]):
-            rng = np.random.default_rng([seed, split_no])
-            (out / split).mkdir(parents=True, exist_ok=True)
-            for i in range(per_split):
-                label = "human" if i % 2 == 0 else "machine"
-                row, pcm = make_file(rng, tts, split, i, label)
-                write_wav_8k(out / row.file, pcm.astype(np.int16))
-                rows.append(row)
+        try:
+            _build_splits(out, seed, per_split, variants, tts, rows)
+        finally:
+            tts.close()
     labels = out / "labels.csv"
     with labels.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(asdict(rows[0])))
@@ -572,11 +739,25 @@ def build(out: Path, seed: int = 7, per_split: int = 320) -> Path:
     return labels
 
 
+def _build_splits(
+    out: Path, seed: int, per_split: int, variants: tuple[str, ...], tts: Tts, rows: list[Row]
+) -> None:
+    for split_no, split in enumerate([*SPLITS, *ENGINE_SPLITS]):
+        rng = np.random.default_rng([seed, split_no])
+        for variant in variants:
+            (out / split / variant).mkdir(parents=True, exist_ok=True)
+        for i in range(per_split):
+            label = "human" if i % 2 == 0 else "machine"
+            for row, pcm in make_files(rng, tts, split, i, label, [seed, split_no, i], variants):
+                write_wav_8k(out / row.file, pcm.astype(np.int16))
+                rows.append(row)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", nargs="?", default=".ringcast/amd-corpus", type=Path)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--per-split", type=int, default=320)
+    parser.add_argument("--per-split", type=int, default=200)
     args = parser.parse_args()
     labels = build(args.out, args.seed, args.per_split)
     print(f"wrote {labels}")

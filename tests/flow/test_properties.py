@@ -18,6 +18,9 @@ from ringcast.flow.events import (
     DigitPressed,
     End,
     FlowEvent,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     PlaybackFailed,
     PlaybackFinished,
     RecordingFinished,
@@ -98,6 +101,9 @@ def configs(draw: st.DrawFn, type_: str) -> dict[str, Any]:
         return {"variable": draw(st.sampled_from(["a", "b"])), "value": draw(values)}
     if type_ == "hangup":
         return {"reason": "done"}
+    if type_ == "forward":
+        targets = ["+33100000001", ["+33100000001", "sip:a@b.example"], "{{a}}"]
+        return {"to": draw(st.sampled_from(targets)), "ringTimeoutSec": 5, "maxDurationSec": 10}
     return {}
 
 
@@ -138,6 +144,9 @@ events = st.lists(
         st.builds(TimerFired, st.sampled_from(["t1", "t2", "t3", "t4", "ACTIVE"])),
         st.builds(RecordingFinished, st.sampled_from(["r1", None]), st.integers(0, 9000), st.sampled_from(["max_duration", "silence", "finish_key", "hangup", "stopped", "error"])),
         st.just(CalleeHungUp()),
+        st.builds(ForwardAnswered, st.just("+33100000001")),
+        st.builds(ForwardFailed, st.sampled_from(["no_answer", "busy", "rejected", "failed"])),
+        st.just(ForwardEnded()),
     ),
     max_size=40,
 )  # fmt: skip

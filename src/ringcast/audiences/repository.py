@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.models import Audience, AudienceMember
 from ringcast.contacts.models import Contact
-from ringcast.db.base import utcnow
 from ringcast.db.dialect import dialect_name, insert_ignoring
+from ringcast.kit.clock import utcnow
 
 _CHUNK = 5000
 

@@ -15,8 +15,8 @@ from ringcast.auth.repository import (
     OrganizationRepository,
 )
 from ringcast.auth.schemas import ApiKeyCreate, Role
-from ringcast.db.base import utcnow
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
+from ringcast.kit.clock import utcnow
 
 # lastUsedAt is written at most this often per key, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)

@@ -19,9 +19,9 @@ from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
 from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
 from ringcast.contacts.repository import ContactRepository
-from ringcast.db.base import utcnow
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
+from ringcast.kit.clock import utcnow
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.service import build_execution, pinned_flow, resolve_pool
 from ringcast.programs.status import ExecutionStatus, JobStatus
@@ -87,6 +87,7 @@ async def create_call_request(
             now,
             kind="single",
             program_id=None,
+            audience_id=None,
             start_at=start_at,
             stop_at=None,
             retry_strategy=dict(retry or {"type": "none"}),
@@ -132,9 +133,24 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         outcome=attempt.outcome,
         outcome_reason=attempt.outcome_reason,
         answered_by=attempt.answered_by,
-        flow_execution=attempt.flow_execution,
+        flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
     )
+
+
+def report_flow_execution(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The report's `flowExecution`: `nodeExecutionCount` is the number of node runs
+    in total (Gomobile's type); the per-node counts are `nodeExecutionCounts`. The
+    trace stores the per-node map, so attempts recorded before read the same way."""
+    if stored is None:
+        return None
+    counts = stored.get("nodeExecutionCount")
+    if not isinstance(counts, dict):
+        return stored
+    shaped = {k: v for k, v in stored.items() if k != "nodeExecutionCount"}
+    shaped["nodeExecutionCount"] = sum(int(n) for n in counts.values())
+    shaped["nodeExecutionCounts"] = counts
+    return shaped
 
 
 def parse_job_id(job_id: str) -> int | None:

@@ -47,10 +47,11 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Bind port")] = None,
     dialer: Annotated[
-        bool, typer.Option("--dialer/--no-dialer", help="Run the dialer in-process")
+        bool,
+        typer.Option("--dialer/--no-dialer", help="Run the dialer (a supervised child process)"),
     ] = True,
 ) -> None:
-    """Run the HTTP API (and, by default, the dialer) in this process."""
+    """Run the HTTP API, and by default the dialer in a supervised child process."""
     import uvicorn
 
     from ringcast.api.app import create_app

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.api.deps import SessionDep
+from ringcast.api.deps import SessionDep, get_state
 from ringcast.api.errors import validation_issues
 from ringcast.auth import service as auth_service
 from ringcast.calls import service as calls
@@ -29,6 +29,7 @@ from ringcast.dashboard.route import LOGIN_REASONS, DashboardRoute
 from ringcast.dashboard.session import COOKIE, MAX_AGE_S, new_nonce
 from ringcast.dashboard.viewer import ViewerDep, dashboard_state
 from ringcast.db.base import utcnow
+from ringcast.dialer.supervisor import supervised_status
 from ringcast.dnc import service as dnc
 from ringcast.dnc.schemas import DncCreate
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
@@ -113,7 +114,8 @@ async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Re
 @router.get("")
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
-    return page(request, "overview.html", live=live)
+    dialer = supervised_status(get_state(request).extras)
+    return page(request, "overview.html", live=live, dialer=dialer)
 
 
 @router.get("/programs")

@@ -201,6 +201,7 @@ async def _open_job(
             now,
             kind="inbound",
             program_id=None,
+            audience_id=None,
             start_at=None,
             stop_at=None,
             retry_strategy={"type": "none"},

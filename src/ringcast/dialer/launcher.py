@@ -18,39 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.trace import FlowTrace
-from ringcast.settings import Settings
-from ringcast.storage.base import Storage
-from ringcast.trunks.models import Trunk
 
-
-class ProcessState(Protocol):
-    """What a launcher and a dialer need from the process they run in: the API's
-    `AppState` under `ringcast serve`, a `WorkerState` under `ringcast dialer`."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
-
-    @property
-    def storage(self) -> Storage: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerState:
-    """The `ProcessState` of a process that runs only the dialer."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    storage: Storage
+if TYPE_CHECKING:
+    from ringcast.trunks.models import Trunk
 
 
 @dataclass(frozen=True, slots=True)

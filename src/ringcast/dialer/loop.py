@@ -44,10 +44,11 @@ from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
-from ringcast.dialer.windows import PauseWindows
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import PauseWindows
+from ringcast.telephony.sip.outcome import retriable as sip_retriable
 
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
@@ -343,7 +344,14 @@ class Dialer:
             owner=owner,
             attempt=attempt,
             record=record.lost() if lost else record,
-            job=after_attempt(state.policy, attempt, record.outcome, now, reopen),
+            job=after_attempt(
+                state.policy,
+                attempt,
+                record.outcome,
+                now,
+                reopen,
+                retriable=sip_retriable(record.outcome_reason),
+            ),
             node_counts=node_counts,
             auto_pause=() if lost else state.auto_pause,
             caller_id=record.from_number if record.dialed_at is not None and not lost else None,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ringcast.dialer.retry import RetryPolicy, next_attempt_at
-from ringcast.dialer.windows import NoAllowedTimeError
 from ringcast.programs.status import TERMINAL, JobStatus, check_job_transition
+from ringcast.scheduling.windows import NoAllowedTimeError
 
 # when a retry may start: the first allowed instant at or after the given one
 Reopen = Callable[[datetime], datetime]
@@ -40,14 +40,21 @@ class JobUpdate:
 
 
 def after_attempt(
-    policy: RetryPolicy, attempts: int, outcome: str, now: datetime, reopen: Reopen
+    policy: RetryPolicy,
+    attempts: int,
+    outcome: str,
+    now: datetime,
+    reopen: Reopen,
+    *,
+    retriable: bool = True,
 ) -> JobUpdate:
-    """The job's next state after attempt number `attempts` ended with `outcome`."""
+    """The job's next state after attempt number `attempts` ended with `outcome`;
+    `retriable=False` (the SIP status table: a wrong number) ends it whatever the policy."""
     if outcome == "completed":
         return JobUpdate(JobStatus.COMPLETED, None, "completed")
     if outcome == "cancelled":
         return JobUpdate(JobStatus.CANCELLED, None, "cancelled")
-    retry_at = next_attempt_at(policy, attempts, outcome, now)
+    retry_at = next_attempt_at(policy, attempts, outcome, now) if retriable else None
     if retry_at is None:
         return JobUpdate(JobStatus.FAILED, None, outcome)
     ended = JobUpdate(JobStatus.CANCELLED, None, outcome)

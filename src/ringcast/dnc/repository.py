@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.base import new_id, utcnow
+from ringcast.db.base import new_id
 from ringcast.db.dialect import dialect_name, insert_ignoring
 from ringcast.dnc.models import DncEntry
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 
 

@@ -78,6 +78,24 @@ class CalleeHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class ForwardAnswered:
+    to: str
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardFailed:
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardEnded:
+    reason: str = "agent_hangup"
+
+
+@dataclass(frozen=True, slots=True)
 class NodeStalled:
     """The runner's watchdog: the node made no progress past its expected time
     (a prompt that never reported its end, say). The run ends `node_stalled`."""
@@ -95,6 +113,9 @@ FlowEvent = (
     | TimerFired
     | RecordingFinished
     | CalleeHungUp
+    | ForwardAnswered
+    | ForwardFailed
+    | ForwardEnded
     | NodeStalled
 )
 
@@ -161,6 +182,26 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class Forward:
+    """Call `to` and bridge it to this call; `hold`/`whisper` are resolved by the runner
+    (an empty `hold` = the channel's ringback tone)."""
+
+    to: str
+    from_: str
+    ring_timeout_ms: int
+    record: bool
+    hold: tuple[ClipRequest, ...] = ()
+    whisper: tuple[ClipRequest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StopForward:
+    """Cancel or hang up the forwarded leg. No event follows."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     """The run is over; nothing else will be asked. Timers may be dropped."""
 
@@ -179,5 +220,7 @@ Action = (
     | SetTimer
     | CancelTimer
     | Hangup
+    | Forward
+    | StopForward
     | End
 )

@@ -32,6 +32,7 @@ from ringcast.flow.nodes.dtmf import (
     RetryConfig,
     SingleDigitConfig,
 )
+from ringcast.flow.nodes.forward import ForwardConfig, ForwardNode
 from ringcast.flow.nodes.hangup import HangupConfig, HangupNode
 from ringcast.flow.nodes.play import PlayConfig, PlayNode
 from ringcast.flow.nodes.record import RecordConfig, RecordNode
@@ -46,7 +47,8 @@ Node = Annotated[
     | RecordNode
     | ConditionNode
     | SetVariableNode
-    | HangupNode,
+    | HangupNode
+    | ForwardNode,
     Field(discriminator="type"),
 ]
 """The node types: the one place a new type is registered."""
@@ -112,6 +114,8 @@ __all__ = [
     "DtmfConfig",
     "DtmfNode",
     "FlowGraph",
+    "ForwardConfig",
+    "ForwardNode",
     "HangupConfig",
     "HangupNode",
     "MultiDigitConfig",

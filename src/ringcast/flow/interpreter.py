@@ -45,6 +45,9 @@ from ringcast.flow.events import (
     CallFailed,
     DigitPressed,
     FlowEvent,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     Hangup,
     NodeStalled,
     PlaybackFailed,
@@ -54,7 +57,7 @@ from ringcast.flow.events import (
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.nodes import dtmf
+from ringcast.flow.nodes import dtmf, forward
 from ringcast.flow.nodes.base import DTMF_KEYS
 from ringcast.flow.nodes.dial import DialNode
 from ringcast.flow.nodes.play import PlayNode
@@ -243,6 +246,8 @@ def _on_timer(run: Step, event: TimerFired) -> None:
     elif st.waiting == "record":
         run.out.append(StopRecording())
         run.follow(run.error("recording_timeout"))
+    elif st.waiting == "forward":
+        forward.timeout(run)
 
 
 def _on_recording(run: Step, event: RecordingFinished) -> None:
@@ -309,5 +314,8 @@ _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
     TimerFired: _on_timer,
     RecordingFinished: _on_recording,
     CalleeHungUp: _on_hangup,
+    ForwardAnswered: forward.on_answered,
+    ForwardFailed: forward.on_failed,
+    ForwardEnded: forward.on_ended,
     NodeStalled: _on_stalled,
 }

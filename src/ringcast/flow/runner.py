@@ -45,6 +45,10 @@ from ringcast.flow.events import (
     Dial,
     DigitPressed,
     FlowEvent,
+    Forward,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     Hangup,
     NodeStalled,
     Play,
@@ -53,6 +57,7 @@ from ringcast.flow.events import (
     RecordingFinished,
     SetTimer,
     StartRecording,
+    StopForward,
     StopPlayback,
     StopRecording,
     TimerFired,
@@ -62,10 +67,15 @@ from ringcast.flow.timebase import Timebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.channel import (
     Answered,
+    BridgeEnded,
     Channel,
     ChannelEvent,
     DialFailed,
     DigitReceived,
+    ForwardingChannel,
+    ForwardRequest,
+    LegAnswered,
+    LegFailed,
     Pcm,
     PlaybackDone,
     RemoteHangup,
@@ -204,7 +214,29 @@ class FlowRunner:
             await channel.stop_recording()
         elif isinstance(action, Hangup):
             await channel.hangup(action.reason)
+        elif isinstance(action, Forward):
+            await self._forward(action, ctx, channel, synthetic)
+        elif isinstance(action, StopForward) and isinstance(channel, ForwardingChannel):
+            await channel.stop_forward(action.reason)
         # End: nothing to do; the loop stops on state.finished.
+
+    async def _forward(
+        self, action: Forward, ctx: RunContext, channel: Channel, synthetic: deque[FlowEvent]
+    ) -> None:
+        if not isinstance(channel, ForwardingChannel):
+            synthetic.append(ForwardFailed("failed", None, "forward_not_supported"))
+            return
+        try:
+            hold = await self.resolver(action.hold, ctx) if action.hold else None
+            whisper = await self.resolver(action.whisper, ctx) if action.whisper else ()
+        except Exception as exc:  # as for a Play: the node's failure output
+            synthetic.append(ForwardFailed("failed", None, f"{type(exc).__name__}: {exc}"))
+            return
+        await channel.forward(
+            ForwardRequest(
+                action.to, action.from_, action.ring_timeout_ms, action.record, hold, whisper
+            )
+        )
 
     async def _translate(self, raw: ChannelEvent | TimerFired, ctx: RunContext) -> FlowEvent:
         if isinstance(raw, TimerFired):
@@ -219,6 +251,12 @@ class FlowRunner:
             return CallFailed(raw.outcome, raw.sip_status, raw.reason)
         if isinstance(raw, RemoteHangup):
             return CalleeHungUp(raw.reason)
+        if isinstance(raw, LegAnswered):
+            return ForwardAnswered(raw.to, raw.trunk)
+        if isinstance(raw, LegFailed):
+            return ForwardFailed(raw.outcome, raw.sip_status, raw.reason)
+        if isinstance(raw, BridgeEnded):
+            return ForwardEnded(raw.reason)
         try:
             rid = await self.recordings(raw.audio, raw.duration_ms, ctx)
         except Exception:  # storing failed: the record node takes onError

@@ -49,6 +49,13 @@ class SimulateScript(BaseModel):
     keyDelayMs: int = Field(600, ge=0)
     interKeyMs: int = Field(250, ge=0)
     typeDuringPrompt: bool = False
+    forward: list[Literal["answer", "no_answer", "busy", "rejected", "error"]] = Field(
+        default_factory=list
+    )
+    """One entry per forwarded leg (Forward node), in order; running out = `answer`."""
+    forwardRingMs: int = Field(3000, ge=0)
+    forwardTalkMs: int | None = Field(30000, ge=0)
+    """The agent hangs up this long after answering (null = never)."""
 
     @field_validator("digits")
     @classmethod
@@ -68,6 +75,9 @@ class SimulateScript(BaseModel):
             key_delay_ms=self.keyDelayMs,
             inter_key_ms=self.interKeyMs,
             type_during_prompt=self.typeDuringPrompt,
+            forward=tuple(self.forward),
+            forward_ring_ms=self.forwardRingMs,
+            forward_talk_ms=self.forwardTalkMs,
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from ringcast.flow.context import RunContext
 from ringcast.flow.nodes.base import NodeModel
-from ringcast.flow.trace import FlowTrace
+from ringcast.flow.trace import FlowTrace, LegRecord
 
 CallStatus = Literal["idle", "ringing", "answered", "not_connected", "ended"]
 
@@ -33,7 +33,7 @@ CALL_TRANSITIONS: dict[tuple[CallStatus, str], CallStatus] = {
 }
 """(status, trigger) → next status. Anything absent is illegal."""
 
-Waiting = Literal["dial", "answer", "play", "dtmf", "record"]
+Waiting = Literal["dial", "answer", "play", "dtmf", "record", "forward"]
 
 
 class IllegalTransitionError(Exception):
@@ -63,6 +63,15 @@ class DtmfProgress:
 
 
 @dataclass(slots=True)
+class ForwardProgress:
+    """One Forward node visit: the targets left to try and the leg in progress."""
+
+    targets: list[str]
+    leg: LegRecord
+    bridged: bool = False
+
+
+@dataclass(slots=True)
 class RunState:
     flow: FlowIndex
     ctx: RunContext
@@ -83,6 +92,7 @@ class RunState:
     digit_buffer: list[str] = field(default_factory=list)
     dtmf: DtmfProgress | None = None
     dtmf_failures: dict[str, int] = field(default_factory=dict)
+    forward: ForwardProgress | None = None
     executions: int = 0
     last_error: str | None = None
     finished: bool = False

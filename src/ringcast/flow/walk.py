@@ -29,6 +29,7 @@ from ringcast.flow.events import (
     SetTimer,
     StopPlayback,
 )
+from ringcast.flow.nodes import forward
 from ringcast.flow.nodes.base import NodeModel
 from ringcast.flow.nodes.dtmf import DtmfNode
 from ringcast.flow.nodes.run import NodeRun
@@ -183,6 +184,7 @@ class Step:
         if st.finished:
             return
         self.cancel_timer()
+        forward.stop(self, "callee_hangup" if callee else reason or "flow_ended")
         call = st.trace.call
         if st.dial_failure is not None and reason not in SYSTEM_FAILURES:
             # Never connected: that is the call's outcome, whatever the flow did next.

@@ -13,9 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import PauseWindows
 from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.models import Execution
 from ringcast.programs.repository import ExecutionRepository
@@ -27,6 +26,7 @@ from ringcast.programs.status import (
     JobStatus,
     check_transition,
 )
+from ringcast.scheduling.windows import PauseWindows
 from ringcast.webhooks import events as webhook_events
 from ringcast.webhooks.outbox import publish
 
@@ -44,7 +44,9 @@ def effective_status(execution: Execution, now: datetime) -> str:
 def to_schema(execution: Execution, counts: dict[str, int], now: datetime) -> ExecutionOut:
     return ExecutionOut(
         id=execution.id,
+        organization_id=execution.organization_id,
         program_id=execution.program_id,
+        audience_id=execution.audience_id,
         status=execution.status,
         effective_status=effective_status(execution, now),
         total_contacts=execution.total_contacts,
@@ -54,6 +56,7 @@ def to_schema(execution: Execution, counts: dict[str, int], now: datetime) -> Ex
         contacts_in_progress=counts.get(JobStatus.IN_PROGRESS, 0),
         flow_id=execution.flow_id,
         flow_version=execution.flow_version,
+        auto_pause_rules=execution.auto_pause_rules,
         scheduled_start_at=execution.scheduled_start_at,
         scheduled_stop_at=execution.scheduled_stop_at,
         actual_start_at=execution.actual_start_at,
@@ -76,6 +79,15 @@ async def get(
     if execution is None:
         raise NotFoundError("Execution not found", code="EXECUTION_NOT_FOUND")
     return execution
+
+
+async def page_for_organization(
+    session: AsyncSession,
+    organization_id: str,
+    status: ExecutionStatus | None,
+    params: PageParams,
+) -> tuple[Sequence[Execution], int]:
+    return await ExecutionRepository(session).page_for_organization(organization_id, status, params)
 
 
 async def page_for_program(

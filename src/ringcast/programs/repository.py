@@ -75,6 +75,17 @@ class ExecutionRepository:
         )
         return int(result.scalar_one())
 
+    async def page_for_organization(
+        self, organization_id: str, status: str | None, params: PageParams
+    ) -> tuple[Sequence[Execution], int]:
+        """Program executions (single calls are reported as jobs, not here)."""
+        stmt = select(Execution).where(
+            Execution.organization_id == organization_id, Execution.kind == "program"
+        )
+        if status is not None:
+            stmt = stmt.where(Execution.status == status)
+        return await paginate(self.session, stmt, params, Execution.created_at)
+
     async def page_for_program(
         self, organization_id: str, program_id: str, params: PageParams
     ) -> tuple[Sequence[Execution], int]:
@@ -95,8 +106,9 @@ class ExecutionRepository:
 
         Memberships of soft-deleted contacts must be left out. Joining every
         member to `contacts` costs a random lookup per row (most of the time
-        at a million), so when the organization has no deleted contact at
-        all (two index-only counts) the members are taken as they are.
+        at a million, 3.6x the raw statement), so when the organization has no
+        deleted contact at all (two index-only counts) the members are taken
+        as they are, and otherwise only the deleted ones are looked up.
         """
         org = execution.organization_id
         members = select(
@@ -107,9 +119,12 @@ class ExecutionRepository:
             literal(first_attempt_at, Job.next_attempt_at.type),
         ).where(AudienceMember.audience_id == audience_id)
         if await self._has_deleted_contacts(org):
-            members = members.join(Contact, Contact.id == AudienceMember.contact_id).where(
-                Contact.organization_id == org, Contact.deleted_at.is_(None)
+            # an anti-join against the (few) deleted contacts, not a join to every
+            # live one: the subquery is read once into a hash / ephemeral index
+            deleted = select(Contact.id).where(
+                Contact.organization_id == org, Contact.deleted_at.is_not(None)
             )
+            members = members.where(AudienceMember.contact_id.not_in(deleted))
         columns = [
             Job.execution_id,
             Job.contact_id,

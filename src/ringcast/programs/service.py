@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.repository import AudienceRepository
 from ringcast.auth.repository import OrganizationRepository
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
 from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dids.service import pool_issues
@@ -31,12 +29,14 @@ from ringcast.errors import (
 )
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import FlowRepository
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.executions import announce
 from ringcast.programs.models import Execution, Program
 from ringcast.programs.repository import SORTABLE, ExecutionRepository, ProgramRepository
 from ringcast.programs.schemas import ProgramCreate, ProgramUpdate
 from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import NoAllowedTimeError, PauseWindows
 
 _JSON_FIELDS = ("retry_strategy", "pause_windows", "auto_pause_rules")
 
@@ -177,6 +177,7 @@ def build_execution(
     *,
     kind: str,
     program_id: str | None,
+    audience_id: str | None,
     start_at: datetime | None,
     stop_at: datetime | None,
     retry_strategy: dict[str, Any],
@@ -196,6 +197,7 @@ def build_execution(
     return Execution(
         organization_id=organization_id,
         program_id=program_id,
+        audience_id=audience_id,
         kind=kind,
         status=ExecutionStatus.SCHEDULED if scheduled else ExecutionStatus.RUNNING,
         flow_id=flow.id,
@@ -267,6 +269,7 @@ async def launch(
             now,
             kind="program",
             program_id=program.id,
+            audience_id=program.audience_id,
             start_at=program.start_at,
             stop_at=program.stop_at,
             retry_strategy=program.retry_strategy,

@@ -47,6 +47,8 @@ def test_same_seed_same_corpus(tmp_path: Path):
     engines = [r for r in rows if r["split"] in corpus.ENGINE_SPLITS]
     assert engines and all(r["voice"].split(":")[0] in {"flite", "festival"} for r in engines)
     for row in rows:  # every engine really spoke: speech >= 6 dB above the silence after it
+        if row["variant"] != "clean":
+            continue
         pcm = read_audio_8k(tmp_path / "a" / row["file"]).astype(float)
         onset, end = int(row["initial_silence_ms"]) * 8, int(row["greeting_end_ms"]) * 8
         speech = pcm[onset : onset + int(row["speech_ms"]) * 8]
@@ -63,3 +65,40 @@ def test_splits_share_no_language_and_no_voice_variant():
         for langs_b, variants_b in splits[i + 1 :]:
             assert not set(langs_a) & set(langs_b)
             assert not set(variants_a) & set(variants_b)
+
+
+def test_variants_change_one_thing_each(tmp_path: Path):
+    corpus = load()
+    rows = list(csv.DictReader(corpus.build(tmp_path, seed=5, per_split=2).open()))
+    by_call: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
+    for row in rows:
+        call = (row["split"], row["file"].rsplit("/", 1)[1])
+        by_call.setdefault(call, {})[row["variant"]] = row
+    assert by_call
+    for variants in by_call.values():
+        assert set(variants) == set(corpus.VARIANTS)
+        clean = variants["clean"]
+        assert clean["law"] == "ulaw" and float(clean["loss_pct"]) == 0
+        assert 20 <= float(clean["snr_db"]) <= 40
+        for name, row in variants.items():
+            assert (row["text"], row["kind"], row["voice"]) == (
+                clean["text"],
+                clean["kind"],
+                clean["voice"],
+            )
+            if name != "late":
+                assert row["initial_silence_ms"] == clean["initial_silence_ms"]
+        extra = int(variants["late"]["initial_silence_ms"]) - int(clean["initial_silence_ms"])
+        assert 500 <= extra <= 3000
+        assert int(variants["late"]["greeting_end_ms"]) - int(clean["greeting_end_ms"]) == extra
+        assert float(variants["snr10"]["snr_db"]) == 10 and float(variants["snr5"]["snr_db"]) == 5
+        lossy = variants["alaw_loss"]
+        assert lossy["law"] == "alaw" and 1 <= float(lossy["loss_pct"]) <= 5
+        # The lossy line really has whole 20 ms packets of silence the clean one has not.
+        a = read_audio_8k(tmp_path / clean["file"])
+        b = read_audio_8k(tmp_path / lossy["file"])
+        assert silent_packets(b) - silent_packets(a)
+
+
+def silent_packets(pcm: np.ndarray) -> set[int]:
+    return {i for i in range(0, pcm.size - 159, 160) if not pcm[i : i + 160].any()}

@@ -227,10 +227,16 @@ def test_late_start_allowance_zero_counts_from_answer_like_asterisk(sig):
 
 
 def test_late_start_is_capped_after_answer(sig):
-    # First word at 3000 ms: 3000 + 5000 would be 8000, the cap is 5000 + 2000.
-    s = dataclasses.replace(LATE, greeting_ms=10_000)
+    # By default the cap is the initial-silence cap: a first word at 3000 ms (before
+    # initial_silence_ms 3500) gets its full 5000 ms window, to 8000.
+    s = dataclasses.replace(LATE, greeting_ms=10_000, greeting_span_ms=0)
     v = run(sig.pcm(sig.silence(3000), sig.words(12, 300, 400)), s)
-    assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 7000)
+    assert (v.result, v.reason, v.decision_ms) == ("unknown", "timeout", 8000)
+    # An explicit allowance caps it: 5000 + 2000.
+    det = AmdDetector(s, late_start_allowance_ms=2000, vad="webrtc")
+    audio = sig.pcm(sig.silence(3000), sig.words(12, 300, 400))
+    verdicts = [v for v in map(det.feed, sig.frames(audio)) if v is not None]
+    assert (verdicts[0].reason, verdicts[0].decision_ms) == ("timeout", 7000)
     det = AmdDetector(s, late_start_allowance_ms=1000)
     audio = sig.pcm(sig.silence(3000), sig.words(12, 300, 400))
     verdicts = [v for v in map(det.feed, sig.frames(audio)) if v is not None]

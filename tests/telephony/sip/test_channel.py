@@ -91,6 +91,8 @@ class FakeMedia:
     def enable_inband_dtmf(self, on: bool) -> None:
         self.inband = on
 
+    sending = True
+
     def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
         self.dtmf_also = payload_types
 
@@ -189,7 +191,7 @@ async def test_without_in_band_dtmf_listening_never_starts_the_detector() -> Non
 async def test_busy_closes_media(rig: Rig) -> None:
     await rig.channel.dial(DialRequest(to="1000", from_="me"))
     rig.answer_call(486)
-    assert pending(rig.channel) == [DialFailed("busy", 486, "486 Nope")]
+    assert pending(rig.channel) == [DialFailed("busy", 486, "sip 486 Nope")]
     assert rig.media.closed
     rig.ua.close()
 

@@ -136,19 +136,33 @@ class AmdDetector:
         self,
         settings: AmdSettings,
         *,
+        vad: Literal["silero", "webrtc", "either"] = "webrtc",
         single_word_max_ms: int = 500,
         single_word_silence_factor: float = 0.8,
-        late_start_allowance_ms: int = 2000,
+        late_start_allowance_ms: int | None = None,
         hangover_ms: int = 100,
+        frames: SpeechFrames | None = None,
+        beep: BeepDetector | None = None,
+        resume_speech_ms: int = 0,
+        resume_pause_ms: int = 500,
     ) -> None:
         self.settings = settings
         self._hangover_frames = hangover_ms // FRAME_MS
         self._hangover_left = 0
-        self._late_start_allowance_ms = late_start_allowance_ms
+        self._late_start_allowance_ms = (
+            settings.initial_silence_ms
+            if late_start_allowance_ms is None
+            else late_start_allowance_ms
+        )
         self._single_word_max_ms = single_word_max_ms
+        self._resume_speech_ms = resume_speech_ms
+        self._resume_pause_ms = resume_pause_ms
+        self._pause_ms = 0  # the last silence between two runs of speech
         self._single_word_factor = single_word_silence_factor
-        self.frames = SpeechFrames(min_mean_abs=float(settings.silence_threshold))
-        self.beep = BeepDetector()
+        self.frames = frames or SpeechFrames(
+            vad=vad, min_mean_abs=float(settings.silence_threshold)
+        )
+        self.beep = beep or BeepDetector()
         self.verdict: AmdVerdict | None = None
         self.elapsed_ms = 0
         self.words = 0
@@ -229,12 +243,21 @@ class AmdDetector:
             # Nor is a word's fading end (the hangover, see the module docstring).
             return None
         if speech:
+            if self.silence_run_ms:
+                self._pause_ms = self.silence_run_ms
             self._voice_run_ms += FRAME_MS
             self.silence_run_ms = 0
             self._last_speech_end_ms = self.elapsed_ms
             if self._state is not _State.INITIAL:
                 self.greeting_speech_ms += FRAME_MS
             if self._state is not _State.IN_WORD and self._voice_run_ms >= s.min_word_length_ms:
+                if (
+                    self._state is _State.IN_SILENCE
+                    and self._resume_speech_ms
+                    and self.greeting_speech_ms - self._voice_run_ms >= self._resume_speech_ms
+                    and self._pause_ms >= self._resume_pause_ms
+                ):
+                    return ("machine", "resumed_after_long_greeting")
                 if self._state is _State.INITIAL:
                     self._greeting_start_ms = self.elapsed_ms - self._voice_run_ms
                     self.greeting_speech_ms = self._voice_run_ms

@@ -7,7 +7,8 @@ responses and time-out come back as `on_response(label, ...)` / `on_timeout(labe
 ...)`; `SendAck` puts a message on the wire outside any transaction (the ACK of a
 2xx); `Respond` answers through the request's server transaction; `StartTimer` /
 `CancelTimer` arm and drop a named timer that comes back as `on_timer(name)`;
-`Finished` tells the agent to drop the user and its timers. Unit tests pass a
+`BackOff` asks the agent to hold new calls to the trunk for a while (a 503 or 480
+with Retry-After); `Finished` tells the agent to drop the user and its timers. Unit tests pass a
 `Perform` that records.
 """
 
@@ -22,6 +23,7 @@ from .transaction import CancelTimer, StartTimer
 from .transport import Address
 
 __all__ = [
+    "BackOff",
     "CancelTimer",
     "Finished",
     "Perform",
@@ -54,11 +56,16 @@ class Respond:
 
 
 @dataclass(frozen=True, slots=True)
+class BackOff:
+    delay_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     pass
 
 
-UserAction = SendRequest | SendAck | Respond | StartTimer | CancelTimer | Finished
+UserAction = SendRequest | SendAck | Respond | StartTimer | CancelTimer | BackOff | Finished
 
 
 class TransactionUser(Protocol):

@@ -23,7 +23,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from . import session_timer
 from .actions import (
+    BackOff,
     CancelTimer,
     Finished,
     Perform,
@@ -47,6 +49,7 @@ from .call_events import (
 from .call_state import CallState, next_state
 from .config import TrunkConfig
 from .dialog import Dialog
+from .early import EarlyDialogs
 from .errors import SipError, SipStateError
 from .headers import NameAddr, SipUri, new_branch, new_call_id, new_tag
 from .message import Headers, SipRequest, SipResponse, response_to
@@ -54,7 +57,7 @@ from .transaction import T1_MS, T2_MS
 from .transport import Address, LocalEndpoint
 
 log = logging.getLogger("ringcast.telephony.sip")
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
 OK_TIMER = "ok_retransmit"  # our 2xx, until the ACK (§13.3.1.4)
 CANCEL_GUARD = "cancel_guard"  # no final response after our CANCEL
 
@@ -83,7 +86,12 @@ class SipCall:
         self.listener: Callable[[CallEvent], None] | None = None
         self.events: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._ack: SipRequest | None = None
+        self._early = EarlyDialogs()
         self._auth_tries = 0
+        self._redirects = 0
+        self._interval_tries = 0
+        self._refresh_header: str | None = None  # set when we refresh the session
+        self._refresh_every_ms = 0
         self._cancel_when_provisional = False
         self._ok: SipResponse | None = None  # our 2xx awaiting ACK
         self._ok_request: SipRequest | None = None
@@ -100,10 +108,12 @@ class SipCall:
         to_user: str,
         from_user: str,
         call_id: str | None = None,
+        peer: Address | None = None,
     ) -> SipCall:
+        """`peer`: where the trunk is (its resolved address); the config's by default."""
         cfg = config
         call_id = call_id or new_call_id(cfg.local_host)
-        call = cls(perform, local, cfg, call_id, cfg.address, CallState.IDLE)
+        call = cls(perform, local, cfg, call_id, peer or cfg.address, CallState.IDLE)
         domain = cfg.from_domain or cfg.host
         uri = to_user if to_user.startswith("sip:") else f"sip:{to_user}@{cfg.host}:{cfg.port}"
         if local.uri_param is not None and "transport=" not in uri:
@@ -117,6 +127,7 @@ class SipCall:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", local.contact(from_user))
         headers.add("Allow", ALLOW)
+        headers.add("Supported", "100rel, timer" if cfg.offer_100rel else "timer")
         headers.add("User-Agent", cfg.user_agent)
         call.invite = SipRequest(headers, b"", "INVITE", uri)
         return call
@@ -170,6 +181,8 @@ class SipCall:
             self._retransmit_ok()
         elif name == CANCEL_GUARD:
             self._cancel_expired()
+        elif name == session_timer.REFRESH_TIMER:
+            self._refresh_session()
 
     # ---- state -------------------------------------------------------------------
     def _go(self, event: str) -> None:
@@ -217,15 +230,24 @@ class SipCall:
             if self.state is CallState.ENDED or self.state is CallState.CONFIRMED:
                 return
             self._go("provisional")
+            assert self.invite is not None
+            prack = self._early.on_provisional(
+                self.invite, message, self.local.via(), self.local.contact()
+            )
+            if prack is not None:
+                self._send(prack, "prack")
             if self._cancel_when_provisional:
                 self._cancel_when_provisional = False
                 self._send_cancel()
             self._emit(CallProgress(status, message.reason, message.body))
         elif status < 300:
             self._on_2xx(message)
-        elif status in (401, 407) and self._retry_with_auth(message):
+        elif self._retried(message):
             return
         elif self.state in (CallState.CALLING, CallState.PROCEEDING, CallState.CANCELLING):
+            delay_s = _retry_after_s(message) if status in (480, 503) else None
+            if delay_s is not None:  # the trunk asks for a pause: its next calls wait
+                self._do(BackOff(min(delay_s, self.config.max_retry_after_s) * 1000))
             self._go("failed")
             self._emit(CallFailed(status, message.reason))
 
@@ -239,7 +261,7 @@ class SipCall:
                 other = Dialog.from_uac(self.invite, response)
                 self._ack_and_bye(other)
             return
-        self.dialog = Dialog.from_uac(self.invite, response)
+        self.dialog = self._early.confirm(self.invite, response)
         self._ack = self.dialog.create_request(
             "ACK", self.local.via(), self.local.contact(), self.invite.cseq[0]
         )
@@ -253,8 +275,26 @@ class SipCall:
             self._send_bye(self.dialog)
             return
         self._go("answered")
-        self.remote_sdp = response.body
-        self._emit(CallAnswered(response.body, response.status))
+        self._arm_refresh(response)
+        self.remote_sdp = self._early.answer_sdp(response)
+        self._emit(CallAnswered(self.remote_sdp, response.status))
+
+    def _arm_refresh(self, response: SipResponse) -> None:
+        """RFC 4028: the 2xx made us the refresher: UPDATE every half interval."""
+        every_ms = session_timer.we_refresh_every_ms(response)
+        if every_ms is not None:
+            self._refresh_header = session_timer.refresh_header(response)
+            self._do(StartTimer(session_timer.REFRESH_TIMER, every_ms))
+            self._refresh_every_ms = every_ms
+
+    def _refresh_session(self) -> None:
+        if self.state is not CallState.CONFIRMED or self.dialog is None:
+            return
+        update = self.dialog.create_request("UPDATE", self.local.via(), self.local.contact())
+        update.headers.add("Session-Expires", self._refresh_header or "1800;refresher=uac")
+        update.headers.add("Supported", "timer")
+        self._send(update, "update")
+        self._do(StartTimer(session_timer.REFRESH_TIMER, self._refresh_every_ms))
 
     def _ack_and_bye(self, dialog: Dialog) -> None:
         assert self.invite is not None
@@ -267,6 +307,27 @@ class SipCall:
     def on_stray_2xx(self, response: SipResponse) -> None:
         if self._ack is not None:
             self._do(SendAck(self._ack, self.peer))
+
+    def _retried(self, response: SipResponse) -> bool:
+        """A challenge answered, a redirect followed, a session interval raised (422):
+        the call goes on."""
+        if response.status in (401, 407):
+            return self._retry_with_auth(response)
+        if response.status == 422:
+            return self._retry_interval(response)
+        return 300 <= response.status < 400 and self._follow_redirect(response)
+
+    def _retry_interval(self, response: SipResponse) -> bool:
+        seconds = session_timer.min_se_s(response)
+        if seconds is None or self._interval_tries >= 2 or self.invite is None:
+            return False
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING):
+            return False
+        self._interval_tries += 1
+        self._resend_invite(
+            self.invite.uri, (("Session-Expires", str(seconds)), ("Min-SE", str(seconds)))
+        )
+        return True
 
     def _retry_with_auth(self, response: SipResponse) -> bool:
         cfg = self.config
@@ -282,15 +343,45 @@ class SipCall:
             log.warning("call %s: cannot answer challenge: %s", self.call_id, exc)
             return False
         self._auth_tries += 1
+        self._resend_invite(self.invite.uri, (answer,))
+        return True
+
+    def _follow_redirect(self, response: SipResponse) -> bool:
+        """3xx: INVITE the first Contact (§8.1.3.4), through the trunk, up to
+        `max_redirects` times per call."""
+        contact = response.headers.get("Contact")
+        if contact is None or self._redirects >= self.config.max_redirects:
+            return False
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING) or self.invite is None:
+            return False
+        try:
+            target = NameAddr.parse(contact.split(",")[0]).uri
+        except SipError:
+            return False
+        self._redirects += 1
+        log.info("call %s: %s redirected to %s", self.call_id, response.status, target)
+        self._resend_invite(target, (), new_target=True)
+        return True
+
+    def _resend_invite(
+        self, uri: str, extra: tuple[tuple[str, str], ...], new_target: bool = False
+    ) -> None:
+        """The INVITE again in a new transaction: with credentials, a session interval,
+        or to a new target."""
+        assert self.invite is not None
         old = self.invite
         headers = old.headers.copy()
         headers.set("Via", f"{self.local.via()};branch={new_branch()};rport")
         headers.set("CSeq", f"{old.cseq[0] + 1} INVITE")
-        headers.set(*answer)
-        self.invite = SipRequest(headers, old.body, "INVITE", old.uri)
+        for name, value in extra:
+            headers.set(name, value)
+        if new_target:  # the old target's credentials do not apply
+            headers.remove("Authorization")
+            headers.remove("Proxy-Authorization")
+        self.invite = SipRequest(headers, old.body, "INVITE", uri)
+        self._early = EarlyDialogs()  # those of the old INVITE are over
         self._go("challenged")
         self._send_invite()
-        return True
 
     def cancel(self) -> None:
         """Give up ringing (ring timeout). CANCEL waits for a provisional (§9.1)."""
@@ -361,11 +452,20 @@ class SipCall:
             if self.state is CallState.CONFIRMED:
                 self._go("bye")
                 self._emit(CallEnded("remote", "bye"))
-        elif request.method == "INVITE":  # re-INVITE: answer with what we have
+        elif request.method == "INVITE":  # re-INVITE: the channel answers the offer
             if request.body:
                 self.remote_sdp = request.body
                 self._emit(CallMediaUpdate(request.body))
             self._send_ok(request)
+        elif request.method == "UPDATE":  # RFC 3311: a session refresh, or a new offer
+            sdp = b""
+            if request.body:
+                self.remote_sdp = request.body
+                self._emit(CallMediaUpdate(request.body))
+                sdp = self.local_sdp
+            extra = (("Contact", self.local.contact()), *session_timer.answer_headers(request))
+            ctype = "application/sdp" if sdp else None
+            self._respond(request, response_to(request, 200, "OK", None, sdp, ctype, extra))
         elif request.method == "INFO":
             self._respond(request, response_to(request, 200, "OK"))
             digit = parse_dtmf_info(request)
@@ -406,7 +506,11 @@ class SipCall:
             self.local_tag,
             self.local_sdp,
             "application/sdp" if self.local_sdp else None,
-            (("Contact", self.local.contact()), ("Allow", ALLOW)),
+            (
+                ("Contact", self.local.contact()),
+                ("Allow", ALLOW),
+                *session_timer.answer_headers(request),
+            ),
         )
         self._ok, self._ok_request = ok, request
         self._ok_interval_ms, self._ok_elapsed_ms = T1_MS, 0
@@ -436,6 +540,12 @@ class SipCall:
         if self._ok is not None and request.cseq[0] == self._ok.cseq[0]:
             self._ok = None
             self._do(CancelTimer(OK_TIMER))
+
+
+def _retry_after_s(response: SipResponse) -> int | None:
+    """Retry-After's seconds (RFC 3261 §20.33; a comment or parameters may follow)."""
+    value = (response.headers.get("Retry-After") or "").split(";")[0].split("(")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def _user_of(uri: str) -> str | None:

@@ -28,6 +28,9 @@ class TrunkConfig:
     codecs: tuple[str, ...] = ("PCMU", "PCMA")  # offered in this order
     register: bool = False  # REGISTER with the trunk (see `Registration`)
     register_expires_s: int = 3600
+    offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
+    max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
+    max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
 
     def __post_init__(self) -> None:
         check_transport(self.transport)

@@ -1,7 +1,8 @@
 """The process's fixed SIP address: one UDP and one TCP listener shared by every trunk.
 
-Theory of operation: `SipEndpoint.open` binds UDP and TCP on the same host and port
-(5060 by default in the settings; port 0 picks a free one, the same for both). Each
+Theory of operation: `SipEndpoint.open` binds a listener for every transport of
+`transport.TRANSPORTS` (UDP and TCP) on the same host and port (5060 by default in
+the settings; port 0 picks a free one, the same for all). Each
 trunk gets its own `UserAgent` (its config, registration and calls) on a *view* of the
 listener of its transport: the view writes the advertised address (NAT: a public
 address instead of the bound one) in Via and Contact, and closing an agent leaves the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import socket
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from .config import TrunkConfig
 from .errors import SipError
 from .headers import new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
-from .transport import Address, TcpTransport, Transport, UdpTransport
+from .transport import TRANSPORTS, Address, Transport, open_named
 from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
@@ -61,8 +63,7 @@ class _View:
 class SipEndpoint:
     def __init__(self, config: EndpointConfig) -> None:
         self.config = config
-        self.udp: UdpTransport | None = None
-        self.tcp: TcpTransport | None = None
+        self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
         self.dropped = 0  # unparseable, stray or from unknown sources
 
@@ -70,35 +71,55 @@ class SipEndpoint:
     async def open(cls, config: EndpointConfig) -> SipEndpoint:
         self = cls(config)
         for attempt in range(5):
-            udp = await UdpTransport.open(self._from_udp, config.host, config.port)
             try:
-                self.tcp = await TcpTransport.open(
-                    self._from_tcp, config.host, udp.local_port, self._tcp_error
-                )
+                await self._open_listeners()
+                break
             except OSError:
-                udp.close()
+                self._close_listeners()
                 if config.port or attempt == 4:
-                    raise  # a fixed port taken over TCP, or no luck with free ones
-                continue
-            self.udp = udp
-            break
+                    raise  # a fixed port taken, or no luck with free ones
         return self
+
+    async def _open_listeners(self) -> None:
+        port = self.config.port
+        for name in TRANSPORTS:  # the first one's port (a free one for 0) is everyone's
+            listener = await open_named(
+                name,
+                functools.partial(self._received, transport=name),
+                self.config.host,
+                port,
+                functools.partial(self._transport_error, name),
+            )
+            self.listeners[name] = listener
+            port = listener.local_port
+
+    def _close_listeners(self) -> None:
+        for listener in self.listeners.values():
+            listener.close()
+        self.listeners.clear()
+
+    @property
+    def _first(self) -> Transport:
+        if not self.listeners:
+            raise SipError("SIP endpoint not open")
+        return next(iter(self.listeners.values()))
 
     @property
     def local_port(self) -> int:
-        assert self.udp is not None
-        return self.udp.local_port
+        return self._first.local_port
 
     @property
     def advertised(self) -> tuple[str, int]:
         cfg = self.config
-        assert self.udp is not None
-        return (cfg.advertised_host or self.udp.local_host, cfg.advertised_port or self.local_port)
+        return (
+            cfg.advertised_host or self._first.local_host,
+            cfg.advertised_port or self.local_port,
+        )
 
     def _view(self, transport: str) -> _View:
-        inner: Transport | None = self.tcp if transport == "tcp" else self.udp
+        inner = self.listeners.get(transport)
         if inner is None:
-            raise SipError("SIP endpoint not open")
+            raise SipError(f"SIP endpoint has no {transport!r} listener")
         return _View(inner, *self.advertised)
 
     # ---- trunks -------------------------------------------------------------------
@@ -119,20 +140,12 @@ class SipEndpoint:
     def close(self) -> None:
         for key in list(self.agents):
             self.remove(key)
-        for transport in (self.udp, self.tcp):
-            if transport is not None:
-                transport.close()
+        self._close_listeners()
 
     # ---- routing ------------------------------------------------------------------
-    def _from_udp(self, data: bytes, addr: Address) -> None:
-        self._received(data, addr, "udp")
-
-    def _from_tcp(self, data: bytes, addr: Address) -> None:
-        self._received(data, addr, "tcp")
-
-    def _tcp_error(self, addr: Address) -> None:
+    def _transport_error(self, transport: str, addr: Address) -> None:
         for ua in list(self.agents.values()):
-            if ua.config.transport == "tcp":
+            if ua.config.transport == transport:
                 ua.transport_error(addr)
 
     def _received(self, data: bytes, addr: Address, transport: str) -> None:

@@ -114,7 +114,8 @@ class TrunkHealth:
         cfg = self.ua.config
         self._cseq += 1
         domain = cfg.from_domain or cfg.host
-        uri = f"sip:{cfg.host}:{cfg.port}" + (";transport=tcp" if cfg.transport == "tcp" else "")
+        param = self.ua.local.uri_param
+        uri = f"sip:{cfg.host}:{cfg.port}" + (f";transport={param}" if param else "")
         headers = Headers()
         headers.add("Via", f"{self.ua.via()};branch={new_branch()};rport")
         headers.add("Max-Forwards", "70")
@@ -128,7 +129,7 @@ class TrunkHealth:
         self.options_sent += 1
         self.ua.start_client(
             non_invite_client(SipRequest(headers, b"", "OPTIONS", uri), self.ua.reliable),
-            cfg.address,
+            self.ua.trunk_address,
             self._on_options_response,
             self._on_options_timeout,
         )
