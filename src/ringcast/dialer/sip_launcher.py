@@ -29,6 +29,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.process import ProcessState
+from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
@@ -164,7 +165,7 @@ class SipLauncher:
         """Start the agents of new or changed trunks, stop those of deleted ones."""
         async with self.sessions() as session:
             rows = await TrunkRepository(session).everything()
-        infos = {t.id: (TrunkInfo.from_row(t), t.organization_id) for t in rows}
+        infos = {t.id: (trunk_info(t), t.organization_id) for t in rows}
         async with self._lock:
             for key in [k for k in self.lines if k != "fallback" and k not in infos]:
                 self._stop_line(key)
