@@ -123,3 +123,29 @@ def test_overview_pushes_its_live_executions(tmp_path):
                 assert "/dashboard/executions/" in next(lines)
         assert event == "event: update"
         assert "reminders" in json.loads(data.removeprefix("data: "))["html"]
+
+
+async def test_number_speaker_preview_reads_a_number_as_a_call_would(api):
+    import wave
+
+    await sign_in(api.client, api.acme.agent_key)
+    form = await api.client.get("/dashboard/audio", params={"number": "1523", "language": "fr"})
+    assert form.status_code == 200 and 'id="spoken"' in form.text
+    lengths = {}
+    for number, language, mode in (("1523", "fr", "full"), ("1523", "ar", "full"),
+                                   ("1523", "en", "digits"), ("7", "fr", "full")):  # fmt: skip
+        r = await api.client.get(
+            "/dashboard/speak", params={"number": number, "language": language, "mode": mode}
+        )
+        assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+        with wave.open(io.BytesIO(r.content)) as w:
+            assert (w.getframerate(), w.getnchannels()) == (8000, 1)
+            lengths[(number, language, mode)] = w.getnframes()
+    # "mille cinq cent vingt-trois" is several words, "sept" one: real speech, not a stub
+    assert lengths[("1523", "fr", "full")] > 2 * lengths[("7", "fr", "full")] > 0
+    for bad in (
+        {"number": "12x"},
+        {"number": "5", "language": "xx"},
+        {"number": "5", "mode": "odd"},
+    ):
+        assert (await api.client.get("/dashboard/speak", params=bad)).status_code == 400
