@@ -96,3 +96,17 @@ async def test_open_transport_is_the_one_place_a_transport_is_chosen() -> None:
 def test_an_unknown_transport_is_an_error_not_udp() -> None:
     with pytest.raises(SipConfigError, match="unknown SIP transport 'tls'"):
         TrunkConfig(host="127.0.0.1", transport="tls")
+
+
+async def test_udp_transport_asks_for_a_large_receive_buffer():
+    # a burst of INVITEs waits in the kernel instead of being dropped (issue 19)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+        default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    t = await UdpTransport.open(lambda data, addr: None)
+    try:
+        sock = t._transport.get_extra_info("socket") if t._transport else None
+        assert sock is not None
+        assert t.rcvbuf_bytes == sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        assert t.rcvbuf_bytes > default
+    finally:
+        t.close()
