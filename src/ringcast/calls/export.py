@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.calls.repository import JobRepository
-from ringcast.kit.csv_safe import safe_row
+from ringcast.kit.csvsafe import safe_row
 
 COLUMNS = (
     "jobId",

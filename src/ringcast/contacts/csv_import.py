@@ -34,7 +34,7 @@ from ringcast.contacts.schemas import ContactCreate
 from ringcast.contacts.service import attribute_types
 from ringcast.contacts.upsert import PreparedBatch, prepare_batch_cooperatively, write_batch
 from ringcast.errors import BadRequestError, FieldIssue
-from ringcast.kit.csv_safe import safe_row
+from ringcast.kit.csvsafe import safe_row
 
 CHUNK_ROWS = 1000
 # Rows per transaction for a command-line import, which nobody else waits on:

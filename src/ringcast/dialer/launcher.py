@@ -18,14 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.trace import FlowTrace
-
-if TYPE_CHECKING:
-    from ringcast.trunks.models import Trunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +49,6 @@ class TrunkInfo:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
-
-    @classmethod
-    def from_row(cls, t: Trunk) -> TrunkInfo:
-        return cls(
-            t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
-            t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
-            t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
-            t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
-            t.asserted_identity, t.privacy, t.from_user,
-        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.process import ProcessState
+from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
@@ -41,6 +42,7 @@ from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
 from ringcast.telephony.sip.channel_hooks import AmdFactory
 from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
+from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
 from ringcast.trunks.repository import TrunkRepository
 
@@ -163,7 +165,7 @@ class SipLauncher:
         """Start the agents of new or changed trunks, stop those of deleted ones."""
         async with self.sessions() as session:
             rows = await TrunkRepository(session).everything()
-        infos = {t.id: (TrunkInfo.from_row(t), t.organization_id) for t in rows}
+        infos = {t.id: (trunk_info(t), t.organization_id) for t in rows}
         async with self._lock:
             for key in [k for k in self.lines if k != "fallback" and k not in infos]:
                 self._stop_line(key)
@@ -190,7 +192,7 @@ class SipLauncher:
             reason = line.health.last_error or "registration pending"
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
         await self._preload(plan.execution_id, plan.organization_id, plan.flow)
-        channel = SipChannel(
+        channel = ForwardingSipChannel(
             line.ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
         )
         ctx = plan.run_context()
@@ -201,7 +203,7 @@ class SipLauncher:
         return CallResult.from_trace(trace)
 
     def _inbound_channel(self, ua: UserAgent, call: SipCall) -> SipChannel:
-        return SipChannel.inbound(ua, call, rtp_media(self.clock, self.local_host))
+        return ForwardingSipChannel.inbound(ua, call, rtp_media(self.clock, self.local_host))
 
     async def _line(self, trunk: TrunkInfo | None, organization_id: str | None) -> _Line:
         if trunk is not None:

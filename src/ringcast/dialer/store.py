@@ -122,6 +122,17 @@ def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
     return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
 
 
+def trunk_info(t: Trunk) -> TrunkInfo:
+    """A trunk row as the launchers' `TrunkInfo` (the seam knows no database rows)."""
+    return TrunkInfo(
+        t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
+        t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
+        t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
+        t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
+        t.asserted_identity, t.privacy, t.from_user,
+    )  # fmt: skip
+
+
 # what an execution's webhook event needs, RETURNING from its status update
 _EVENT_COLUMNS = (
     Execution.id,
@@ -252,7 +263,7 @@ class DialerStore:
                 .all()
             )
         default = next((t.id for t in rows if t.is_default), None)
-        infos = {t.id: TrunkInfo.from_row(t) for t in rows}
+        infos = {t.id: trunk_info(t) for t in rows}
         return infos, default
 
     # ---- jobs --------------------------------------------------------------

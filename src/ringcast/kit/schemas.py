@@ -35,10 +35,11 @@ class InputSchema(Schema):
     may not hold NUL characters (PostgreSQL text cannot store them, so they
     would fail at the database instead of here, with the field named).
 
-    Lists and objects are only walked for a NUL when the raw body may hold one
-    (`kit/json_body.body_nul_free`). Fields named in `checked_per_item` are
-    not checked here: their items are validated one by one later (an upsert's
-    rows), so a NUL fails its item alone."""
+    Nothing is looked at when the raw JSON body holds no NUL escape
+    (`kit/json_body.body_nul_free`, a scan of the bytes as they arrived).
+    Fields named in `checked_per_item` are not checked here: their items are
+    validated one by one later (an upsert's rows), so a NUL fails its item
+    alone."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
     checked_per_item: ClassVar[frozenset[str]] = frozenset()
@@ -46,9 +47,9 @@ class InputSchema(Schema):
     @field_validator("*", mode="after")
     @classmethod
     def _reject_nul(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name in cls.checked_per_item:
-            return value
-        if _holds_nul(value, walk=not body_nul_free.get()):
+        if body_nul_free.get() or info.field_name in cls.checked_per_item:
+            return value  # no NUL anywhere in the raw body: nothing to look for
+        if _holds_nul(value):
             raise ValueError("Text must not contain NUL (\\u0000) characters")
         return value
 
@@ -68,11 +69,9 @@ def is_nul_rejection(exc: DBAPIError) -> bool:
     return "0x00" in str(exc.orig)
 
 
-def _holds_nul(value: Any, *, walk: bool = True) -> bool:
+def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
-    if not walk:
-        return False
     if isinstance(value, list | tuple | set | frozenset):
         return any(_holds_nul(v) for v in value)
     if isinstance(value, dict):

@@ -91,6 +91,8 @@ class FakeMedia:
     def enable_inband_dtmf(self, on: bool) -> None:
         self.inband = on
 
+    sending = True
+
     def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
         self.dtmf_also = payload_types
 

@@ -163,7 +163,7 @@ UAC_EXPECT_403 = """  <send retrans="500">
 """
 
 
-def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "") -> str:
+def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "", extra: str = "") -> str:
     """A request sipp (as UAS) sends inside the dialog, then waits for our 200."""
     length = "Content-Length: [len]" if body else "Content-Length: 0"
     body = "\n" + body if body else ""  # the blank line between headers and body
@@ -178,8 +178,25 @@ def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "") -> str:
       CSeq: {cseq} {method}
       Max-Forwards: 70
       Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      {ctype_line}{length}
+      {extra}{ctype_line}{length}
 {body}
+    ]]>
+  </send>
+"""
+
+
+def ack_in_dialog(cseq: int) -> str:
+    """sipp (as UAS) ACKs the 200 to its own re-INVITE number `cseq`."""
+    return f"""  <send>
+    <![CDATA[
+      ACK [$inv_contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$inv_to];tag=[pid]SIPpTag01[call_number]
+      To: [$inv_from]
+      Call-ID: [call_id]
+      CSeq: {cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
     ]]>
   </send>
 """
@@ -191,19 +208,7 @@ REINVITE_CHECK = """  <recv response="200">
       <log message="REINVITE-ANSWER [$answer]"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-      ACK [$inv_contact] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$inv_to];tag=[pid]SIPpTag01[call_number]
-      To: [$inv_from]
-      Call-ID: [call_id]
-      CSeq: 2 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-"""
+""" + ack_in_dialog(2)
 
 
 def _register_ok(expires: int) -> str:
@@ -338,6 +343,24 @@ RECV_PRACK = """  <recv request="PRACK">
 """ + resp(200, "OK", totag=False)
 
 
+def reinvite(cseq: int, direction: str, expect: str) -> str:
+    """sipp re-INVITEs with `a=<direction>`, checks our answer says `expect`, ACKs."""
+    body = SDP.strip("\n").replace("a=sendrecv", f"a={direction}")
+    return (
+        in_dialog("INVITE", cseq, body, "application/sdp")
+        + f"""  <recv response="200">
+    <action>
+      <ereg regexp="a={expect}" search_in="body" check_it="true" assign_to="dir{cseq}"/>
+      <ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true"
+            assign_to="codec{cseq}"/>
+      <log message="ANSWER {cseq} [$dir{cseq}] [$codec{cseq}]"/>
+    </action>
+  </recv>
+"""
+        + ack_in_dialog(cseq)
+    )
+
+
 def scenarios() -> dict[str, str]:
     human, inband = str(ASSETS / "callee_human.ulaw"), str(ASSETS / "inband_7hash.ulaw")
     noanswer_487 = resp(487, "Request Terminated", retrans=True).replace(
@@ -371,6 +394,50 @@ def scenarios() -> dict[str, str]:
         + in_dialog("INVITE", 2, SDP.strip("\n"), "application/sdp") + REINVITE_CHECK
         + in_dialog("OPTIONS", 3) + '  <recv response="200"/>\n' + WAIT_BYE,
         "uas_load": RECV_INVITE + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # RFC 4028: the 200 makes us the refresher (4 s): an UPDATE comes within 2 s
+        "uas_timer_we_refresh": """  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="timer" search_in="hdr" header="Supported:" check_it="true" assign_to="sup"/>
+      <log message="SUPPORTED [$sup]"/>
+    </action>
+  </recv>
+""" + TRYING
+        + resp(200, "OK", sdp=True, retrans=True,
+               extra="Session-Expires: 4;refresher=uac\n      Require: timer\n      ")
+        + RECV_ACK + """  <recv request="UPDATE">
+    <action>
+      <ereg regexp="4;refresher=uac" search_in="hdr" header="Session-Expires:" check_it="true"
+            assign_to="se"/>
+      <log message="REFRESH [$se]"/>
+    </action>
+  </recv>
+""" + resp(200, "OK", totag=False) + WAIT_BYE,
+        # the far end refreshes with UPDATE: we answer 200 with the interval
+        "uas_update_refresh": RECV_INVITE_SAVE + TRYING + OK_SDP + RECV_ACK + pause(300)
+        + in_dialog("UPDATE", 2, extra="Session-Expires: 90;refresher=uas\n      Supported: timer\n      ")
+        + """  <recv response="200">
+    <action>
+      <ereg regexp="90;refresher=" search_in="hdr" header="Session-Expires:" check_it="true"
+            assign_to="se"/>
+      <log message="UPDATE-ANSWER [$se]"/>
+    </action>
+  </recv>
+""" + WAIT_BYE,
+        # 422 Session Interval Too Small: the INVITE again with Min-SE's 120
+        "uas_422": RECV_INVITE + resp(422, "Session Interval Too Small", retrans=True,
+                                      extra="Min-SE: 120\n      ")
+        + RECV_ACK + """  <recv request="INVITE">
+    <action>
+      <ereg regexp="120" search_in="hdr" header="Session-Expires:" check_it="true" assign_to="se"/>
+      <log message="RETRIED [$se]"/>
+    </action>
+  </recv>
+""" + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # hold (sendonly) → we answer recvonly and go quiet; inactive → inactive; resume
+        "uas_hold_resume": RECV_INVITE_SAVE + TRYING + OK_SDP + RECV_ACK + pause(500)
+        + reinvite(2, "sendonly", "recvonly") + pause(1000)
+        + reinvite(3, "inactive", "inactive") + pause(500)
+        + reinvite(4, "sendrecv", "sendrecv") + pause(1000) + WAIT_BYE,
         # early media: the 183 carries the SDP, the 200 none (the 183's SDP is the answer)
         "uas_183_sdp_200_none": RECV_INVITE_KEEP + TRYING + resp(183, "Session Progress", sdp=True)
         + pause(300) + invite_ok(sdp=False) + RECV_ACK + WAIT_BYE,

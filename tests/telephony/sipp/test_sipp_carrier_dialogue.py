@@ -7,6 +7,7 @@ session timers; hold answers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -138,3 +139,52 @@ async def test_early_media_sdp_is_the_answer_and_reliable_183_is_pracked(
         ua.close()
     assert answered == Answered("unknown", sip_status=200)
     assert remote == ("127.0.0.1", peer.media_port)  # media goes where the 183 said
+
+
+async def test_hold_is_answered_recvonly_and_we_stop_sending_until_resumed(
+    sipp: Sipp, open_media: OpenMedia
+) -> None:
+    peer = sipp("uas_hold_resume")
+    ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
+    try:
+        channel = SipChannel(ua, open_media)
+        await channel.dial(DialRequest(to="1000", from_="ringcast"))
+        await events_until(channel, Answered)
+        media = channel._media  # type: ignore[attr-defined]
+        sent = []
+        for _ in range(14):  # 0.5 s talk, 1.5 s held (sendonly, inactive), 1 s resumed
+            sent.append(media.stats.packets_sent)
+            await asyncio.sleep(0.25)
+        await channel.hangup()
+        assert await asyncio.to_thread(peer.wait) == 0, peer.diagnostics()
+    finally:
+        ua.close()
+    steps = [b - a for a, b in itertools.pairwise(sent)]
+    assert steps[0] > 0  # talking
+    assert 0 in steps[3:8], steps  # held: nothing sent
+    assert steps[-1] > 0, steps  # resumed
+    answers = [m for m in peer.messages.split("----") if "SIP/2.0 200" in m and "INVITE" in m]
+    directions = [line.strip() for m in answers for line in m.splitlines() if line.strip()
+                  in ("a=sendrecv", "a=recvonly", "a=inactive", "a=sendonly")]  # fmt: skip
+    assert directions[-3:] == ["a=recvonly", "a=inactive", "a=sendrecv"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "talk_s"),
+    [("uas_timer_we_refresh", 2.6), ("uas_update_refresh", 0.8), ("uas_422", 0.2)],
+)
+async def test_session_timers_refresh_answer_update_and_422(
+    sipp: Sipp, open_media: OpenMedia, scenario: str, talk_s: float
+) -> None:
+    peer = sipp(scenario)
+    ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
+    try:
+        channel = SipChannel(ua, open_media)
+        await channel.dial(DialRequest(to="1000", from_="ringcast"))
+        answered = (await events_until(channel, Answered))[-1]
+        await asyncio.sleep(talk_s)  # the refresh / UPDATE happens meanwhile
+        await channel.hangup()
+        assert await asyncio.to_thread(peer.wait) == 0, peer.diagnostics()
+    finally:
+        ua.close()
+    assert answered == Answered("unknown", sip_status=200)

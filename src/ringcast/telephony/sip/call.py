@@ -23,6 +23,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from . import session_timer
 from .actions import (
     BackOff,
     CancelTimer,
@@ -56,7 +57,7 @@ from .transaction import T1_MS, T2_MS
 from .transport import Address, LocalEndpoint
 
 log = logging.getLogger("ringcast.telephony.sip")
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
 OK_TIMER = "ok_retransmit"  # our 2xx, until the ACK (§13.3.1.4)
 CANCEL_GUARD = "cancel_guard"  # no final response after our CANCEL
 
@@ -88,6 +89,9 @@ class SipCall:
         self._early = EarlyDialogs()
         self._auth_tries = 0
         self._redirects = 0
+        self._interval_tries = 0
+        self._refresh_header: str | None = None  # set when we refresh the session
+        self._refresh_every_ms = 0
         self._cancel_when_provisional = False
         self._ok: SipResponse | None = None  # our 2xx awaiting ACK
         self._ok_request: SipRequest | None = None
@@ -104,10 +108,12 @@ class SipCall:
         to_user: str,
         from_user: str,
         call_id: str | None = None,
+        peer: Address | None = None,
     ) -> SipCall:
+        """`peer`: where the trunk is (its resolved address); the config's by default."""
         cfg = config
         call_id = call_id or new_call_id(cfg.local_host)
-        call = cls(perform, local, cfg, call_id, cfg.address, CallState.IDLE)
+        call = cls(perform, local, cfg, call_id, peer or cfg.address, CallState.IDLE)
         domain = cfg.from_domain or cfg.host
         uri = to_user if to_user.startswith("sip:") else f"sip:{to_user}@{cfg.host}:{cfg.port}"
         if local.uri_param is not None and "transport=" not in uri:
@@ -121,8 +127,7 @@ class SipCall:
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", local.contact(from_user))
         headers.add("Allow", ALLOW)
-        if cfg.offer_100rel:
-            headers.add("Supported", "100rel")
+        headers.add("Supported", "100rel, timer" if cfg.offer_100rel else "timer")
         headers.add("User-Agent", cfg.user_agent)
         call.invite = SipRequest(headers, b"", "INVITE", uri)
         return call
@@ -176,6 +181,8 @@ class SipCall:
             self._retransmit_ok()
         elif name == CANCEL_GUARD:
             self._cancel_expired()
+        elif name == session_timer.REFRESH_TIMER:
+            self._refresh_session()
 
     # ---- state -------------------------------------------------------------------
     def _go(self, event: str) -> None:
@@ -268,8 +275,26 @@ class SipCall:
             self._send_bye(self.dialog)
             return
         self._go("answered")
+        self._arm_refresh(response)
         self.remote_sdp = self._early.answer_sdp(response)
         self._emit(CallAnswered(self.remote_sdp, response.status))
+
+    def _arm_refresh(self, response: SipResponse) -> None:
+        """RFC 4028: the 2xx made us the refresher: UPDATE every half interval."""
+        every_ms = session_timer.we_refresh_every_ms(response)
+        if every_ms is not None:
+            self._refresh_header = session_timer.refresh_header(response)
+            self._do(StartTimer(session_timer.REFRESH_TIMER, every_ms))
+            self._refresh_every_ms = every_ms
+
+    def _refresh_session(self) -> None:
+        if self.state is not CallState.CONFIRMED or self.dialog is None:
+            return
+        update = self.dialog.create_request("UPDATE", self.local.via(), self.local.contact())
+        update.headers.add("Session-Expires", self._refresh_header or "1800;refresher=uac")
+        update.headers.add("Supported", "timer")
+        self._send(update, "update")
+        self._do(StartTimer(session_timer.REFRESH_TIMER, self._refresh_every_ms))
 
     def _ack_and_bye(self, dialog: Dialog) -> None:
         assert self.invite is not None
@@ -284,10 +309,25 @@ class SipCall:
             self._do(SendAck(self._ack, self.peer))
 
     def _retried(self, response: SipResponse) -> bool:
-        """A challenge answered or a redirect followed: the call goes on."""
+        """A challenge answered, a redirect followed, a session interval raised (422):
+        the call goes on."""
         if response.status in (401, 407):
             return self._retry_with_auth(response)
+        if response.status == 422:
+            return self._retry_interval(response)
         return 300 <= response.status < 400 and self._follow_redirect(response)
+
+    def _retry_interval(self, response: SipResponse) -> bool:
+        seconds = session_timer.min_se_s(response)
+        if seconds is None or self._interval_tries >= 2 or self.invite is None:
+            return False
+        if self.state not in (CallState.CALLING, CallState.PROCEEDING):
+            return False
+        self._interval_tries += 1
+        self._resend_invite(
+            self.invite.uri, (("Session-Expires", str(seconds)), ("Min-SE", str(seconds)))
+        )
+        return True
 
     def _retry_with_auth(self, response: SipResponse) -> bool:
         cfg = self.config
@@ -303,7 +343,7 @@ class SipCall:
             log.warning("call %s: cannot answer challenge: %s", self.call_id, exc)
             return False
         self._auth_tries += 1
-        self._resend_invite(self.invite.uri, answer)
+        self._resend_invite(self.invite.uri, (answer,))
         return True
 
     def _follow_redirect(self, response: SipResponse) -> bool:
@@ -320,19 +360,22 @@ class SipCall:
             return False
         self._redirects += 1
         log.info("call %s: %s redirected to %s", self.call_id, response.status, target)
-        self._resend_invite(target, None)
+        self._resend_invite(target, (), new_target=True)
         return True
 
-    def _resend_invite(self, uri: str, auth: tuple[str, str] | None) -> None:
-        """The INVITE again in a new transaction: with credentials, or to a new target."""
+    def _resend_invite(
+        self, uri: str, extra: tuple[tuple[str, str], ...], new_target: bool = False
+    ) -> None:
+        """The INVITE again in a new transaction: with credentials, a session interval,
+        or to a new target."""
         assert self.invite is not None
         old = self.invite
         headers = old.headers.copy()
         headers.set("Via", f"{self.local.via()};branch={new_branch()};rport")
         headers.set("CSeq", f"{old.cseq[0] + 1} INVITE")
-        if auth is not None:
-            headers.set(*auth)
-        else:  # a new target: the old target's credentials do not apply
+        for name, value in extra:
+            headers.set(name, value)
+        if new_target:  # the old target's credentials do not apply
             headers.remove("Authorization")
             headers.remove("Proxy-Authorization")
         self.invite = SipRequest(headers, old.body, "INVITE", uri)
@@ -409,11 +452,20 @@ class SipCall:
             if self.state is CallState.CONFIRMED:
                 self._go("bye")
                 self._emit(CallEnded("remote", "bye"))
-        elif request.method == "INVITE":  # re-INVITE: answer with what we have
+        elif request.method == "INVITE":  # re-INVITE: the channel answers the offer
             if request.body:
                 self.remote_sdp = request.body
                 self._emit(CallMediaUpdate(request.body))
             self._send_ok(request)
+        elif request.method == "UPDATE":  # RFC 3311: a session refresh, or a new offer
+            sdp = b""
+            if request.body:
+                self.remote_sdp = request.body
+                self._emit(CallMediaUpdate(request.body))
+                sdp = self.local_sdp
+            extra = (("Contact", self.local.contact()), *session_timer.answer_headers(request))
+            ctype = "application/sdp" if sdp else None
+            self._respond(request, response_to(request, 200, "OK", None, sdp, ctype, extra))
         elif request.method == "INFO":
             self._respond(request, response_to(request, 200, "OK"))
             digit = parse_dtmf_info(request)
@@ -454,7 +506,11 @@ class SipCall:
             self.local_tag,
             self.local_sdp,
             "application/sdp" if self.local_sdp else None,
-            (("Contact", self.local.contact()), ("Allow", ALLOW)),
+            (
+                ("Contact", self.local.contact()),
+                ("Allow", ALLOW),
+                *session_timer.answer_headers(request),
+            ),
         )
         self._ok, self._ok_request = ok, request
         self._ok_interval_ms, self._ok_elapsed_ms = T1_MS, 0

@@ -40,6 +40,7 @@ from ringcast.telephony.channel import (
 from ringcast.telephony.media.recorder import Recorder, beep_clip
 from ringcast.telephony.sdp import (
     DTMF_PT,
+    Negotiated,
     SdpParseError,
     build_sdp,
     negotiate,
@@ -109,6 +110,8 @@ class SipChannel:
         self._recording: Recorder | None = None
         self._analysers: list[FrameListener] = []
         self._ended = False
+        self._sdp_session = _session_id()  # o= of every SDP we send on this call
+        self._sdp_version = 1
 
     @classmethod
     def inbound(
@@ -151,8 +154,8 @@ class SipChannel:
         offer = build_sdp(
             media.local_host,
             media.local_port,
-            _session_id(),
-            1,
+            self._sdp_session,
+            self._sdp_version,
             payload_types(self._ua.config.codecs),
             DTMF_PT,
         )
@@ -181,19 +184,8 @@ class SipChannel:
             self._close_media()
             self._emit(RemoteHangup("unusable SDP offer"))
             return
-        media.set_remote(
-            chosen.remote_host, chosen.remote_port, chosen.payload_type, chosen.dtmf_payload_type
-        )
-        call.answer(
-            build_sdp(
-                media.local_host,
-                media.local_port,
-                _session_id(),
-                1,
-                (chosen.payload_type,),
-                chosen.dtmf_payload_type or 101,
-            )
-        )
+        self._apply(chosen)
+        call.answer(self._answer_sdp(media, chosen))
         self._emit(Answered("unknown", sip_status=200))
 
     async def _open_media_stream(self) -> MediaStream:
@@ -234,11 +226,11 @@ class SipChannel:
         elif isinstance(event, CallDigit):
             self._on_media_digit(event.digit, "sip_info")
         elif isinstance(event, CallMediaUpdate):
-            self._renegotiate(event.sdp)
+            self._on_reoffer(event.sdp)
 
     def _on_answered(self, event: CallAnswered) -> None:
         self._cancel_ring_timer()
-        if not self._renegotiate(event.sdp):
+        if self._renegotiate(event.sdp) is None:
             if self._call is not None:
                 self._call.hangup()
             self._close_media()
@@ -250,22 +242,49 @@ class SipChannel:
             return
         self._start_amd(request, event.status)
 
-    def _renegotiate(self, sdp: bytes) -> bool:
+    def _renegotiate(self, sdp: bytes) -> Negotiated | None:
         try:
             chosen = negotiate(parse_sdp(sdp), self._ua.config.codecs)
         except SdpParseError as exc:
             log.warning("call %s: bad SDP: %s", self.call_id, exc)
-            return False
-        if chosen.remote_port == 0 or chosen.remote_host in ("0.0.0.0", "::"):
-            return True  # RFC 3264 hold: keep the media path as it is
-        if self._media is not None:
-            self._media.set_remote(
+            return None
+        self._apply(chosen)
+        return chosen
+
+    def _apply(self, chosen: Negotiated) -> None:
+        """Point the media at what the SDP says; stop sending while held (RFC 3264 §8.4)."""
+        media = self._media
+        if media is None:
+            return
+        old_hold = chosen.remote_port == 0 or chosen.remote_host in ("0.0.0.0", "::")
+        media.sending = chosen.they_receive and not old_hold
+        if not old_hold:  # RFC 2543 hold (c=0.0.0.0): keep the media path as it is
+            media.set_remote(
                 chosen.remote_host,
                 chosen.remote_port,
                 chosen.payload_type,
                 chosen.dtmf_payload_type,
             )
-        return True
+
+    def _on_reoffer(self, sdp: bytes) -> None:
+        """A re-INVITE's offer: follow it and answer it (hold → recvonly or inactive,
+        resume → sendrecv) with the one codec in use and a new o= version."""
+        chosen = self._renegotiate(sdp)
+        if chosen is None or self._media is None or self._call is None:
+            return  # the call answers with the SDP it has
+        self._sdp_version += 1
+        self._call.local_sdp = self._answer_sdp(self._media, chosen)
+
+    def _answer_sdp(self, media: MediaStream, chosen: Negotiated) -> bytes:
+        return build_sdp(
+            media.local_host,
+            media.local_port,
+            self._sdp_session,
+            self._sdp_version,
+            (chosen.payload_type,),
+            chosen.dtmf_payload_type or DTMF_PT,
+            chosen.answer_direction,
+        )
 
     def _start_amd(self, request: DialRequest, status: int) -> None:
         assert self._amd_factory is not None

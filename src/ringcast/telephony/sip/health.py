@@ -129,7 +129,7 @@ class TrunkHealth:
         self.options_sent += 1
         self.ua.start_client(
             non_invite_client(SipRequest(headers, b"", "OPTIONS", uri), self.ua.reliable),
-            cfg.address,
+            self.ua.trunk_address,
             self._on_options_response,
             self._on_options_timeout,
         )

@@ -291,6 +291,8 @@ class StreamFramer:
                 return out
             length = _content_length(bytes(self._buffer[:head_end]))
             total = head_end + 4 + length
+            if total > MAX_MESSAGE_BYTES:  # never buffer for it: the stream is closed
+                raise SipParseError(f"Content-Length {length} over the maximum message size")
             if len(self._buffer) < total:
                 return out
             out.append(bytes(self._buffer[:total]))

@@ -21,7 +21,7 @@ from .config import TrunkConfig
 from .errors import SipError
 from .headers import NameAddr, new_branch, new_call_id, new_tag
 from .message import Headers, SipRequest, SipResponse
-from .transport import LocalEndpoint
+from .transport import Address, LocalEndpoint
 
 log = logging.getLogger("ringcast.telephony.sip")
 RegistrationState = Literal["idle", "registering", "registered", "failed", "unregistered"]
@@ -38,8 +38,10 @@ class Registration:
         config: TrunkConfig,
         expires_s: int = 3600,
         retry_after_s: float = 30.0,
+        peer: Address | None = None,
     ) -> None:
         cfg = config
+        self.peer = peer or cfg.address  # the registrar's (resolved) address
         self._perform = perform
         self.local = local
         self.config = config
@@ -104,7 +106,7 @@ class Registration:
         if expires_s:
             self._set("registering")
         self._last = self._request(expires_s, auth)
-        self._perform(self, [SendRequest(self._last, self.config.address, "register")])
+        self._perform(self, [SendRequest(self._last, self.peer, "register")])
 
     # ---- the action runtime's entry points -----------------------------------------
     def on_response(self, label: str, response: SipResponse) -> None:

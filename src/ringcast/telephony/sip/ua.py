@@ -30,6 +30,7 @@ from .errors import SipError, SipStateError
 from .headers import NameAddr, Via, new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
 from .registration import Registration
+from .resolver import Resolver
 from .transaction import (
     Action,
     CancelTimer,
@@ -49,7 +50,7 @@ from .transport import Address, LocalEndpoint, Transport, open_transport
 
 log = logging.getLogger("ringcast.telephony.sip")
 
-SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet)
+SUPPORTED: frozenset[str] = frozenset({"timer"})  # option tags a request may Require
 TxKey = tuple[str, str]
 
 
@@ -75,6 +76,8 @@ class UserAgent:
         self._server: dict[TxKey, _TxRecord] = {}
         self._user_timers: dict[TransactionUser, dict[str, asyncio.TimerHandle]] = {}
         self.paused_until = 0.0  # loop time: the trunk asked for a pause (Retry-After)
+        self.resolver = Resolver()
+        self.trunk_address: Address = config.address  # an IP once resolved
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
 
@@ -88,9 +91,10 @@ class UserAgent:
             ua.transport = transport
         else:
             ua.transport = await open_transport(config, ua.datagram_received, ua.transport_error)
+        await ua.refresh_trunk_address()
         if config.register:
             ua.registration = Registration(
-                ua._run_user, ua.local, config, config.register_expires_s
+                ua._run_user, ua.local, config, config.register_expires_s, peer=ua.trunk_address
             )
             ua.registration.start()
         return ua
@@ -141,14 +145,19 @@ class UserAgent:
     def new_call(self, to_user: str, from_user: str, call_id: str | None = None) -> SipCall:
         """An outbound call, not yet sent; `call.start_invite(sdp)` sends it."""
         call = SipCall.outbound(
-            self._run_user, self.local, self.config, to_user, from_user, call_id
+            self._run_user, self.local, self.config, to_user, from_user, call_id, self.trunk_address
         )
         self.calls[call.call_id] = call
         return call
 
+    async def refresh_trunk_address(self) -> None:
+        cfg = self.config
+        self.trunk_address = await self.resolver.resolve(cfg.host, cfg.port, cfg.transport)
+
     async def ready_for_calls(self) -> None:
         """Wait out a back-off the trunk asked for (503/480 Retry-After): queued calls
-        wait here, they do not fail."""
+        wait here, they do not fail. Also where the trunk is now (DNS, cached by TTL)."""
+        await self.refresh_trunk_address()
         loop = asyncio.get_running_loop()
         while (delay_s := self.paused_until - loop.time()) > 0:
             await asyncio.sleep(delay_s)
