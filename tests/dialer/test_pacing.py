@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 
 from ringcast.dialer.pacing import SmoothBucket, reserve
 
@@ -40,3 +41,42 @@ def test_slots_within_horizon():
     reserve([bucket], 0.0)
     assert bucket.slots_within(0.0, 0.25) == 2  # 0.1, 0.2
     assert bucket.slots_within(0.0, 0.05) == 0
+
+
+def _paced_starts(rate: float, tick_s: float, work_s: float, seconds: float) -> list[float]:
+    """A dialer-like loop on a fake clock: each tick asks for one tick's slots, books them
+    all, then sleeps `tick_s` after `work_s` of its own work (so ticks come late)."""
+    bucket = SmoothBucket(rate)
+    now, starts = 0.0, []
+    while now < seconds:
+        for _ in range(bucket.slots_within(now, tick_s)):
+            starts.append(max(now, reserve([bucket], now)))
+        now += tick_s + work_s
+    return starts
+
+
+def test_late_ticks_still_grant_the_configured_rate():
+    # ticks of 0.2 s + 0.05 s of work at 100 CPS: missed slots are caught up
+    per_second = Counter(int(s + 1e-6) for s in _paced_starts(100, 0.2, 0.05, 10.0))
+    assert all(abs(per_second[s] - 100) <= 2 for s in range(1, 10)), per_second
+    # short ticks with proportionally long work: 0.02 s + 0.02 s
+    per_second = Counter(int(s + 1e-6) for s in _paced_starts(100, 0.02, 0.02, 10.0))
+    assert all(abs(per_second[s] - 100) <= 2 for s in range(1, 10)), per_second
+
+
+def test_catch_up_is_bounded_and_smooth_within_the_second():
+    bucket = SmoothBucket(100, catch_up_s=0.5)
+    for _ in range(bucket.slots_within(0.0, 0.2)):  # 0.00 .. 0.20: the grant is used up
+        reserve([bucket], 0.0)
+    # the loop stalls 3 s: only half a second of slots is owed (2.50 .. 3.20), not three
+    assert bucket.slots_within(3.0, 0.2) == 71
+    starts = [max(3.0, reserve([bucket], 3.0)) for _ in range(71)]
+    assert sum(1 for s in starts if s == 3.0) == 51  # the owed ones start at once...
+    assert all(b - a >= 0.01 - 1e-9 for a, b in itertools.pairwise(starts[50:]))
+
+
+def test_unused_grant_is_forfeit_no_burst_after_a_quiet_spell():
+    bucket = SmoothBucket(10)
+    assert bucket.slots_within(0.0, 0.2) == 3
+    reserve([bucket], 0.0)  # demand took one of three slots
+    assert bucket.slots_within(5.0, 0.2) == 3  # nothing owed for the quiet 5 s

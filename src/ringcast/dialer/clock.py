@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -15,6 +16,9 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Aware UTC now."""
 
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin that never jump (pacing runs on these)."""
+
     async def sleep_until(self, at: datetime) -> None:
         """Return at (or just after) `at`; at once if it is past."""
 
@@ -22,6 +26,9 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     async def sleep_until(self, at: datetime) -> None:
         await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
@@ -35,11 +42,14 @@ class FakeClock:
     """
 
     def __init__(self, start: datetime) -> None:
-        self._now = start
+        self._now = self._start = start
         self.wakes: list[datetime] = []
 
     def now(self) -> datetime:
         return self._now
+
+    def monotonic(self) -> float:
+        return (self._now - self._start).total_seconds()
 
     def set(self, at: datetime) -> None:
         self._now = at

@@ -13,7 +13,10 @@ Theory of operation. `run_once(now)` is one tick:
    left → completed; else claim due jobs up to the free capacity —
    `maxConcurrentCalls` minus calls in progress (all dialers), the trunks'
    free channels (this process), and the start slots the CPS buckets
-   (program and trunk; smooth, no burst) give within one tick.
+   (program and trunk; `pacing`) give up to the next tick. Pacing runs on
+   the clock's monotonic seconds; the horizon is the real length of the last
+   tick (sleep + work, at least `tick_s`, at most 1 s), so slots stay evenly
+   spaced, and slots a late tick missed are caught up (bounded).
 4. each claimed job gets a caller id (LRU over the pool), its trunk, and a
    start slot; a task sleeps until the slot, runs the call through the
    `CallLauncher` and records the attempt, finishing the job or scheduling
@@ -32,7 +35,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
@@ -53,11 +56,9 @@ from ringcast.telephony.sip.outcome import retriable as sip_retriable
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
 NO_CALLING_TIME = "no_calling_time"
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _seconds(at: datetime) -> float:
-    return (at - EPOCH).total_seconds()
+MAX_HORIZON_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +123,21 @@ class Dialer:
         self._last_renew: datetime | None = None
         self._last_sweep: datetime | None = None
         self.lost_leases = 0
+        self._mono = 0.0  # this tick's monotonic seconds (pacing)
+        self._horizon_s = self.config.tick_s
+        self._ticked = False
 
     # ---- the tick ----------------------------------------------------------
 
     async def run_once(self, now: datetime | None = None) -> TickReport:
-        now = now or self.clock.now()
+        wall, mono = self.clock.now(), self.clock.monotonic()
+        if now is None:
+            now = wall
+        else:  # an explicit `now` (tests) shifts the monotonic reading with it
+            mono += (now - wall).total_seconds()
+        if self._ticked and mono > self._mono:
+            self._horizon_s = min(max(self.config.tick_s, mono - self._mono), MAX_HORIZON_S)
+        self._mono, self._ticked = mono, True
         report = TickReport()
         await self.store.start_due(now)
         if self._due(self._last_sweep, now, self.config.sweep_every_s):
@@ -213,13 +224,13 @@ class Dialer:
         execution = state.execution
         pool = await self._pool(state)
         free = execution.max_concurrent_calls - in_progress
-        now_s = _seconds(now)
-        free = min(free, state.bucket.slots_within(now_s, self.config.tick_s))
+        now_s, horizon_s = self._mono, self._horizon_s
+        free = min(free, state.bucket.slots_within(now_s, horizon_s))
         for trunk in await self._pool_trunks(execution.organization_id, pool):
             free = min(
                 free,
                 trunk.info.max_channels - trunk.active,
-                trunk.bucket.slots_within(now_s, self.config.tick_s),
+                trunk.bucket.slots_within(now_s, horizon_s),
             )
         return min(free, self.config.max_claim_per_tick)
 
@@ -231,7 +242,8 @@ class Dialer:
         trunk_id = entry.trunk_id or self._default_trunk.get(state.execution.organization_id)
         trunk = self._trunks.get(trunk_id) if trunk_id else None
         buckets = [state.bucket] + ([trunk.bucket] if trunk else [])
-        start_at = EPOCH + timedelta(seconds=reserve(buckets, _seconds(now)))
+        slot = reserve(buckets, self._mono)
+        start_at = now + timedelta(seconds=max(0.0, slot - self._mono))
         if trunk is not None:
             trunk.active += 1
         task = asyncio.create_task(self._call(state, job, entry.number, trunk, start_at))

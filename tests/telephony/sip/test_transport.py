@@ -148,3 +148,17 @@ async def test_outgoing_tcp_leaves_from_the_configured_local_address() -> None:
         near.close()
         far.close()
     assert peers and peers[0][0] == "127.0.0.2"  # not 127.0.0.1, whatever the route says
+
+
+async def test_udp_transport_asks_for_a_large_receive_buffer():
+    # a burst of INVITEs waits in the kernel instead of being dropped (issue 19)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as plain:
+        default = plain.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    t = await UdpTransport.open(lambda data, addr: None)
+    try:
+        sock = t._transport.get_extra_info("socket") if t._transport else None
+        assert sock is not None
+        assert t.rcvbuf_bytes == sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        assert t.rcvbuf_bytes > default
+    finally:
+        t.close()

@@ -2,7 +2,8 @@
 
 Theory of operation. Sending: once the remote is known the stream registers
 with the `MediaClock`; every tick it sends exactly one 20 ms packet: the next
-160-byte slice of the playing prompt (encoded once, when `play` was called), a
+160-byte slice of the playing prompt (encoded once per process and codec and
+shared by every call playing the same clips: `shared_audio.py`), a
 DTMF frame while a digit is being sent (the prompt pauses meanwhile), or a
 silence frame when nothing plays, so the far end's jitter buffer and any NAT
 keep going. The header is packed into one reused buffer; sequence number
@@ -61,6 +62,7 @@ import numpy as np
 
 from ringcast.audio.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from ringcast.telephony.channel import DigitSource, Pcm
+from ringcast.telephony.media import shared_audio
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.dtmf_inband import DtmfDetector
 from ringcast.telephony.media.dtmf_sender import FRAME_SAMPLES, DtmfJob
@@ -174,7 +176,7 @@ class RtpStream:
         self._first = 0x80  # marker bits, kept as the byte value to OR in
         self._talkspurt = 0x80
         # playback
-        self._pcm: Pcm | None = None
+        self._clips: tuple[Pcm, ...] = ()  # what plays (shared library arrays, not copies)
         self._audio = memoryview(b"")
         self._pos = 0
         self._end = 0
@@ -283,8 +285,8 @@ class RtpStream:
             self._silence = bytes([silence]) * FRAME_SAMPLES
             self._buf[_HEADER:] = self._silence
             self._buf_silent = True
-            if self._pcm is not None and self._pos < self._end:
-                self._audio = memoryview(self._encode_padded(self._pcm))
+            if self._clips and self._pos < self._end:
+                self._audio = memoryview(self._encoded(self._clips))
         self._dtmf_payload_type = dtmf_payload_type
         if not self.closed:
             self.last_packet_at = self._clock.time()
@@ -302,21 +304,23 @@ class RtpStream:
 
     # ---- sending -----------------------------------------------------------
 
-    def _encode_padded(self, pcm: Pcm) -> bytes:
-        data = self._encode(pcm)
+    def _pad(self, data: bytes) -> bytes:
         pad = (-len(data)) % FRAME_SAMPLES
         return data + self._silence[:pad] if pad else data
+
+    def _encoded(self, clips: Sequence[Pcm]) -> bytes:
+        return shared_audio.encoded(clips, self._payload_type, self._encode, self._pad)
 
     def play(self, clips: Sequence[Pcm]) -> asyncio.Future[bool]:
         """Play clips back to back, replacing what plays; True when played to the end."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._finish_playback(False)
-        pcm = np.concatenate([np.asarray(c, dtype=np.int16) for c in clips]) if clips else None
-        if pcm is None or pcm.size == 0 or self.closed:
+        clips = tuple(c for c in clips if len(c))
+        if not clips or self.closed:
             future.set_result(not self.closed)
             return future
-        self._pcm = pcm
-        self._audio = memoryview(self._encode_padded(pcm))
+        self._clips = clips
+        self._audio = memoryview(self._encoded(clips))
         self._pos, self._end = 0, len(self._audio)
         self._play_future = future
         return future
@@ -327,7 +331,7 @@ class RtpStream:
     def _finish_playback(self, completed: bool) -> None:
         future, self._play_future = self._play_future, None
         self._pos = self._end = 0
-        self._pcm = None
+        self._clips = ()
         if future is not None and not future.done():
             future.set_result(completed)
 

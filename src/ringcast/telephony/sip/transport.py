@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -47,6 +48,11 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+# A burst of INVITEs must wait in the kernel, not be dropped (the default ~208 kB holds
+# a few hundred; the far end's retransmissions then storm): issue 19.
+UDP_RCVBUF_BYTES = 4 * 1024 * 1024
+
+
 class UdpTransport(asyncio.DatagramProtocol):
     name = "UDP"
     reliable = False
@@ -56,14 +62,42 @@ class UdpTransport(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self.local_host = ""
         self.local_port = 0
+        self.rcvbuf_bytes = 0  # the receive buffer the kernel gave (it reports 2x)
 
     @classmethod
-    async def open(cls, receiver: Receiver, host: str = "127.0.0.1", port: int = 0) -> UdpTransport:
+    async def open(
+        cls,
+        receiver: Receiver,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rcvbuf_bytes: int = UDP_RCVBUF_BYTES,
+    ) -> UdpTransport:
         loop = asyncio.get_running_loop()
         _, proto = await loop.create_datagram_endpoint(
             lambda: cls(receiver), local_addr=(host, port)
         )
+        proto._grow_rcvbuf(rcvbuf_bytes)
         return proto
+
+    def _grow_rcvbuf(self, size: int) -> None:
+        sock = self._transport.get_extra_info("socket") if self._transport else None
+        if sock is None or size <= 0:
+            return
+        # SO_RCVBUFFORCE passes net.core.rmem_max when we may (CAP_NET_ADMIN)
+        for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            if option is None:
+                continue
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, option, size)
+                break
+            except OSError:
+                continue
+        self.rcvbuf_bytes = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        if self.rcvbuf_bytes < size:
+            log.warning(
+                "SIP UDP receive buffer is %d bytes, not %d: raise net.core.rmem_max",
+                self.rcvbuf_bytes, size,
+            )  # fmt: skip
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.DatagramTransport, transport)
