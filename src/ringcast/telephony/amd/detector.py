@@ -136,15 +136,13 @@ class AmdDetector:
         self,
         settings: AmdSettings,
         *,
-        vad: Literal["silero", "webrtc", "either"] = "webrtc",
+        vad: Literal["silero", "webrtc", "either"] = "silero",
         single_word_max_ms: int = 500,
         single_word_silence_factor: float = 0.8,
         late_start_allowance_ms: int | None = None,
         hangover_ms: int = 100,
         frames: SpeechFrames | None = None,
         beep: BeepDetector | None = None,
-        resume_speech_ms: int = 0,
-        resume_pause_ms: int = 500,
     ) -> None:
         self.settings = settings
         self._hangover_frames = hangover_ms // FRAME_MS
@@ -155,9 +153,6 @@ class AmdDetector:
             else late_start_allowance_ms
         )
         self._single_word_max_ms = single_word_max_ms
-        self._resume_speech_ms = resume_speech_ms
-        self._resume_pause_ms = resume_pause_ms
-        self._pause_ms = 0  # the last silence between two runs of speech
         self._single_word_factor = single_word_silence_factor
         self.frames = frames or SpeechFrames(
             vad=vad, min_mean_abs=float(settings.silence_threshold)
@@ -181,10 +176,16 @@ class AmdDetector:
 
     @property
     def deadline_ms(self) -> int:
-        """When the analysis gives up: total_analysis_ms from the first word, capped."""
+        """When the analysis gives up: total_analysis_ms from the first word, capped.
+
+        Before the first word only the cap applies (initial_silence_ms decides first
+        by default), so a late starter is heard rather than timed out.
+        """
         total = self.settings.total_analysis_ms
-        onset = self._greeting_start_ms or 0
-        return min(onset + total, total + self._late_start_allowance_ms)
+        cap = total + self._late_start_allowance_ms
+        if self._greeting_start_ms is None:
+            return cap
+        return min(self._greeting_start_ms + total, cap)
 
     @property
     def speech_heard(self) -> bool:
@@ -243,21 +244,12 @@ class AmdDetector:
             # Nor is a word's fading end (the hangover, see the module docstring).
             return None
         if speech:
-            if self.silence_run_ms:
-                self._pause_ms = self.silence_run_ms
             self._voice_run_ms += FRAME_MS
             self.silence_run_ms = 0
             self._last_speech_end_ms = self.elapsed_ms
             if self._state is not _State.INITIAL:
                 self.greeting_speech_ms += FRAME_MS
             if self._state is not _State.IN_WORD and self._voice_run_ms >= s.min_word_length_ms:
-                if (
-                    self._state is _State.IN_SILENCE
-                    and self._resume_speech_ms
-                    and self.greeting_speech_ms - self._voice_run_ms >= self._resume_speech_ms
-                    and self._pause_ms >= self._resume_pause_ms
-                ):
-                    return ("machine", "resumed_after_long_greeting")
                 if self._state is _State.INITIAL:
                     self._greeting_start_ms = self.elapsed_ms - self._voice_run_ms
                     self.greeting_speech_ms = self._voice_run_ms
@@ -287,13 +279,15 @@ class AmdDetector:
         return None
 
 
-def classify(pcm: Pcm, settings: AmdSettings) -> AmdVerdict:
+def classify(
+    pcm: Pcm, settings: AmdSettings, vad: Literal["silero", "webrtc", "either"] = "silero"
+) -> AmdVerdict:
     """Run a whole recording through `AmdDetector` frame by frame, as a live call would.
 
     If the audio ends before a verdict, the line is taken to go silent (zero
     frames) until one comes; the analysis deadline guarantees it does.
     """
-    detector = AmdDetector(settings)
+    detector = AmdDetector(settings, vad=vad)
     size = FRAME_SAMPLES
     for start in range(0, pcm.size - size + 1, size):
         verdict = detector.feed(pcm[start : start + size])
