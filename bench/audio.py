@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from ringcast.audio import NumberItem, decode_audio, load_system_dictionary, resolve_play
+from ringcast.audio import SayNumber, decode_audio, load_system_dictionary, resolve_play
 from ringcast.audio.speaker import _number_keys, number_to_keys
 
 SECONDS = 30.0
@@ -113,7 +113,7 @@ def bench_language(language: str, values: list[int], calls: int) -> None:
         return number_to_keys(values[i % 1000], "full", language, keys)
 
     cold_us = per_call_us(cold, 2000)
-    items = [[NumberItem(v, "full", language)] for v in values]
+    items = [[SayNumber(v, "full", language)] for v in values]
     full = per_call_us(
         lambda i: resolve_play(items[i % 1000], audio_files=lambda _: dictionary["0"]), calls
     )

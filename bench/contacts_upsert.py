@@ -1,28 +1,39 @@
 """Bulk upsert throughput through the HTTP API, against a raw executemany.
 
 Creates an organization and a `score` number attribute on a fresh SQLite
-file, then sends `--contacts` generated contacts (unique, valid E.164 phones,
-six fields + one custom attribute) as 1000-row `POST /api/contact/upsert`
-requests through httpx's in-process ASGI transport (the whole stack: gate,
-JSON, validation, phone check, SELECT + INSERT … ON CONFLICT, commit). A
-second pass sends the same rows again (all updates). The baseline inserts
-the same rows (same time-ordered ids), already as tuples, into the same table
-with the stdlib `sqlite3` `executemany`, one transaction per 1000 rows (same
-WAL, synchronous and cache settings as the app's connections).
-The phone-check cache is cleared before each API pass, so every number is
-really validated.
+file, starts the app under uvicorn in its own process (the product's path:
+HTTP on a loopback socket), then sends `--contacts` generated contacts
+(unique, valid E.164 phones, six fields + one custom attribute) as 1000-row
+`POST /api/contact/upsert` requests (the whole stack: socket, gate, JSON,
+validation, phone check, SELECT + INSERT … ON CONFLICT, commit). A second
+pass sends the same rows again (all updates). The baseline inserts the same
+rows (same time-ordered ids), already as tuples, into the same table with
+the stdlib `sqlite3` `executemany`, one transaction per 1000 rows (same WAL,
+synchronous and cache settings as the app's connections), after a warm-up
+batch, in the same run. The server is a fresh process, so every phone number
+is really validated in the first pass (its phone-check cache starts empty);
+the second pass finds them cached, as a server that just saw them would.
 
-    .venv/bin/python bench/contacts_upsert.py [--contacts 50000]
+The goal (issue 19) is >= 20,000 contacts/s with 1000-row requests at
+1,000,000 contacts: run with the default `--contacts 1000000` for the goal's
+figure; the exit status is 1 when the goal is missed at the size measured.
+Server CPU seconds are read from /proc, so a busy machine's waiting for a
+core shows apart from the work.
+
+    .venv/bin/python bench/contacts_upsert.py [--contacts 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
+import os
 import random
+import socket
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -30,16 +41,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
-from ringcast.api.app import create_app
 from ringcast.auth import service
 from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.contacts.ids import ordered_ids
 from ringcast.contacts.phones import phone_problem
 from ringcast.db.dialect import SQLITE_CACHE_KIB
+from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade_async
-from ringcast.settings import Settings
 
 BATCH = 1000
 
@@ -66,12 +75,17 @@ def make_rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def api_pass(
-    client: httpx.AsyncClient, rows: list[dict[str, Any]], key: str
+    client: httpx.AsyncClient, rows: list[dict[str, Any]], key: str, server: int
 ) -> tuple[float, float]:
-    """(wall s, CPU s of the whole process: server and in-process client)."""
-    phone_problem.cache_clear()
-    cpu = time.process_time()
+    """(wall s, CPU s of the server process)."""
+    cpu = cpu_seconds(server)
     start = time.perf_counter()
     for i in range(0, len(rows), BATCH):
         r = await client.post(
@@ -79,7 +93,35 @@ async def api_pass(
         )
         assert r.status_code == 200, r.text[:500]
         assert not r.json()["failed"], r.text[:500]
-    return time.perf_counter() - start, time.process_time() - cpu
+    return time.perf_counter() - start, cpu_seconds(server) - cpu
+
+
+SERVER = """
+import sys, uvicorn
+from pydantic import SecretStr
+from ringcast.api.app import create_app
+from ringcast.settings import Settings
+settings = Settings(data_dir=sys.argv[1], database_url=SecretStr(sys.argv[2]),
+                    rate_limit_per_second=10**6, rate_limit_burst=10**6)
+uvicorn.run(create_app(settings, migrate=False), host="127.0.0.1", port=int(sys.argv[3]),
+            log_level="warning")
+"""
+
+
+def start_server(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp), url, str(port)])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base}/health", timeout=1)
+            return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start")
 
 
 def raw_pass(db: Path, rows: list[dict[str, Any]], org_id: str) -> float:
@@ -120,58 +162,55 @@ def raw_pass(db: Path, rows: list[dict[str, Any]], org_id: str) -> float:
     return elapsed
 
 
-async def main(n: int) -> None:
+async def main(n: int) -> int:
     tmp = Path(tempfile.mkdtemp())
     db = tmp / "bench.db"
     url = f"sqlite+aiosqlite:///{db}"
     await upgrade_async(url)
-    settings = Settings(
-        data_dir=tmp,
-        database_url=SecretStr(url),
-        rate_limit_per_second=10**6,
-        rate_limit_burst=10**6,
-    )
-    app = create_app(settings, migrate=False)
-    async with app.state.ringcast.sessions.begin() as s:
+    engine = create_engine(url)
+    async with create_sessionmaker(engine).begin() as s:
         org = await service.get_or_create_organization(s, "bench")
         raw_org = await service.get_or_create_organization(s, "raw")
+        warm_org = await service.get_or_create_organization(s, "raw-warm-up")
         _, key = await service.create_key(
             s, org.id, ApiKeyCreate(name="b", prefix="bench_", role=Role.admin)
         )
-        raw_org_id = raw_org.id
+        raw_org_id, warm_org_id = raw_org.id, warm_org.id
+    await engine.dispose()
     rows = make_rows(n + BATCH)
     warmup, rows = rows[:BATCH], rows[BATCH:]
-    # The client's 50k row dicts would not live in a real server process; keep
-    # the garbage collector from re-scanning them on every collection.
-    gc.freeze()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
-        r = await client.post(
-            "/api/custom-attributes",
-            json={"displayName": "Score", "type": "number"},
-            headers={"x-api-key": key},
-        )
-        assert r.status_code == 201, r.text
-        await api_pass(client, warmup, key)  # first-request costs: plan compiles, caches
-        create_s, create_cpu = await api_pass(client, rows, key)
-        update_s, update_cpu = await api_pass(client, rows, key)
-    await app.state.ringcast.engine.dispose()
+    server, base = start_server(tmp, url)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            r = await client.post(
+                "/api/custom-attributes",
+                json={"displayName": "Score", "type": "number"},
+                headers={"x-api-key": key},
+            )
+            assert r.status_code == 201, r.text
+            await api_pass(client, warmup, key, server.pid)  # plan compiles, caches
+            create_s, create_cpu = await api_pass(client, rows, key, server.pid)
+            update_s, update_cpu = await api_pass(client, rows, key, server.pid)
+    finally:
+        server.terminate()
+        server.wait()
+    raw_pass(db, warmup, warm_org_id)  # warm-up: the baseline runs warm, like the API
     raw_s = raw_pass(db, rows, raw_org_id)
     api_rate, upd_rate, raw_rate = n / create_s, n / update_s, n / raw_s
-    print(f"contacts: {n:,} in {BATCH}-row requests (SQLite, in-process ASGI)")
+    print(f"contacts: {n:,} in {BATCH}-row requests (SQLite, uvicorn on a loopback socket)")
     print(f"API upsert, all new:      {api_rate:10,.0f} contacts/s  ({create_s:.2f} s)")
     print(f"API upsert, all existing: {upd_rate:10,.0f} contacts/s  ({update_s:.2f} s)")
     # on a shared machine wall time includes waiting for a core; CPU time does not
-    print(
-        f"per CPU-second (client included): new {n / create_cpu:,.0f}/s, "
-        f"existing {n / update_cpu:,.0f}/s"
-    )
-    print(f"raw sqlite3 executemany:  {raw_rate:10,.0f} contacts/s  ({raw_s:.2f} s)")
+    print(f"per server CPU-second: new {n / create_cpu:,.0f}/s, existing {n / update_cpu:,.0f}/s")
+    print(f"raw sqlite3 executemany:  {raw_rate:10,.0f} contacts/s  ({raw_s:.2f} s, warm)")
     print(f"ratio API/raw (new):      {api_rate / raw_rate:10.2f}")
-    print(f"goal >= 20,000 contacts/s: {'met' if api_rate >= 20_000 else 'NOT met'}")
+    met = min(api_rate, upd_rate) >= 20_000
+    size = "" if n >= 1_000_000 else f" (measured at {n:,}; the goal is stated at 1,000,000)"
+    print(f"goal >= 20,000 contacts/s, new and existing: {'met' if met else 'NOT met'}{size}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--contacts", type=int, default=50_000)
-    asyncio.run(main(parser.parse_args().contacts))
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    sys.exit(asyncio.run(main(parser.parse_args().contacts)))

@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System peers the tests use for real: sipp, baresip, PostgreSQL, Redis, espeak-ng, sox,
+# System peers the tests use for real: sipp, baresip, Kamailio, PostgreSQL, Redis, espeak-ng, sox,
 # and the AMD corpus's other speech engines (Flite, Festival and its voices).
 need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v baresip >/dev/null || need+=(baresip)
+command -v kamailio >/dev/null || need+=(kamailio)  # the carrier in tests/carrier
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
@@ -18,10 +19,13 @@ for voice in festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp
   dpkg -s "$voice" >/dev/null 2>&1 || need+=(festival "$voice")
 done
 command -v tcpdump >/dev/null || need+=(tcpdump)
+# the dashboard's browser tests (Playwright drives Debian's Chromium) and its flow graphs
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v dot >/dev/null || need+=(graphviz)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
 fi
 
 PY=${PYTHON:-python3.11}

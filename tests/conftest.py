@@ -31,6 +31,9 @@ from ringcast.dictionaries.repository import ensure_system_dictionaries
 from ringcast.settings import Settings
 from support import IN_CI
 
+# a free SIP port for every dialer a test starts (the default 5060 is one per host)
+os.environ.setdefault("RINGCAST_SIP_PORT", "0")
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

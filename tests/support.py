@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
 import shutil
+import struct
 import wave
-from typing import Any
+from typing import Any, NoReturn
 
 import av
 import numpy as np
 import pytest
 
+# the one reading of CI in the tests: "true" in any case (CI=true, CI=True, CI=TRUE)
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(message: str) -> NoReturn:
+    """A peer the test needs is missing: skip locally, fail under CI (scripts/test.sh provides it)."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_tool(*names: str) -> None:
     """Skip when a peer tool is absent locally; fail under CI=true (scripts/test.sh installs them)."""
     missing = [name for name in names if shutil.which(name) is None]
-    if not missing:
-        return
-    message = f"{', '.join(missing)} not installed (scripts/test.sh installs it)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    if missing:
+        unavailable(f"{', '.join(missing)} not installed (scripts/test.sh installs it)")
 
 
 def tone_pcm(seconds: float = 1.0, rate: int = 8000, freq: float = 440.0) -> np.ndarray:
@@ -65,6 +71,58 @@ def encoded_bytes(fmt: str, codec: str, seconds: float = 1.0, rate: int = 44100)
         for packet in stream.encode(None):
             out.mux(packet)
     return buf.getvalue()
+
+
+def _ogg_crc_table() -> list[int]:
+    table = []
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else (r << 1)
+        table.append(r & 0xFFFFFFFF)
+    return table
+
+
+_OGG_CRC = _ogg_crc_table()
+
+
+def _ogg_page(packets: list[bytes], granule: int, sequence: int, flags: int = 0) -> bytes:
+    """One Ogg page (RFC 3533) holding whole packets, with its CRC."""
+    lacing = b"".join(bytes([255] * (len(p) // 255) + [len(p) % 255]) for p in packets)
+    header = (
+        b"OggS\x00"
+        + bytes([flags])
+        + struct.pack("<qII", granule, 1, sequence)
+        + b"\x00\x00\x00\x00"
+        + bytes([len(lacing)])
+        + lacing
+    )
+    page = bytearray(header + b"".join(packets))
+    crc = 0
+    for byte in page:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _OGG_CRC[((crc >> 24) ^ byte) & 0xFF]
+    page[22:26] = struct.pack("<I", crc)
+    return bytes(page)
+
+
+@functools.lru_cache(maxsize=4)
+def silent_ogg(seconds: float) -> bytes:
+    """An Ogg Opus file of `seconds` of silence, about 26 bytes a second: a
+    decompression bomb (40,000 s is ~1 MB, and 640 MB once decoded at 8 kHz).
+    Each packet is a TOC byte (CELT, 20 ms, code 3) and a count of 6 empty
+    frames: 120 ms of silence in 2 bytes."""
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    tags = b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", 0)
+    pages = [_ogg_page([head], 0, 0, flags=2), _ogg_page([tags], 0, 1)]
+    packet, per_packet = b"\xfb\x06", 5760  # samples at 48 kHz
+    total = int(seconds * 48000 / per_packet)
+    done = 0
+    while done < total:
+        n = min(255, total - done)
+        done += n
+        last = 4 if done == total else 0
+        pages.append(_ogg_page([packet] * n, done * per_packet, len(pages), flags=last))
+    return b"".join(pages)
 
 
 def payment_reminder_graph(audio_id: str | None = None) -> dict[str, Any]:
@@ -128,4 +186,4 @@ def payment_reminder_graph(audio_id: str | None = None) -> dict[str, Any]:
     }
 
 
-__all__ = ["encoded_bytes", "payment_reminder_graph", "tone_pcm", "wav_bytes"]
+__all__ = ["encoded_bytes", "payment_reminder_graph", "silent_ogg", "tone_pcm", "wav_bytes"]

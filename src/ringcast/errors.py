@@ -31,6 +31,20 @@ class FieldIssue:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_LISTED_ISSUES = 100
+"""An error body lists at most this many field problems, then says how many more."""
+
+
+def cap_issues(issues: list[FieldIssue], most: int = MAX_LISTED_ISSUES) -> list[FieldIssue]:
+    """The first `most` issues and, past them, one that counts the rest (so a
+    400,000-column header or a row with a million unknown keys answers small)."""
+    if len(issues) <= most:
+        return issues
+    rest = len(issues) - most
+    more = FieldIssue("(more)", "more_errors", f"{rest} more problems not listed", {"count": rest})
+    return [*issues[:most], more]
+
+
 class AppError(Exception):
     status_code: ClassVar[int] = 500
     default_code: ClassVar[str] = "INTERNAL_ERROR"

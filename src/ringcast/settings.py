@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringcast.kit.secret_box import KEY_FILE, SecretBox, SecretBoxError, load_or_create_key
+
+# the longest uploaded audio accepted, in seconds, by usage type
+AUDIO_MAX_DURATION_S: dict[str, float] = {
+    "welcome": 300.0,
+    "goodbye": 300.0,
+    "question": 300.0,
+    "prompt": 600.0,
+    "notification": 600.0,
+    "hold_music": 3600.0,
+    "other": 1800.0,
+    "dictionary": 60.0,  # a dictionary entry: one word or number
+}
 
 
 class Settings(BaseSettings):
@@ -27,6 +40,28 @@ class Settings(BaseSettings):
     # the address our SIP and RTP sockets bind to (and advertise in SDP):
     # a routable address of this host when the trunk is not on loopback
     sip_local_host: str = "127.0.0.1"
+    # the SIP port (UDP and TCP) the dialer process listens on from its start:
+    # carriers send inbound calls here. 0 = a free port (tests); one per process
+    sip_port: int = Field(default=5060, ge=0, le=65535)
+    # behind NAT: the public address (and port) written in Via, Contact and SDP
+    sip_advertised_host: str | None = None
+    sip_advertised_port: int | None = Field(default=None, ge=1, le=65535)
+    # a new INVITE from an address that is no trunk's: "drop" (no answer) or "reject" (403)
+    sip_unknown_source: Literal["drop", "reject"] = "drop"
+    # how long a call through a registering trunk waits for the registration
+    sip_register_wait_s: float = Field(default=5.0, ge=0.0)
+    # how often the dialer re-reads the trunks (new, changed, deleted ones)
+    sip_trunk_sync_s: float = Field(default=10.0, gt=0.0)
+    # no RTP received for this long ends an answered call (failed / media_timeout);
+    # the longer value applies while the call is on hold
+    media_timeout_s: float = Field(default=30.0, gt=0.0)
+    media_hold_timeout_s: float = Field(default=600.0, gt=0.0)
+
+    # the dialer loop (`ringcast dialer`, and the child `ringcast serve` runs):
+    # its period, and how long a claimed call's lease lasts (renewed while it
+    # runs; a dead dialer's calls come back as worker_lost after it)
+    dialer_tick_ms: int = Field(default=200, ge=10)
+    dialer_lease_s: float = Field(default=60.0, ge=2.0)
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)
@@ -34,10 +69,25 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = 24
     auth_cache_seconds: float = 5.0
     max_upload_bytes: int = 50 * 1024 * 1024
+    # uploaded audio: the longest accepted per usage type (and "dictionary" for
+    # a dictionary entry), in seconds of source audio; JSON in the environment,
+    # the types given replace the defaults: RINGCAST_AUDIO_MAX_DURATION_S='{"hold_music": 7200}'
+    audio_max_duration_s: dict[str, float] = Field(
+        default_factory=lambda: dict(AUDIO_MAX_DURATION_S)
+    )
+    # the most the 8 kHz 16-bit result may take (16,000 bytes a second)
+    audio_max_decoded_bytes: int = Field(default=64 * 1024 * 1024, ge=16_000)
+    # each upload decodes in a child process with this much memory and time, at
+    # most this many at once per API process
+    audio_decode_memory_bytes: int = Field(default=512 * 1024 * 1024, ge=64 * 1024 * 1024)
+    audio_decode_timeout_s: float = Field(default=60.0, gt=0.0)
+    audio_decode_workers: int = Field(default=2, ge=1)
     log_level: str = "INFO"
     # signs /dashboard session cookies (HMAC-SHA256), at least 32 characters;
     # unset: a random one per process, so dashboard sessions end on restart
     dashboard_secret: SecretStr | None = None
+    # failed dashboard sign-ins allowed per client address per minute (then 429)
+    dashboard_signin_failures_per_minute: int = Field(default=10, ge=1)
     # seals trunk passwords and webhook secrets at rest (a Fernet key:
     # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`);
     # unset: one made once into <data_dir>/secret.key (0600). Every host that
@@ -61,6 +111,18 @@ class Settings(BaseSettings):
     # link-local, ... hosts: checked at create/update and at each delivery);
     # true for receivers on this host or the private network
     webhook_allow_private_networks: bool = False
+
+    @field_validator("audio_max_duration_s")
+    @classmethod
+    def _audio_durations(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(AUDIO_MAX_DURATION_S))
+        if unknown:
+            raise ValueError(
+                f"unknown usage type(s) {', '.join(unknown)}; use {', '.join(AUDIO_MAX_DURATION_S)}"
+            )
+        if any(seconds <= 0 for seconds in value.values()):
+            raise ValueError("durations are seconds above 0")
+        return {**AUDIO_MAX_DURATION_S, **value}
 
     @field_validator("secret_key")
     @classmethod

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from ringcast.api.app import create_app
 from ringcast.api.ratelimit import RateLimiter, make_storage
+from support import IN_CI
 
 
 async def test_headers_on_every_authenticated_response(api):
@@ -58,7 +59,7 @@ def test_item_allows_burst_and_sustains_rate():
 
 
 @pytest.mark.skipif(
-    not os.environ.get("RINGCAST_TEST_REDIS_URL") and os.environ.get("CI") != "true",
+    not os.environ.get("RINGCAST_TEST_REDIS_URL") and not IN_CI,
     reason="needs Redis (scripts/test.sh starts one)",
 )
 async def test_redis_limit_holds_across_api_processes(settings):

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from ringcast.audio import (
-    AudioFileItem,
-    AudioItem,
     Clip,
     ClipDictionary,
-    DateItem,
+    ClipRequest,
     MissingKeyError,
-    NumberItem,
-    WordItem,
+    PlayFile,
+    SayDate,
+    SayNumber,
+    SayWord,
     audio_item_from_dict,
     load_system_dictionary,
     resolve_clips,
@@ -46,10 +46,10 @@ def audio_files(audio_id: str) -> Clip:
 
 
 def test_custom_dictionary_number_and_word() -> None:
-    items: list[AudioItem] = [
-        AudioFileItem("welcome"),
-        NumberItem(1523, "full", "en", "custom"),
-        WordItem("dirhams", "custom"),
+    items: list[ClipRequest] = [
+        PlayFile("welcome"),
+        SayNumber(1523, "full", "en", "custom"),
+        SayWord("dirhams", dictionary_id="custom"),
     ]
     clips = resolve_clips(items, dictionaries=dictionaries, audio_files=audio_files)
     assert [len(c) for c in clips] == [800, 101, 300, 105, 200, 120, 103, 400]
@@ -59,10 +59,10 @@ def test_custom_dictionary_number_and_word() -> None:
 
 def test_system_dictionary_when_id_is_null() -> None:
     fr = load_system_dictionary("fr")
-    items: list[AudioItem] = [
-        NumberItem("21", "full", "fr"),
-        DateItem("2024-05-01", "fr"),
-        WordItem("euros", language="fr"),
+    items: list[ClipRequest] = [
+        SayNumber("21", "full", "fr"),
+        SayDate("2024-05-01", "fr"),
+        SayWord("euros", language="fr"),
     ]
     clips = resolve_clips(items, audio_files=audio_files)
     expected = ["20", "and", "1", "ord_1", "month_5", "2", "thousand", "20", "4", "euros"]
@@ -72,13 +72,15 @@ def test_system_dictionary_when_id_is_null() -> None:
 def test_missing_word_names_the_key() -> None:
     with pytest.raises(MissingKeyError) as err:
         resolve_play(
-            [WordItem("yen", "custom")], dictionaries=dictionaries, audio_files=audio_files
+            [SayWord("yen", dictionary_id="custom")],
+            dictionaries=dictionaries,
+            audio_files=audio_files,
         )
     assert err.value.key == "yen"
 
 
 def test_items_from_api_shape() -> None:
-    assert audio_item_from_dict({"type": "audioFile", "audioId": "a1"}) == AudioFileItem("a1")
+    assert audio_item_from_dict({"type": "audioFile", "audioId": "a1"}) == PlayFile("a1")
     assert audio_item_from_dict(
         {
             "type": "number",
@@ -87,10 +89,10 @@ def test_items_from_api_shape() -> None:
             "language": "ar",
             "dictionaryId": None,
         }
-    ) == NumberItem("0612", "digits", "ar", None)
+    ) == SayNumber("0612", "digits", "ar", None)
     assert audio_item_from_dict(
         {"type": "word", "word": "dirhams", "dictionaryId": "d1"}
-    ) == WordItem("dirhams", "d1")
+    ) == SayWord("dirhams", dictionary_id="d1")
     assert audio_item_from_dict(
         {"type": "date", "value": "2024-01-02", "language": "en", "dictionaryId": None}
-    ) == DateItem("2024-01-02", "en")
+    ) == SayDate("2024-01-02", "en")

@@ -9,12 +9,11 @@ from collections.abc import Sequence
 import pytest
 
 from ringcast.audio.clip import Clip
+from ringcast.audio.requests import ClipRequest
 from ringcast.audio.resolve import resolve_play
-from ringcast.audiofiles.library import to_audio_item
 from ringcast.calleefarm import Behaviour, BehaviourBook, CalleeFarm
 from ringcast.calleefarm.farm import voice
 from ringcast.flow import FlowRunner, RealTimebase, RunContext, compile_flow
-from ringcast.flow.events import ClipRequest
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.channel import Pcm
 from ringcast.telephony.media.clock import MediaClock
@@ -28,7 +27,7 @@ PROMPT = voice("human_allo")  # any short speech works as "the prompt"
 
 async def resolver(clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
     files = {"menu": Clip(PROMPT)}
-    joined = resolve_play([to_audio_item(c) for c in clips], audio_files=files.__getitem__)
+    joined = resolve_play(clips, audio_files=files.__getitem__)
     return [joined.pcm]
 
 

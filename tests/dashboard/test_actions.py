@@ -6,6 +6,7 @@ from typing import Any
 
 from dashboard.dashboard_kit import client_for, parse, sign_in
 from dialer.dialer_kit import execution, launch
+from ringcast.dashboard.session import COOKIE
 
 
 async def _forms(client: Any, eid: str) -> dict[str, dict[str, str]]:
@@ -112,3 +113,24 @@ async def test_bad_posts(api):
 
 def _urlencoded() -> dict[str, str]:
     return {"content-type": "application/x-www-form-urlencoded"}
+
+
+async def test_after_logout_the_old_cookie_and_csrf_token_open_nothing(api):
+    """Logout ends the session on the server: a browser that kept the cookie (or a
+    thief who copied it) is sent to the sign-in page, and its form changes nothing."""
+    _, eid = await launch(api, contacts=2)
+    await sign_in(api.client, api.acme.manager_key)
+    forms = await _forms(api.client, eid)
+    r = await api.client.post(f"/dashboard/executions/{eid}/pause", data=forms["pause"])
+    assert r.status_code == 303
+    resume = (await _forms(api.client, eid))["resume"]
+    old_cookie = api.client.cookies.get(COOKIE, path="/dashboard")
+    r = await api.client.post("/dashboard/logout", data={"csrf": resume["csrf"]})
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard/login"
+    async with client_for(api) as kept:
+        kept.cookies.set(COOKIE, old_cookie, path="/dashboard")
+        r = await kept.get("/dashboard")
+        assert r.status_code == 303 and r.headers["location"] == "/dashboard/login?why=signin"
+        r = await kept.post(f"/dashboard/executions/{eid}/resume", data=resume)
+        assert r.status_code == 303 and r.headers["location"].startswith("/dashboard/login")
+    assert (await execution(api, eid))["status"] == "paused"

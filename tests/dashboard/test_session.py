@@ -7,11 +7,13 @@ import base64
 import json
 import time
 
+import httpx
 import pytest
 
-from dashboard.conftest import CACHE_S, SECRET
+from dashboard.conftest import CACHE_S, SECRET, SIGNIN_FAILURES
 from dashboard.dashboard_kit import client_for, csrf, parse, sign_in
 from ringcast.dashboard.session import COOKIE, MAX_AGE_S, Signer
+from ringcast.dashboard.throttle import SignInThrottle
 
 
 def _set_cookie(response) -> str:
@@ -71,13 +73,17 @@ async def test_revoked_key_cannot_sign_in(api):
     assert "revoked" in parse(r).text
 
 
-async def test_a_key_revoked_after_sign_in_loses_the_dashboard(api):
+async def _sign_in_then_revoke_the_manager_key(api) -> None:
     await sign_in(api.client, api.acme.manager_key)
     assert (await api.client.get("/dashboard")).status_code == 200
     keys = await api.client.get("/api/auth/api-keys", headers=api.acme.headers())
     manager = next(k for k in keys.json()["apiKeys"] if k["role"] == "manager")
     r = await api.client.delete(f"/api/auth/api-keys/{manager['id']}", headers=api.acme.headers())
     assert r.status_code == 200
+
+
+async def test_a_key_revoked_after_sign_in_loses_the_dashboard(api):
+    await _sign_in_then_revoke_the_manager_key(api)
     await asyncio.sleep(CACHE_S * 1.5)  # the dashboard's key cache lives auth_cache_seconds
     r = await api.client.get("/dashboard")
     assert r.status_code == 303
@@ -85,6 +91,58 @@ async def test_a_key_revoked_after_sign_in_loses_the_dashboard(api):
     assert f"{COOKIE}=" in _set_cookie(r) and "max-age=0" in _set_cookie(r).lower()
     login = await api.client.get(r.headers["location"])
     assert "has been revoked" in parse(login).text
+
+
+async def test_revoking_a_key_ends_its_sessions_at_once(api):
+    """No wait for the key cache: the revocation ends the key's sessions on the server."""
+    await _sign_in_then_revoke_the_manager_key(api)
+    r = await api.client.get("/dashboard")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/dashboard/login?why=API_KEY_REVOKED"
+
+
+async def test_a_well_signed_cookie_naming_no_session_is_refused(api):
+    """Signed with the server's secret but never issued at a sign-in (or issued
+    before sessions were kept): no session row, no dashboard."""
+    await sign_in(api.client, api.acme.admin_key)
+    claims = Signer(SECRET.encode()).verify(api.client.cookies.get(COOKIE), time.time())
+    assert claims is not None
+    async with client_for(api) as browser:
+        forged = Signer(SECRET.encode()).issue(claims.key_id, claims.organization_id, time.time())
+        browser.cookies.set(COOKIE, forged, path="/dashboard")
+        r = await browser.get("/dashboard")
+        assert r.status_code == 303 and r.headers["location"] == "/dashboard/login?why=signin"
+
+
+async def test_failed_sign_ins_are_throttled_per_client_address(api):
+    wrong = api.acme.admin_key[:-1] + ("x" if not api.acme.admin_key.endswith("x") else "y")
+    for _ in range(SIGNIN_FAILURES):
+        r = await api.client.post("/dashboard/login", data={"key": wrong})
+        assert r.status_code == 401
+    r = await api.client.post("/dashboard/login", data={"key": wrong})
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+    assert "Too many failed sign-ins" in parse(r).text
+    # even the right key waits: the guesser learns nothing more from this address
+    r = await api.client.post("/dashboard/login", data={"key": api.acme.admin_key})
+    assert r.status_code == 429 and "set-cookie" not in r.headers
+    # another address is not held back
+    other = httpx.ASGITransport(app=api.app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=other, base_url="http://ringcast.test") as browser:
+        await sign_in(browser, api.acme.admin_key)
+
+
+def test_throttle_window_slides_and_memory_is_bounded():
+    throttle = SignInThrottle(max_failures=2, window_s=60.0, max_addresses=3)
+    throttle.failed("a", 0.0)
+    assert throttle.retry_after_s("a", 1.0) == 0
+    throttle.failed("a", 10.0)
+    assert throttle.retry_after_s("a", 11.0) == 49
+    assert throttle.retry_after_s("a", 60.5) == 0  # the first failure left the window
+    for address in ("b", "c", "d", "e"):
+        throttle.failed(address, 61.0)
+        throttle.failed(address, 61.0)
+    assert throttle.retry_after_s("e", 62.0) == 59
+    assert throttle.retry_after_s("b", 62.0) == 0  # forgotten: only 3 addresses are kept
 
 
 def _tampered(token: str, **changes: object) -> str:

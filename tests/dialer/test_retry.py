@@ -63,3 +63,34 @@ def test_scheduled_uses_one_date_per_attempt_and_never_skips_a_past_date():
     assert next_attempt_at(policy, 2, "busy", late) == dates[1]
     very_late = NOW + timedelta(days=2)
     assert next_attempt_at(policy, 2, "busy", very_late) == very_late
+
+
+def test_gomobile_ad_hoc_fixed_delay_is_in_milliseconds():
+    policy = RetryPolicy.from_json({"type": "fixed-delay", "delay": 300000, "maxRetries": 3})
+    assert policy.max_attempts == 4
+    assert next_attempt_at(policy, 1, "busy", NOW) == NOW + timedelta(minutes=5)
+    assert next_attempt_at(policy, 4, "busy", NOW) is None
+
+
+def test_gomobile_ad_hoc_scheduled_dates():
+    dates = [NOW + timedelta(hours=1), NOW + timedelta(hours=2)]
+    policy = RetryPolicy.from_json({"type": "scheduled", "dates": [d.isoformat() for d in dates]})
+    assert policy.max_attempts == 3
+    assert next_attempt_at(policy, 1, "no_answer", NOW) == dates[0]
+    assert next_attempt_at(policy, 2, "no_answer", NOW) == dates[1]
+    assert next_attempt_at(policy, 3, "no_answer", NOW) is None
+
+
+def test_every_api_strategy_is_one_the_dialer_runs():
+    """The program's and the single call's unions are made of the dialer's classes."""
+    from typing import get_args
+
+    from ringcast.scheduling.retry import STORED, CallRetry, RetryStrategy, Strategy
+
+    def members(union):
+        inner = get_args(union)[0]
+        return {get_args(m)[0] if get_args(m) else m for m in get_args(inner)}
+
+    assert members(RetryStrategy) <= members(CallRetry)
+    assert all(issubclass(m, Strategy) for m in members(CallRetry))
+    assert isinstance(STORED.validate_python({"type": "none"}), Strategy)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ringcast.dialer.launcher import TrunkInfo
+from ringcast.dialer.launcher import CallPlan, TrunkInfo
 from ringcast.dialer.sip_launcher import SipLauncher
 from ringcast.storage.local import LocalStorage
 
@@ -38,3 +38,16 @@ def test_trunk_settings_reach_the_user_agent(tmp_path: Path):
     plain = launcher._config(trunk(register=False, codecs=("PCMU",)))
     assert plain.register is False
     assert plain.codecs == ("PCMU",)
+
+
+async def test_an_unknown_transport_fails_the_call_not_falls_back_to_udp(tmp_path: Path):
+    launcher = SipLauncher(None, LocalStorage(tmp_path))  # type: ignore[arg-type]
+    plan = CallPlan(
+        "c1", 1, 1, "e1", "o1", None, "+33600000000", {}, "+33100000000",
+        trunk(transport="sctp"), None, {}, "f1", "flow", 1, None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    result = await launcher.launch(plan)
+    await launcher.close()
+    assert result.outcome == "failed"
+    assert result.outcome_reason == "trunk_config: unknown SIP transport 'sctp' (known: tcp, udp)"
+    assert launcher.lines == {}  # no user agent was started on UDP instead

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import Action, FlowEvent, SetTimer, TimerFired
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.validation import validate_graph
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from flow.flow_helpers import CONTACT, T0, audio, compiled, graph, node
 from flow.test_properties import graphs, scripts, valid
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.simulate import silence_resolver
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.timebase import VirtualTimebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.simulated import CalleeScript, SimulatedChannel, VirtualClock

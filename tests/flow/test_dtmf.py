@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from flow.flow_helpers import Harness, audio, graph, node
+from ringcast.audio.requests import PlayFile
 from ringcast.flow.events import (
     CallAnswered,
     CollectDigits,
     DigitPressed,
     Play,
     PlaybackFinished,
-    PlayFile,
     SetTimer,
     StopPlayback,
 )

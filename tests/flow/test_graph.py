@@ -26,6 +26,7 @@ def test_outputs_table_matches_the_api_contract() -> None:
         "condition": ("onTrue", "onFalse", "onError"),
         "set_variable": ("onSuccess", "onError"),
         "hangup": (),
+        "forward": ("onCompleted", "onNoAnswer", "onBusy", "onFailed"),
     }
 
 

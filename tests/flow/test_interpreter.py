@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from flow.flow_helpers import CONTACT, Harness, audio, graph, lit, node
+from ringcast.audio.requests import PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.events import (
     Answer,
     CallAnswered,
@@ -21,11 +22,8 @@ from ringcast.flow.events import (
     Play,
     PlaybackFailed,
     PlaybackFinished,
-    PlayFile,
     RecordingFinished,
-    SayDate,
-    SayNumber,
-    SayWord,
+    SetTimer,
     StartRecording,
     StopRecording,
     TimerFired,
@@ -406,10 +404,10 @@ def test_node_budget_stops_a_loop() -> None:
     assert sum(default.state.trace.node_execution_count.values()) == 500
 
 
-def test_call_time_limit_ends_a_run_stuck_waiting() -> None:
+def test_max_duration_ends_a_run_stuck_waiting() -> None:
     run = Harness(dial_graph(), max_call_ms=60000)
     run.send(TimerFired(CALL_LIMIT_TIMER), after_ms=60000)
-    assert run.outcome == ("failed", "call_time_limit")
+    assert run.outcome == ("failed", "max_duration")
     assert run.of(Hangup)  # the ringing call is cancelled
 
 
@@ -457,3 +455,12 @@ def test_a_flow_error_after_a_failed_dial_keeps_the_dial_outcome() -> None:
     run.send(CallFailed("no_answer", None, "ring_timeout"), after_ms=30000)
     assert run.path == [("d", "onNoAnswer"), ("s", "onError")]
     assert run.outcome == ("no_answer", "ring_timeout")
+
+
+def test_a_flows_max_call_duration_overrides_the_default() -> None:
+    limited = Harness({**dial_graph(), "maxCallDurationSec": 90})
+    (limit,) = [a for a in limited.of(SetTimer) if a.timer_id == CALL_LIMIT_TIMER]
+    assert limit.delay_ms == 90_000
+    default = Harness(dial_graph())
+    (limit,) = [a for a in default.of(SetTimer) if a.timer_id == CALL_LIMIT_TIMER]
+    assert limit.delay_ms == 3_600_000  # one hour unless the flow says otherwise

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from flow.flow_helpers import CONTACT, T0
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     CallAnswered,
@@ -17,6 +18,9 @@ from ringcast.flow.events import (
     DigitPressed,
     End,
     FlowEvent,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     PlaybackFailed,
     PlaybackFinished,
     RecordingFinished,
@@ -24,7 +28,6 @@ from ringcast.flow.events import (
 )
 from ringcast.flow.graph import OUTPUTS
 from ringcast.flow.simulate import run_simulation
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.validation import validate_graph
 from ringcast.flow.walk import CALL_LIMIT_TIMER
 from ringcast.telephony.simulated import CalleeScript
@@ -98,6 +101,9 @@ def configs(draw: st.DrawFn, type_: str) -> dict[str, Any]:
         return {"variable": draw(st.sampled_from(["a", "b"])), "value": draw(values)}
     if type_ == "hangup":
         return {"reason": "done"}
+    if type_ == "forward":
+        targets = ["+33100000001", ["+33100000001", "sip:a@b.example"], "{{a}}"]
+        return {"to": draw(st.sampled_from(targets)), "ringTimeoutSec": 5, "maxDurationSec": 10}
     return {}
 
 
@@ -138,6 +144,9 @@ events = st.lists(
         st.builds(TimerFired, st.sampled_from(["t1", "t2", "t3", "t4", "ACTIVE"])),
         st.builds(RecordingFinished, st.sampled_from(["r1", None]), st.integers(0, 9000), st.sampled_from(["max_duration", "silence", "finish_key", "hangup", "stopped", "error"])),
         st.just(CalleeHungUp()),
+        st.builds(ForwardAnswered, st.just("+33100000001")),
+        st.builds(ForwardFailed, st.sampled_from(["no_answer", "busy", "rejected", "failed"])),
+        st.just(ForwardEnded()),
     ),
     max_size=40,
 )  # fmt: skip

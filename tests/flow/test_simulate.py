@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from flow.flow_helpers import CONTACT, T0, audio, graph, node
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow import FlowValidationError, simulate
 from ringcast.flow.context import RunContext
-from ringcast.flow.events import ClipRequest
 from ringcast.flow.examples import PAYMENT_REMINDER_CONTACT, payment_reminder_graph
 from ringcast.telephony.channel import Pcm
 

@@ -146,3 +146,40 @@ async def test_real_timebase_timer_and_cancel() -> None:
     ch.events.put_nowait(PlaybackDone(True))
     assert await tb.next_event(ch) == PlaybackDone(True)
     tb.clear_timers()
+
+
+class MutePlayChannel(QueueChannel):
+    """A channel whose prompts never report their end (the stalled-node case)."""
+
+    async def play(self, clips: Sequence[Pcm]) -> None:
+        self.commands.append("play")
+
+
+NOTICE = graph(
+    node("d", "dial", {"onAnswer": "p"}),
+    node("p", "play", {"onComplete": "bye"}, audioItems=[audio()]),
+    node("bye", "hangup", reason="ok"),
+)  # fmt: skip
+
+
+async def test_watchdog_ends_a_prompt_that_never_reports_node_stalled() -> None:
+    ch = MutePlayChannel()
+    run = FlowRunner(silence_resolver, stall_margin_ms=40).run(
+        compiled(NOTICE), RunContext(call_id="q", contact=CONTACT), ch, RealTimebase()
+    )
+    trace = await asyncio.wait_for(run, 30)  # without the watchdog: waits forever
+    assert (trace.outcome, trace.outcome_reason) == ("failed", "node_stalled")
+    stalled = [e for e in trace.event_log if e.type == "node_stalled"]
+    assert len(stalled) == 1 and stalled[0].data["nodeId"] == "p"
+    assert stalled[0].data["waitedMs"] >= 40
+    assert ch.commands[-1] == "hangup normal"  # the call is released, not left open
+
+
+async def test_watchdog_is_disarmed_once_the_prompt_reports() -> None:
+    ch = QueueChannel()  # every prompt reports at once
+    trace = await FlowRunner(silence_resolver, stall_margin_ms=1).run(
+        compiled(NOTICE), RunContext(call_id="q", contact=CONTACT), ch, RealTimebase()
+    )
+    await asyncio.sleep(0.05)  # past any deadline a forgotten watchdog would have had
+    assert (trace.outcome, trace.outcome_reason) == ("completed", "ok")
+    assert "node_stalled" not in [e.type for e in trace.event_log]

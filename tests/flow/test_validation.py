@@ -297,3 +297,16 @@ def test_one_bad_node_does_not_hide_the_others() -> None:
         "graph.nodes[0].outputs.onBusy": "unknown_target",
         "graph.nodes[1].config.bargeIn": "bool_parsing",
     }
+
+
+def test_max_call_duration_is_checked_and_kept() -> None:
+    from ringcast.flow.validation import validate_graph
+
+    base = {"startNodeId": "b", "nodes": [{"id": "b", "type": "hangup", "outputs": {}}]}
+    ok = validate_graph({**base, "maxCallDurationSec": 600})
+    assert ok.graph is not None and ok.graph.maxCallDurationSec == 600
+    assert validate_graph({**base, "maxCallDurationSec": None}).graph is not None
+    for bad in (5, 7201, "600", True):
+        result = validate_graph({**base, "maxCallDurationSec": bad})
+        assert result.graph is None
+        assert [e.path for e in result.errors] == ["graph.maxCallDurationSec"]

@@ -9,13 +9,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dialer.dialer_kit import BUSY, clock_now, dialer, launch, scripted, tick
 from programs.campaign_kit import phone, seed_campaign
 from ringcast.webhooks.backoff import retry_delay_s
 from ringcast.webhooks.events import Event
-from ringcast.webhooks.models import WebhookDelivery
+from ringcast.webhooks.models import WebhookDelivery, WebhookEndpoint
 from ringcast.webhooks.outbox import publish
 from ringcast.webhooks.worker import DeliveryConfig
 from webhooks.webhook_kit import FAST, Receiver, deliveries, now, receiving, subscribe, worker
@@ -189,6 +189,61 @@ async def test_gives_up_after_max_attempts(api):
         None,
     )
     assert len(rx.requests) == 3
+
+
+async def test_a_raising_delivery_does_not_block_another_organizations(api):
+    """A URL stored before validation got stricter makes httpx raise (not an
+    HTTPError): that delivery alone fails, with the error kept; the other
+    organization's delivery in the same batch is delivered, once."""
+    async with receiving(Receiver()) as rx:
+        bad = await subscribe(api, "http://example.com/x", ["*"])
+        good = await subscribe(api, rx.url, ["*"], tenant=api.globex)
+        rx.secret = good["secret"]
+        async with api.app.state.ringcast.sessions.begin() as s:
+            await s.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id == bad["id"])
+                .values(url="http://xn--zz.com/x")
+            )
+        await api.client.post(f"/api/webhooks/{bad['id']}/test", headers=api.acme.headers())
+        await api.client.post(f"/api/webhooks/{good['id']}/test", headers=api.globex.headers())
+        w = worker(api)
+        t = now()
+        assert await w.run_once(t) == 2
+        rows = {row.endpoint_id: row for row in await deliveries(api)}
+        assert (rows[good["id"]].status, rows[good["id"]].attempts) == ("delivered", 1)
+        failed = rows[bad["id"]]
+        assert (failed.status, failed.attempts) == ("pending", 1)
+        assert failed.last_error.startswith("unexpected "), failed.last_error
+        assert "A-label" in failed.last_error
+        for wait_s in (10, 30, 3600):  # retried on its own backoff, then given up
+            t += timedelta(seconds=wait_s)
+            await w.run_once(t)
+        await w.aclose()
+    assert len(rx.requests) == 1 and rx.requests[0].signature_ok
+    rows = {row.endpoint_id: row for row in await deliveries(api)}
+    assert (rows[bad["id"]].status, rows[bad["id"]].attempts) == ("failed", 3)
+
+
+async def test_a_lease_that_ran_out_on_the_last_attempt_is_not_claimed_again(api):
+    """The worker died during the attempt cap's attempt: the row is failed, not sent a 4th time."""
+    async with receiving(Receiver()) as rx:
+        hook = await subscribe(api, rx.url, ["*"])
+        await api.client.post(f"/api/webhooks/{hook['id']}/test", headers=api.acme.headers())
+        t = now()
+        async with api.app.state.ringcast.sessions.begin() as s:
+            await s.execute(
+                update(WebhookDelivery).values(
+                    attempts=FAST.max_attempts, next_attempt_at=t - timedelta(seconds=1)
+                )
+            )
+        w = worker(api)
+        assert await w.run_once(t) == 0
+        await w.aclose()
+    assert rx.requests == []
+    [row] = await deliveries(api)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", FAST.max_attempts, None)
+    assert "lease expired" in row.last_error
 
 
 async def test_timeouts_and_refused_connections_are_failed_attempts(api):

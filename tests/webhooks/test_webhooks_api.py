@@ -59,6 +59,8 @@ async def test_create_returns_the_secret_once_then_crud(api):
         ({"url": "example.com/hooks", "events": ["*"]}, "url"),
         ({"url": "http://", "events": ["*"]}, "url"),
         ({"url": "http://example.com:99999/", "events": ["*"]}, "url"),
+        ({"url": "http://xn--zz.com/x", "events": ["*"]}, "url"),  # not a valid A-label
+        ({"url": "http://bücher.example/x", "events": ["*"]}, "url"),  # not ASCII
         ({"url": URL, "events": ["call.completed", "call.started"]}, "events"),
         ({"url": URL, "events": []}, "events"),
         ({"url": URL}, "events"),
@@ -91,8 +93,13 @@ async def test_update_validates_too_and_events_are_deduplicated(api):
     wid = created.json()["id"]
     bad = await api.client.put(f"/api/webhooks/{wid}", json={"events": ["nope"]}, headers=h)
     assert bad.status_code == 400 and "events" in bad.json()["fieldErrors"]
-    bad = await api.client.put(f"/api/webhooks/{wid}", json={"url": "mailto:a@b.c"}, headers=h)
-    assert bad.status_code == 400 and "url" in bad.json()["fieldErrors"]
+    for url in ("mailto:a@b.c", "http://xn--zz.com/x"):
+        bad = await api.client.put(f"/api/webhooks/{wid}", json={"url": url}, headers=h)
+        assert bad.status_code == 400 and "url" in bad.json()["fieldErrors"], url
+    idna = await api.client.put(
+        f"/api/webhooks/{wid}", json={"url": "https://xn--bcher-kva.example/x"}, headers=h
+    )
+    assert idna.status_code == 200, idna.text
     star = await api.client.put(
         f"/api/webhooks/{wid}", json={"events": ["execution.paused", "*"]}, headers=h
     )

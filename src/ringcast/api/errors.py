@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ringcast.errors import AppError, FieldIssue
+from ringcast.errors import AppError, FieldIssue, cap_issues
 from ringcast.kit.schemas import is_nul_rejection
 
 log = logging.getLogger("ringcast.api")
@@ -50,7 +50,7 @@ def envelope(
     if issues:
         field_errors: dict[str, list[str]] = {}
         field_details: dict[str, list[dict[str, Any]]] = {}
-        for issue in issues:
+        for issue in cap_issues(issues):
             field_errors.setdefault(issue.path, []).append(issue.message)
             field_details.setdefault(issue.path, []).append(
                 {"code": issue.code, "params": issue.params}
@@ -142,6 +142,10 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, AppError):
+        # FastAPI turns any error raised while it reads a body into a 400 "error
+        # parsing the body"; ours (the gate's 413 on a streamed body) keeps its status
+        return app_error_response(exc.__cause__, request.url.path)
     codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
     code = codes.get(exc.status_code, _status_name(exc.status_code))
     message = exc.detail if isinstance(exc.detail, str) else _status_name(exc.status_code)

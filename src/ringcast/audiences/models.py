@@ -5,8 +5,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringcast.db.base import Base, IdMixin, TimestampMixin, utcnow
+from ringcast.db.base import Base, IdMixin, TimestampMixin
 from ringcast.db.types import UtcDateTime
+from ringcast.kit.clock import utcnow
 
 
 class Audience(IdMixin, TimestampMixin, Base):

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.models import Audience, AudienceMember
 from ringcast.contacts.models import Contact
-from ringcast.db.base import utcnow
-from ringcast.db.dialect import insert_for
+from ringcast.db.dialect import dialect_name, insert_ignoring
+from ringcast.kit.clock import utcnow
 
 _CHUNK = 5000
 
@@ -92,10 +92,8 @@ class AudienceRepository:
         The caller has checked that the audience and contacts are the organization's."""
         if not contact_ids:
             return
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        stmt = insert_for(AudienceMember.__table__, dialect)  # type: ignore[arg-type]
-        stmt = stmt.on_conflict_do_nothing(  # type: ignore[attr-defined]
-            index_elements=["audience_id", "contact_id"]
+        stmt = insert_ignoring(
+            AudienceMember, dialect_name(self.session), conflict=["audience_id", "contact_id"]
         )
         now = utcnow()
         await self.session.execute(

@@ -10,8 +10,9 @@ Public surface (everything else is private to the package):
 - `number_to_keys(value, mode, language, available_keys)`,
   `date_to_keys(value, language, available_keys)`.
 - `ClipDictionary`, `load_system_dictionary(language)`.
-- Play items: `AudioFileItem`, `NumberItem`, `DateItem`, `WordItem`,
-  `audio_item_from_dict`, `resolve_play`, `resolve_clips`, `system_dictionaries`.
+- Clip requests (the one clip vocabulary, also the flow engine's): `PlayFile`,
+  `SayNumber`, `SayDate`, `SayWord` (`ClipRequest`); `audio_item_from_dict`,
+  `resolve_play`, `resolve_clips`, `system_dictionaries`.
 
 Upload path for the HTTP layer: `decoded = decode_audio(path_or_bytes)` (metadata
 in `decoded.source`) → `decoded.clip().to_wav()` → storage; at call time
@@ -33,14 +34,10 @@ from ringcast.audio.errors import (
     UnsupportedLanguageError,
 )
 from ringcast.audio.join import join_clips, join_pcm
+from ringcast.audio.requests import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.audio.resolve import (
-    AudioFileItem,
-    AudioItem,
     AudioLookup,
-    DateItem,
     DictionaryLookup,
-    NumberItem,
-    WordItem,
     audio_item_from_dict,
     resolve_clips,
     resolve_play,
@@ -54,25 +51,25 @@ __all__ = [
     "SYSTEM_LANGUAGES",
     "AudioDecodeError",
     "AudioError",
-    "AudioFileItem",
-    "AudioItem",
     "AudioLookup",
     "Clip",
     "ClipDictionary",
+    "ClipRequest",
     "CorruptAudioError",
-    "DateItem",
     "DecodedAudio",
     "DictionaryLookup",
     "EmptyAudioError",
     "InvalidValueError",
     "MissingKeyError",
-    "NumberItem",
     "NumberMode",
+    "PlayFile",
+    "SayDate",
+    "SayNumber",
+    "SayWord",
     "SourceInfo",
     "SpeakerError",
     "UnsupportedAudioError",
     "UnsupportedLanguageError",
-    "WordItem",
     "audio_item_from_dict",
     "date_to_keys",
     "decode_audio",

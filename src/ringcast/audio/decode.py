@@ -10,6 +10,11 @@ sample count) are kept next to the PCM for the API's metadata.
 Input is bytes or a path; a path is memory-mapped for the framing walk and
 read by FFmpeg directly, so an upload is never copied whole into Python memory
 (only the 8 kHz result is).
+
+`DecodeLimits` caps the source duration and the decoded (8 kHz) bytes. They
+are checked after every decoded frame, so a file that passes one stops there
+(`AudioTooLongError`) — a small file holding hours of silence costs what the
+limit allows, never what the file claims.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 
 from ringcast.audio.clip import Clip
 from ringcast.audio.errors import (
+    AudioTooLongError,
     CorruptAudioError,
     EmptyAudioError,
     UnsupportedAudioError,
@@ -35,6 +41,27 @@ from ringcast.audio.sniff import AudioFormat, check_complete, sniff_format
 
 SAMPLE_RATE = 8000
 _PCM_BITS = re.compile(r"^pcm_[suf](\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """None: no limit."""
+
+    max_duration_ms: int | None = None  # of the source
+    max_decoded_bytes: int | None = None  # of the 8 kHz int16 result
+
+    def check(self, source_samples: int, source_rate: int, decoded_bytes: int) -> None:
+        """Raise `AudioTooLongError` once the decoding so far passed a limit."""
+        limit = self.max_duration_ms
+        if limit is not None and source_rate and source_samples * 1000 > limit * source_rate:
+            raise AudioTooLongError(f"the audio is longer than the {limit / 1000:g} s allowed")
+        if self.max_decoded_bytes is not None and decoded_bytes > self.max_decoded_bytes:
+            raise AudioTooLongError(
+                f"the audio decodes to more than the {self.max_decoded_bytes} bytes allowed"
+            )
+
+
+NO_LIMITS = DecodeLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +90,14 @@ class DecodedAudio:
         return Clip(self.pcm)
 
 
-def decode_audio(source: bytes | bytearray | memoryview | str | os.PathLike[str]) -> DecodedAudio:
+def decode_audio(
+    source: bytes | bytearray | memoryview | str | os.PathLike[str],
+    limits: DecodeLimits = NO_LIMITS,
+) -> DecodedAudio:
     """Decode WAV/MP3/OGG bytes (or a file) to 8 kHz mono int16 PCM.
 
-    Raises `UnsupportedAudioError`, `CorruptAudioError` or `EmptyAudioError`.
+    Raises `UnsupportedAudioError`, `CorruptAudioError`, `EmptyAudioError` or
+    (a limit passed) `AudioTooLongError`.
     """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -77,15 +108,15 @@ def decode_audio(source: bytes | bytearray | memoryview | str | os.PathLike[str]
             view = memoryview(mapped)
             try:
                 # FFmpeg reads the file itself: the mapping only serves the framing checks
-                return _decode(view, str(path))
+                return _decode(view, str(path), limits)
             finally:
                 view.release()
     # BytesIO shares an immutable bytes object instead of copying it
     body = source if isinstance(source, bytes) else bytes(source)
-    return _decode(memoryview(body), io.BytesIO(body))
+    return _decode(memoryview(body), io.BytesIO(body), limits)
 
 
-def _decode(data: memoryview, av_source: str | io.BytesIO) -> DecodedAudio:
+def _decode(data: memoryview, av_source: str | io.BytesIO, limits: DecodeLimits) -> DecodedAudio:
     if len(data) == 0:
         raise EmptyAudioError("the file is empty (0 bytes)")
     fmt = sniff_format(data)
@@ -110,12 +141,14 @@ def _decode(data: memoryview, av_source: str | io.BytesIO) -> DecodedAudio:
         )
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         chunks: list[Pcm] = []
-        source_samples = 0
+        source_samples = decoded_bytes = 0
         try:
             for frame in container.decode(stream):
                 source_samples += frame.samples
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1).astype(np.int16, copy=False))
+                    decoded_bytes += chunks[-1].nbytes
+                limits.check(source_samples, int(frame.sample_rate or 0), decoded_bytes)
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1).astype(np.int16, copy=False))
         except av.error.FFmpegError as exc:

@@ -7,7 +7,8 @@ it in the response `message`). The tree::
     ├── AudioDecodeError            the bytes cannot become telephony audio
     │   ├── UnsupportedAudioError   not audio, or a format we do not take (415)
     │   ├── CorruptAudioError       a known format, but truncated or damaged (415)
-    │   └── EmptyAudioError         decodes to zero samples (400)
+    │   ├── EmptyAudioError         decodes to zero samples (400)
+    │   └── AudioTooLongError       longer, or larger decoded, than allowed (413)
     └── SpeakerError                a value cannot be said with a dictionary
         ├── InvalidValueError       not a number/date, or out of range
         ├── UnsupportedLanguageError no speaker for that language
@@ -39,6 +40,10 @@ class CorruptAudioError(AudioDecodeError):
 
 class EmptyAudioError(AudioDecodeError):
     """The file holds no audio samples."""
+
+
+class AudioTooLongError(AudioDecodeError):
+    """Decoding passed a limit (duration, decoded bytes, memory or time): stopped there."""
 
 
 class SpeakerError(AudioError):

@@ -1,9 +1,9 @@
-"""Resolve a Play node's audio items into one clip, at call time.
+"""Resolve a Play node's clip requests (`ringcast.audio.requests`) into one clip, at call time.
 
-Items arrive with their `value` already resolved (the flow engine evaluated
-the ValueSource). Each item becomes clips: `audioFile` through the injected
+Requests arrive with their `value` already resolved (the flow engine evaluated
+the ValueSource). Each becomes clips: `PlayFile` through the injected
 audio lookup, `number`/`date` through the cached number speaker and the
-injected dictionary lookup, `word` as one dictionary key. The clips are joined
+injected dictionary lookup, `SayWord` as one dictionary key. The clips are joined
 once (`join_clips`: faded joints, no clicks). Everything is preloaded memory;
 the per-call cost is the speaker cache hit, a few dict lookups and one copy of
 the samples (see bench/audio.py).
@@ -12,51 +12,14 @@ the samples (see bench/audio.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ringcast.audio.clip import Clip
 from ringcast.audio.dictionary import ClipDictionary, load_system_dictionary
 from ringcast.audio.errors import InvalidValueError, MissingKeyError
 from ringcast.audio.join import join_clips
-from ringcast.audio.speaker import (
-    NumberMode,
-    NumberValue,
-    date_to_keys,
-    normalize_language,
-    number_to_keys,
-)
-from ringcast.audio.speaker.dates import DateValue
-
-
-@dataclass(frozen=True, slots=True)
-class AudioFileItem:
-    audio_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class NumberItem:
-    value: NumberValue
-    mode: NumberMode = "full"
-    language: str = "fr"
-    dictionary_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DateItem:
-    value: DateValue
-    language: str = "fr"
-    dictionary_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WordItem:
-    word: str
-    dictionary_id: str | None = None
-    language: str | None = None  # API.md's word item has none: the play's default is used
-
-
-AudioItem = AudioFileItem | NumberItem | DateItem | WordItem
+from ringcast.audio.requests import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
+from ringcast.audio.speaker import date_to_keys, normalize_language, number_to_keys
 
 DictionaryLookup = Callable[[str | None, str], Mapping[str, Clip]]
 """(dictionary_id or None for the system one, language) → key→clip map."""
@@ -71,25 +34,25 @@ def system_dictionaries(dictionary_id: str | None, language: str) -> Mapping[str
     return load_system_dictionary(language)
 
 
-def audio_item_from_dict(data: Mapping[str, Any]) -> AudioItem:
-    """An item from the API's JSON shape, with "value" already resolved to a scalar."""
+def audio_item_from_dict(data: Mapping[str, Any]) -> ClipRequest:
+    """A request from an audio item's API JSON shape, "value" already resolved to a scalar."""
     kind = data.get("type")
     dictionary_id = data.get("dictionaryId")
     if kind == "audioFile":
-        return AudioFileItem(audio_id=str(data["audioId"]))
+        return PlayFile(audio_id=str(data["audioId"]))
     if kind == "number":
-        return NumberItem(
+        return SayNumber(
             value=data["value"],
             mode=data.get("mode", "full"),
             language=data.get("language", "fr"),
             dictionary_id=dictionary_id,
         )
     if kind == "date":
-        return DateItem(
+        return SayDate(
             value=data["value"], language=data.get("language", "fr"), dictionary_id=dictionary_id
         )
     if kind == "word":
-        return WordItem(
+        return SayWord(
             word=str(data["word"]), dictionary_id=dictionary_id, language=data.get("language")
         )
     raise InvalidValueError(f"unknown audio item type {kind!r}")
@@ -100,16 +63,16 @@ def _keys(dictionary: Mapping[str, Clip]) -> frozenset[str]:
 
 
 def item_clips(
-    item: AudioItem,
+    item: ClipRequest,
     *,
     dictionaries: DictionaryLookup,
     audio_files: AudioLookup,
     default_language: str = "fr",
 ) -> list[Clip]:
     """The clips one item plays, in order."""
-    if isinstance(item, AudioFileItem):
+    if isinstance(item, PlayFile):
         return [audio_files(item.audio_id)]
-    if isinstance(item, WordItem):
+    if isinstance(item, SayWord):
         language = normalize_language(item.language or default_language)
         dictionary = dictionaries(item.dictionary_id, language)
         if item.word not in dictionary:
@@ -117,7 +80,7 @@ def item_clips(
         return [dictionary[item.word]]
     language = normalize_language(item.language)
     dictionary = dictionaries(item.dictionary_id, language)
-    if isinstance(item, NumberItem):
+    if isinstance(item, SayNumber):
         keys = number_to_keys(item.value, item.mode, language, _keys(dictionary))
     else:
         keys = date_to_keys(item.value, language, _keys(dictionary))
@@ -125,7 +88,7 @@ def item_clips(
 
 
 def resolve_clips(
-    items: Sequence[AudioItem],
+    items: Sequence[ClipRequest],
     *,
     dictionaries: DictionaryLookup = system_dictionaries,
     audio_files: AudioLookup,
@@ -144,7 +107,7 @@ def resolve_clips(
 
 
 def resolve_play(
-    items: Sequence[AudioItem],
+    items: Sequence[ClipRequest],
     *,
     dictionaries: DictionaryLookup = system_dictionaries,
     audio_files: AudioLookup,

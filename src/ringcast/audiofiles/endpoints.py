@@ -9,6 +9,7 @@ from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
 from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audiofiles import service
+from ringcast.audiofiles.ingest import audio_limits
 from ringcast.audiofiles.models import AudioFile as AudioFileRow
 from ringcast.audiofiles.schemas import AudioFile, AudioFileUpdate, StoredFile, UsageType
 from ringcast.errors import ValidationFailedError
@@ -83,7 +84,7 @@ async def upload_audio(
         description=description,
         usage_type=usage_type,
         tags=_tags(tags),
-        max_bytes=state.settings.max_upload_bytes,
+        limits=audio_limits(state.settings, usage_type.value),
     )
     return to_schema(row)
 

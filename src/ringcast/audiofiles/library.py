@@ -16,19 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audio.clip import Clip
 from ringcast.audio.dictionary import ClipDictionary, load_system_dictionary
-from ringcast.audio.resolve import (
-    AudioFileItem,
-    AudioItem,
-    DateItem,
-    NumberItem,
-    WordItem,
-    resolve_play,
-)
+from ringcast.audio.requests import ClipRequest
+from ringcast.audio.resolve import resolve_play
 from ringcast.audio.wav import read_wav
 from ringcast.audiofiles.repository import AudioFileRepository
 from ringcast.dictionaries.repository import DictionaryRepository
 from ringcast.flow.context import RunContext
-from ringcast.flow.events import ClipRequest, PlayFile, SayDate, SayNumber
 from ringcast.storage.base import Storage
 from ringcast.telephony.channel import Pcm
 
@@ -43,16 +36,6 @@ class _Lru(OrderedDict[str, object]):
         self.move_to_end(key)
         while len(self) > self.size:
             self.popitem(last=False)
-
-
-def to_audio_item(request: ClipRequest) -> AudioItem:
-    if isinstance(request, PlayFile):
-        return AudioFileItem(request.audio_id)
-    if isinstance(request, SayNumber):
-        return NumberItem(request.value, request.mode, request.language, request.dictionary_id)
-    if isinstance(request, SayDate):
-        return DateItem(request.value, request.language, request.dictionary_id)
-    return WordItem(request.word, request.dictionary_id, request.language)
 
 
 class ClipLibrary:
@@ -110,7 +93,5 @@ class ClipLibrary:
 
     async def resolve(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
         """The flow runner's `ClipResolver`: one joined, click-free clip."""
-        joined = resolve_play(
-            [to_audio_item(c) for c in clips], dictionaries=self.dictionary, audio_files=self.audio
-        )
+        joined = resolve_play(clips, dictionaries=self.dictionary, audio_files=self.audio)
         return [joined.pcm]

@@ -27,10 +27,10 @@ async def upload(
     description: str | None,
     usage_type: UsageType,
     tags: list[str],
-    max_bytes: int,
+    limits: ingest.AudioLimits,
 ) -> AudioFile:
     stored = await ingest.ingest_upload(
-        file, declared_type, storage, f"{organization_id}/audio", max_bytes
+        file, declared_type, storage, f"{organization_id}/audio", limits
     )
     audio = AudioFile(
         organization_id=organization_id,

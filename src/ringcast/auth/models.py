@@ -33,3 +33,19 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     rate_limit_per_second: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rate_limit_burst: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard browser. The cookie names it by `id` (its nonce);
+    a session is good while it is here, unended and unexpired, so logout and
+    key revocation end it on every API process at once."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[str] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

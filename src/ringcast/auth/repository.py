@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.auth.models import ApiKey, Organization
+from ringcast.auth.models import ApiKey, DashboardSession, Organization
 
 
 class OrganizationRepository:
@@ -66,4 +66,46 @@ class ApiKeyRepository:
             .where(ApiKey.id == key_id)
             # usage is not an edit: keep updated_at as it was
             .values(last_used_at=at, updated_at=ApiKey.updated_at)
+        )
+
+
+class DashboardSessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: DashboardSession) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def is_live(self, session_id: str, key_id: str, now: datetime) -> bool:
+        found = await self.session.execute(
+            select(DashboardSession.id).where(
+                DashboardSession.id == session_id,
+                DashboardSession.api_key_id == key_id,
+                DashboardSession.ended_at.is_(None),
+                DashboardSession.expires_at > now,
+            )
+        )
+        return found.first() is not None
+
+    async def end(self, session_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(DashboardSession)
+            .where(DashboardSession.id == session_id, DashboardSession.ended_at.is_(None))
+            .values(ended_at=now)
+        )
+
+    async def end_for_key(self, key_id: str, now: datetime) -> None:
+        await self.session.execute(
+            update(DashboardSession)
+            .where(DashboardSession.api_key_id == key_id, DashboardSession.ended_at.is_(None))
+            .values(ended_at=now)
+        )
+
+    async def forget_expired(self, key_id: str, now: datetime) -> None:
+        """Drop this key's sessions past their age (they can no longer be used)."""
+        await self.session.execute(
+            delete(DashboardSession).where(
+                DashboardSession.api_key_id == key_id, DashboardSession.expires_at <= now
+            )
         )

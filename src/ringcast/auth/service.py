@@ -7,12 +7,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.auth import secrets
-from ringcast.auth.models import ApiKey, Organization
+from ringcast.auth.models import ApiKey, DashboardSession, Organization
 from ringcast.auth.principal import Principal
-from ringcast.auth.repository import ApiKeyRepository, OrganizationRepository
+from ringcast.auth.repository import (
+    ApiKeyRepository,
+    DashboardSessionRepository,
+    OrganizationRepository,
+)
 from ringcast.auth.schemas import ApiKeyCreate, Role
-from ringcast.db.base import utcnow
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
+from ringcast.kit.clock import utcnow
 
 # lastUsedAt is written at most this often per key, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -70,7 +74,32 @@ async def revoke_key(session: AsyncSession, organization_id: str, key_id: str) -
     if key.is_active:
         key.is_active = False
         key.revoked_at = utcnow()
+        await DashboardSessionRepository(session).end_for_key(key.id, key.revoked_at)
     return key
+
+
+async def start_dashboard_session(
+    session: AsyncSession, principal: Principal, session_id: str, now: datetime, max_age: timedelta
+) -> None:
+    """Record a dashboard sign-in (the cookie names `session_id`)."""
+    sessions = DashboardSessionRepository(session)
+    await sessions.forget_expired(principal.key_id, now)
+    await sessions.add(
+        DashboardSession(
+            id=session_id, api_key_id=principal.key_id, created_at=now, expires_at=now + max_age
+        )
+    )
+
+
+async def dashboard_session_live(
+    session: AsyncSession, session_id: str, key_id: str, now: datetime
+) -> bool:
+    """Whether a dashboard session was started for this key and not ended (logout, revocation)."""
+    return await DashboardSessionRepository(session).is_live(session_id, key_id, now)
+
+
+async def end_dashboard_session(session: AsyncSession, session_id: str, now: datetime) -> None:
+    await DashboardSessionRepository(session).end(session_id, now)
 
 
 async def authenticate(session: AsyncSession, raw_key: str | None, now: datetime) -> Principal:

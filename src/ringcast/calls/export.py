@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.calls.repository import JobRepository
+from ringcast.kit.csvsafe import safe_row
 
 COLUMNS = (
     "jobId",
@@ -38,7 +39,7 @@ def _iso(value: object) -> str:
 
 def _line(values: Sequence[object]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
+    csv.writer(buffer).writerow(safe_row("" if v is None else v for v in values))
     return buffer.getvalue()
 
 

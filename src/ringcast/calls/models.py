@@ -68,7 +68,7 @@ class CallAttempt(IdMixin, Base):
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     direction: Mapped[str] = mapped_column(String(16), nullable=False)
-    from_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    from_number: Mapped[str | None] = mapped_column(String(21), nullable=True)
     to_number: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     dialed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

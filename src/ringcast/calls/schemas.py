@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
-from ringcast.programs.schemas import RetryStrategy
+from ringcast.scheduling.retry import CallRetry
 
 
 class CallRequestCreate(InputSchema):
@@ -17,7 +17,7 @@ class CallRequestCreate(InputSchema):
     flow_id: str
     did_id: str | None = None
     from_number: str | None = None
-    retry: RetryStrategy | None = None
+    retry: CallRetry | None = None  # Gomobile's ad-hoc shapes or a program's
     start_at: ZonedDatetime | None = None
 
 

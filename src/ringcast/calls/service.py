@@ -19,19 +19,19 @@ from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
 from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
 from ringcast.contacts.repository import ContactRepository
-from ringcast.db.base import utcnow
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
-from ringcast.programs.models import Execution
+from ringcast.kit.clock import utcnow
 from ringcast.programs.repository import ExecutionRepository
-from ringcast.programs.service import pinned_flow, resolve_pool
+from ringcast.programs.service import build_execution, pinned_flow, resolve_pool
+from ringcast.programs.status import ExecutionStatus, JobStatus
 
 REPORT_STATUS = {
-    "pending": "queued",
-    "in_progress": "active",
-    "completed": "completed",
-    "failed": "failed",
-    "cancelled": "failed",
+    JobStatus.PENDING: "queued",
+    JobStatus.IN_PROGRESS: "active",
+    JobStatus.COMPLETED: "completed",
+    JobStatus.FAILED: "failed",
+    JobStatus.CANCELLED: "failed",
 }
 
 
@@ -77,38 +77,36 @@ async def create_call_request(
     if issues:
         raise ValidationFailedError("Invalid call request", issues=issues)
     assert pinned is not None
-    flow, version = pinned
     pool = await _caller_ids(session, organization_id, did_id, from_number)
     org = await OrganizationRepository(session).get(organization_id)
-    scheduled = start_at is not None and start_at > now
-    first_at = start_at if scheduled and start_at is not None else now
     execution = await ExecutionRepository(session).add(
-        Execution(
-            organization_id=organization_id,
-            program_id=None,
+        build_execution(
+            organization_id,
+            pinned,
+            pool,
+            now,
             kind="single",
-            status="scheduled" if scheduled else "running",
-            flow_id=flow.id,
-            flow_name=flow.name,
-            flow_version=version.version,
-            flow_graph=version.graph,
-            did_pool=pool,
+            program_id=None,
+            audience_id=None,
+            start_at=start_at,
+            stop_at=None,
             retry_strategy=dict(retry or {"type": "none"}),
             pause_windows={},
             timezone=org.timezone if org is not None else "UTC",
+            timezone_mode="program",
             max_concurrent_calls=1,
             calls_per_second=1.0,
             auto_pause_rules=[],
             total_contacts=1,
-            scheduled_start_at=start_at,
-            actual_start_at=None if scheduled else now,
         )
     )
+    scheduled = execution.status == ExecutionStatus.SCHEDULED
+    first_at = start_at if scheduled and start_at is not None else now
     return await JobRepository(session).add(
         Job(
             execution_id=execution.id,
             contact_id=contact_id,
-            status="pending",
+            status=JobStatus.PENDING,
             attempt_count=0,
             next_attempt_at=first_at,
         )
@@ -135,9 +133,24 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         outcome=attempt.outcome,
         outcome_reason=attempt.outcome_reason,
         answered_by=attempt.answered_by,
-        flow_execution=attempt.flow_execution,
+        flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
     )
+
+
+def report_flow_execution(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The report's `flowExecution`: `nodeExecutionCount` is the number of node runs
+    in total (Gomobile's type); the per-node counts are `nodeExecutionCounts`. The
+    trace stores the per-node map, so attempts recorded before read the same way."""
+    if stored is None:
+        return None
+    counts = stored.get("nodeExecutionCount")
+    if not isinstance(counts, dict):
+        return stored
+    shaped = {k: v for k, v in stored.items() if k != "nodeExecutionCount"}
+    shaped["nodeExecutionCount"] = sum(int(n) for n in counts.values())
+    shaped["nodeExecutionCounts"] = counts
+    return shaped
 
 
 def parse_job_id(job_id: str) -> int | None:
@@ -157,9 +170,9 @@ async def call_report(session: AsyncSession, organization_id: str, job_id: str) 
         execution_id=execution.id,
         program_id=execution.program_id,
         contact_id=job.contact_id,
-        status=REPORT_STATUS[job.status],
+        status=REPORT_STATUS[JobStatus(job.status)],
         final_outcome=job.final_outcome,
         attempt_count=job.attempt_count,
-        next_attempt_at=job.next_attempt_at if job.status == "pending" else None,
+        next_attempt_at=job.next_attempt_at if job.status == JobStatus.PENDING else None,
         attempts=[attempt_report(a) for a in attempts],
     )

@@ -14,10 +14,15 @@ from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.calleefarm.behaviour import SUFFIX_RULES
 
 
+def _keys(digits: tuple[str, ...]) -> str:
+    """("9", "1") → "presses 9, then 1"; "" at a prompt is pressing nothing."""
+    return "presses " + ", then ".join(d or "nothing" for d in digits)
+
+
 def _rules() -> str:
     lines = []
     for span, b in SUFFIX_RULES:
-        what = b.kind + (f" typing {list(b.digits)}" if b.digits else "")
+        what = b.kind + (f", {_keys(b.digits)}" if b.digits else "")
         if b.hangup_after_ms:
             what += f", hangs up after {b.hangup_after_ms} ms"
         lines.append(f"  ..{span.start:02d}-{span.stop - 1:02d}: {what}")

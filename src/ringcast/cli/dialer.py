@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ringcast.dialer.launcher import CallLauncher, ProcessState
+from ringcast.cli import banner
+from ringcast.dialer.launcher import CallLauncher
+from ringcast.dialer.process import ProcessState
+from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
+from ringcast.telephony.media.clock import MediaClock
 
 
 def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
@@ -28,18 +34,46 @@ def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
     return launcher
 
 
+async def start_launcher(launcher: CallLauncher) -> None:
+    """What a launcher runs from the process's start (the SIP address, trunk agents)."""
+    start = getattr(launcher, "start", None)
+    if start is not None:
+        await start()
+
+
+def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None] | None:
+    """Hand the media clock's figures to the API's /metrics (see dialer/metrics.py)."""
+    clock = getattr(launcher, "clock", None)
+    if not isinstance(clock, MediaClock):
+        return None  # scripted callees: no media clock
+    from ringcast.dialer.metrics import FILE_NAME, registry_for, write_forever
+
+    return asyncio.create_task(write_forever(registry_for(clock), data_dir / FILE_NAME))
+
+
 def dialer(
     simulate: Annotated[
         bool, typer.Option(help="Scripted callees instead of SIP calls (demos, load tests)")
     ] = False,
-    tick_ms: Annotated[int, typer.Option(help="Loop period in milliseconds")] = 200,
-    lease_s: Annotated[float, typer.Option(help="Lease length; renewed while a call runs")] = 60.0,
+    tick_ms: Annotated[
+        int | None,
+        typer.Option(help="Loop period in milliseconds [default: RINGCAST_DIALER_TICK_MS]"),
+    ] = None,
+    lease_s: Annotated[
+        float | None,
+        typer.Option(
+            help="Lease length; renewed while a call runs [default: RINGCAST_DIALER_LEASE_S]"
+        ),
+    ] = None,
+    supervised: Annotated[
+        bool, typer.Option(hidden=True, help="Run as `ringcast serve`'s child")
+    ] = False,
 ) -> None:
     """Run the dialer loop in this process until interrupted."""
     from ringcast.db.engine import create_engine, create_sessionmaker
     from ringcast.db.migrate import upgrade_async
-    from ringcast.dialer.launcher import WorkerState
     from ringcast.dialer.loop import DialerConfig
+    from ringcast.dialer.process import WorkerState
     from ringcast.dialer.service import DialerRunner, delivery_config
     from ringcast.settings import get_settings
     from ringcast.storage.local import LocalStorage
@@ -48,6 +82,7 @@ def dialer(
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    banner.quiet_libraries(settings.log_level)
 
     async def main() -> None:
         settings.ensure_data_dir()
@@ -56,18 +91,28 @@ def dialer(
         engine = create_engine(url)
         sessions = create_sessionmaker(engine)
         state = WorkerState(settings, sessions, LocalStorage(settings.data_dir / "files"))
+        lease = lease_s or settings.dialer_lease_s
         config = DialerConfig(
-            tick_s=tick_ms / 1000, lease_s=lease_s, renew_every_s=max(1.0, lease_s / 4)
+            tick_s=(tick_ms or settings.dialer_tick_ms) / 1000,
+            lease_s=lease,
+            renew_every_s=max(1.0, lease / 4),
         )
         launcher = build_launcher(state, simulate)
+        await start_launcher(launcher)
+        metrics = publish_metrics(launcher, settings.data_dir)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         runner.start()
+        if supervised:
+            await _stop_when_parent_goes(stop)
+            typer.echo(READY_LINE)  # the supervisor's cue: this child is running
         typer.echo(f"dialer {runner.dialer.config.owner} running (Ctrl-C to stop)")
         await stop.wait()
+        if metrics is not None:
+            metrics.cancel()
         await runner.stop()
         close = getattr(launcher, "close", None)
         if close is not None:
@@ -77,21 +122,41 @@ def dialer(
     asyncio.run(main())
 
 
+async def _stop_when_parent_goes(stop: asyncio.Event) -> None:
+    """`ringcast serve` holds our stdin open: end of file means it died (kill -9)
+    without stopping us, so we stop as we would on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async def watch() -> None:
+        while await reader.read(4096):
+            pass
+        logging.getLogger("ringcast.dialer").warning("parent process gone: stopping")
+        stop.set()
+
+    _watchers.add(task := asyncio.create_task(watch()))
+    task.add_done_callback(_watchers.discard)
+
+
+_watchers: set[asyncio.Task[None]] = set()
+
+
 def serve_hooks(enabled: bool) -> tuple[list[Any], list[Any]]:
-    """`create_app` hooks for `ringcast serve --dialer` (empty with --no-dialer)."""
+    """`create_app` hooks for `ringcast serve`: the dialer in a supervised child
+    process (dialer/supervisor.py), its state in `state.extras["dialer"]` for
+    /health, /metrics and the dashboard. Empty with --no-dialer."""
     if not enabled:
         return [], []
-    from ringcast.dialer.service import DialerHooks
+    from ringcast.dialer.supervisor import DialerSupervisor, dialer_command
 
-    def factory(state: ProcessState) -> CallLauncher:
-        return build_launcher(state, simulate=False)
-
-    hooks = DialerHooks(factory)
+    supervisor = DialerSupervisor(dialer_command())
 
     def start(state: Any) -> None:
-        try:
-            hooks.start(state)
-        except Exception:  # the API must come up even if calls cannot be placed
-            logging.getLogger("ringcast.dialer").exception("dialer not started")
+        state.extras[SUPERVISOR_KEY] = supervisor
+        supervisor.start()
 
-    return [start], [hooks.stop]
+    async def stop(_state: Any) -> None:
+        await supervisor.stop()
+
+    return [start], [stop]

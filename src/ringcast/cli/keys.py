@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.auth import service
@@ -51,7 +51,8 @@ def create(
         typer.echo(secret)
         return
     console.print(f"Organization [bold]{org}[/] ({org_id})")
-    console.print(f"Key [bold]{key.name}[/] id={key.id} role={key.role} expires={key.expires_at}")
+    expires_text = key.expires_at.isoformat() if key.expires_at else "never"
+    console.print(f"Key [bold]{key.name}[/] id={key.id} role={key.role} expires={expires_text}")
     console.print("Secret (store it now, it is not shown again):")
     typer.echo(secret)
 
@@ -71,8 +72,19 @@ def list_keys(
             org_id = organization.id
         return list(await service.list_keys(session, org_id))
 
-    table = Table("id", "name", "prefix", "role", "active", "expires", "last used")
-    for key in run_in_session(work):
+    keys = run_in_session(work)
+    # ids are pasted into `keys revoke`: never cut or wrapped, whatever the width
+    id_width = max((len(k.id) for k in keys), default=2)
+    table = Table(
+        Column("id", no_wrap=True, min_width=id_width),
+        "name",
+        "prefix",
+        "role",
+        "active",
+        "expires",
+        "last used",
+    )
+    for key in keys:
         table.add_row(
             key.id,
             key.name,

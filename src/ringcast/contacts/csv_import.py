@@ -34,6 +34,7 @@ from ringcast.contacts.schemas import ContactCreate
 from ringcast.contacts.service import attribute_types
 from ringcast.contacts.upsert import PreparedBatch, prepare_batch_cooperatively, write_batch
 from ringcast.errors import BadRequestError, FieldIssue
+from ringcast.kit.csvsafe import safe_row
 
 CHUNK_ROWS = 1000
 # Rows per transaction for a command-line import, which nobody else waits on:
@@ -45,6 +46,8 @@ BULK_COMMIT_ROWS = 20_000
 # gen-0 collection threshold for a command-line import (see cli/contacts.py)
 BULK_GC_THRESHOLD = 20_000
 ERROR_SAMPLE = 100
+MAX_COLUMNS = 1000  # the contact fields and up to ~985 custom attributes
+MAX_HEADER_CHARS = 1024 * 1024
 CUSTOM_PREFIX = "customAttributes."
 FIELD_COLUMNS = frozenset(
     (info.alias or name)
@@ -120,6 +123,15 @@ def check_header(header: Sequence[str], attributes: Mapping[str, AttributeType])
         )
 
 
+def check_file(path: Path, attributes: Mapping[str, AttributeType]) -> None:
+    """The upload's header, checked before any job starts (ImportFileError if bad)."""
+    source = CsvSource(path)
+    try:
+        check_header(source.header, attributes)
+    finally:
+        source.close()
+
+
 def row_mapper(header: Sequence[str]) -> Callable[[Sequence[str]], dict[str, Any]]:
     """cells → the row as the API would receive it; the column plan is made once."""
     plain: list[tuple[int, str]] = []
@@ -161,16 +173,35 @@ class CsvSource:
         self._binary: BinaryIO = path.open("rb")
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
         try:
-            first = self._text.readline()
-        except UnicodeDecodeError as exc:
+            self.header = self._read_header()
+        except BaseException:
             self.close()
+            raise
+        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+
+    def _read_header(self) -> list[str]:
+        """The header's column names; a header too long or too wide is a 400."""
+        try:
+            first = self._text.readline(MAX_HEADER_CHARS + 1)
+        except UnicodeDecodeError as exc:
             raise ImportFileError("The file is not UTF-8 text", code="IMPORT_NOT_UTF8") from exc
         if not first.strip():
-            self.close()
             raise ImportFileError("The file is empty (no header line)", code="IMPORT_EMPTY_FILE")
+        if len(first) > MAX_HEADER_CHARS:
+            raise ImportFileError(
+                f"The header line is longer than {MAX_HEADER_CHARS} characters",
+                code="IMPORT_HEADER_TOO_LONG",
+                extra={"maxHeaderChars": MAX_HEADER_CHARS},
+            )
         self.delimiter = sniff_delimiter(first)
-        self.header = [h.strip() for h in next(csv.reader([first], delimiter=self.delimiter))]
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        header = [h.strip() for h in next(csv.reader([first], delimiter=self.delimiter))]
+        if len(header) > MAX_COLUMNS:
+            raise ImportFileError(
+                f"The header has {len(header)} columns; at most {MAX_COLUMNS} are allowed",
+                code="IMPORT_TOO_MANY_COLUMNS",
+                extra={"maxColumns": MAX_COLUMNS},
+            )
+        return header
 
     def chunks(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
         """(line number, cells) lists; a line number is where its row starts."""
@@ -207,10 +238,10 @@ class RejectedWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
-        self._writer.writerow(["line", *header, "errors"])
+        self._writer.writerow(safe_row(["line", *header, "errors"]))
 
     def write(self, line: int, cells: Sequence[str], reasons: str) -> None:
-        self._writer.writerow([line, *cells, reasons])
+        self._writer.writerow(safe_row([line, *cells, reasons]))
 
     def flush(self) -> None:
         self._file.flush()

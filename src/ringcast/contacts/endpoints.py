@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep
 from ringcast.api.route import domain_router
 from ringcast.contacts import schemas, service
+from ringcast.contacts.upsert import UpsertOutcome
+from ringcast.kit.offload import off_loop
 from ringcast.kit.pagination import Page, PageParams, page_params
 
 router = domain_router("/api/contact", "Contacts")
@@ -33,9 +35,14 @@ async def create_contact(
 @router.post("/upsert", response_model=schemas.UpsertResult)
 async def upsert_contacts(
     body: schemas.UpsertRequest, principal: PrincipalDep, session: SessionDep
-) -> schemas.UpsertResult:
+) -> Response:
     outcome = await service.upsert_batch(session, principal.organization_id, body.data)
-    return schemas.UpsertResult(
+    # 1000 failed rows make a few megabytes of answer: built off the event loop
+    return Response(await off_loop(_upsert_json, outcome), media_type="application/json")
+
+
+def _upsert_json(outcome: UpsertOutcome) -> bytes:
+    result = schemas.UpsertResult(
         created=outcome.created,
         updated=outcome.updated,
         failed=[
@@ -54,6 +61,7 @@ async def upsert_contacts(
             for d in outcome.duplicates
         ],
     )
+    return result.model_dump_json(by_alias=True).encode()
 
 
 @router.get("/{contact_id}", response_model=schemas.Contact)

@@ -12,13 +12,14 @@ from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audiences import service as audiences
 from ringcast.contacts import schemas
-from ringcast.contacts.csv_import import CsvSource, check_header
+from ringcast.contacts.csv_import import check_file
 from ringcast.contacts.import_jobs import expire_if_stale, jobs_for, rejected_path, upload_path
 from ringcast.contacts.models import ContactImport
 from ringcast.contacts.repository import ImportRepository
 from ringcast.contacts.service import attribute_types
 from ringcast.db.base import new_id
 from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.offload import off_loop
 from ringcast.kit.schemas import NO_NUL
 
 router = domain_router("/api/contact/import", "Contacts")
@@ -48,11 +49,8 @@ async def start_import(
         while block := await file.read(_COPY_BYTES):
             out.write(block)
     try:
-        source = CsvSource(target)
-        try:
-            check_header(source.header, await attribute_types(session, org))
-        finally:
-            source.close()
+        # a header may be a megabyte wide: read and check it off the event loop
+        await off_loop(check_file, target, await attribute_types(session, org))
     except Exception:
         target.unlink(missing_ok=True)
         raise

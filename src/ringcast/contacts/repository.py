@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.models import Contact, ContactImport, CustomAttribute
-from ringcast.db.dialect import insert_for
+from ringcast.db.dialect import upsert
 
 # Bind-parameter budget per statement: SQLite allows 32766, asyncpg 32767.
 _IN_CHUNK = 5000
@@ -179,15 +179,15 @@ def _upsert_plan(
     # Compiling once and handing the driver plain tuples skips SQLAlchemy's
     # per-row parameter processing, the largest cost after the insert itself.
     table = Contact.__table__
-    stmt = insert_for(table, dialect.name)  # type: ignore[arg-type]
     names = (*columns, *constants)
-    stmt = stmt.values({name: bindparam(name, type_=table.c[name].type) for name in names})
     keep = {"id", "organization_id", "primary_phone", "created_at"}
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=["organization_id", "primary_phone"],
-        index_where=Contact.deleted_at.is_(None),
-        set_={n: stmt.excluded[n] for n in names if n not in keep},  # type: ignore[attr-defined]
-    )
+    stmt = upsert(
+        Contact,
+        dialect.name,
+        conflict=["organization_id", "primary_phone"],
+        conflict_where=Contact.deleted_at.is_(None),
+        update=lambda excluded: {n: excluded[n] for n in names if n not in keep},
+    ).values({name: bindparam(name, type_=table.c[name].type) for name in names})
     compiled = stmt.compile(dialect=dialect)
     order = tuple(compiled.positiontup or ())
     processors: dict[str, Callable[[Any], Any]] = {}

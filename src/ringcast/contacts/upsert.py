@@ -30,7 +30,11 @@ from ringcast.contacts.ids import ordered_ids
 from ringcast.contacts.repository import ContactRepository
 from ringcast.contacts.rows import check_row, merge_custom
 from ringcast.db.base import utcnow
-from ringcast.errors import FieldIssue
+from ringcast.errors import FieldIssue, cap_issues
+from ringcast.kit.offload import off_loop
+
+ROW_ISSUES = 20
+"""A failed row lists at most this many problems (then a count): 1000 rows fit in a small answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,9 @@ class PreparedBatch:
         checked = check_row(raw, attributes, from_text=from_text)
         if checked.issues:
             self.outcome.failed.append(
-                RowFailure(index, raw.get("primaryPhone"), checked.issues, raw)
+                RowFailure(
+                    index, raw.get("primaryPhone"), cap_issues(checked.issues, ROW_ISSUES), raw
+                )
             )
             return
         phone = checked.values["primary_phone"]
@@ -177,6 +183,9 @@ async def upsert_contacts(
     from_text: bool = False,
     first_index: int = 0,
 ) -> UpsertOutcome:
-    """Create or update every good row; report the bad ones."""
-    batch = prepare_batch(rows, attributes, from_text=from_text, first_index=first_index)
+    """Create or update every good row; report the bad ones. The rows are
+    checked in the bounded worker pool, off the event loop."""
+    batch = await off_loop(
+        prepare_batch, rows, attributes, from_text=from_text, first_index=first_index
+    )
     return await write_batch(session, organization_id, batch)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from ringcast.api.state import AppState
 from ringcast.auth.cache import AuthCache
 from ringcast.dashboard.session import Signer
+from ringcast.dashboard.throttle import SignInThrottle
 from ringcast.dashboard.viewer import STATE_KEY, DashboardState
 
 
@@ -24,5 +25,6 @@ def install(app: FastAPI, state: AppState) -> None:
     state.extras[STATE_KEY] = DashboardState(
         signer=Signer.from_setting(secret.get_secret_value() if secret else None),
         keys=AuthCache(state.settings.auth_cache_seconds),
+        sign_ins=SignInThrottle(state.settings.dashboard_signin_failures_per_minute),
     )
     app.include_router(router)

@@ -1,7 +1,8 @@
 """Jinja2 templates and the HTML responses the dashboard sends.
 
-Every page gets a fresh CSP nonce: the only script allowed is the inline
-auto-refresh one carrying it. Pages are never cached and never framed.
+Every page gets a fresh CSP nonce: the only scripts allowed are the inline
+ones carrying it (auto-refresh, the execution page's event stream, which
+`connect-src 'self'` lets reach the server; `media-src 'self'` lets audio play). Pages are never cached and never framed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def security_headers(nonce: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": (
             "default-src 'none'; style-src 'self'; img-src 'self'; "
+            "connect-src 'self'; media-src 'self'; "
             f"script-src 'nonce-{nonce}'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'"
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -17,17 +18,18 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.api.deps import SessionDep
+from ringcast.api.deps import SessionDep, get_state
 from ringcast.api.errors import validation_issues
 from ringcast.auth import service as auth_service
 from ringcast.calls import service as calls
-from ringcast.dashboard import views
+from ringcast.dashboard import browse_routes, live_routes, views
 from ringcast.dashboard.forms import check_csrf, read_form
 from ringcast.dashboard.render import STYLESHEET, error_page, page
 from ringcast.dashboard.route import LOGIN_REASONS, DashboardRoute
-from ringcast.dashboard.session import COOKIE, MAX_AGE_S
+from ringcast.dashboard.session import COOKIE, MAX_AGE_S, new_nonce
 from ringcast.dashboard.viewer import ViewerDep, dashboard_state
 from ringcast.db.base import utcnow
+from ringcast.dialer.supervisor import supervised_status
 from ringcast.dnc import service as dnc
 from ringcast.dnc.schemas import DncCreate
 from ringcast.errors import NotFoundError, UnauthorizedError, ValidationFailedError
@@ -56,16 +58,34 @@ async def login_form(request: Request, why: Annotated[str | None, Query()] = Non
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep) -> Response:
-    fields = await read_form(request)
-    try:
-        principal = await auth_service.authenticate(
-            session, fields.get("key", "").strip(), utcnow()
-        )
-    except UnauthorizedError as exc:
-        return page(request, "login.html", status=401, notice=None, error=exc.message)
     dash = dashboard_state(request)
+    address = request.client.host if request.client else "unknown"
+    wait_s = dash.sign_ins.retry_after_s(address, time.monotonic())
+    if wait_s:
+        refused = page(
+            request,
+            "login.html",
+            status=429,
+            notice=None,
+            error=f"Too many failed sign-ins from your address. Try again in {wait_s} s.",
+        )
+        refused.headers["Retry-After"] = str(wait_s)
+        return refused
+    fields = await read_form(request)
+    now = utcnow()
+    try:
+        principal = await auth_service.authenticate(session, fields.get("key", "").strip(), now)
+    except UnauthorizedError as exc:
+        dash.sign_ins.failed(address, time.monotonic())
+        return page(request, "login.html", status=401, notice=None, error=exc.message)
     dash.keys.put(principal.key_id, principal, principal.expires_at)
-    token = dash.signer.issue(principal.key_id, principal.organization_id, time.time())
+    nonce = new_nonce()
+    await auth_service.start_dashboard_session(
+        session, principal, nonce, now, timedelta(seconds=MAX_AGE_S)
+    )
+    token = dash.signer.issue(
+        principal.key_id, principal.organization_id, now.timestamp(), nonce=nonce
+    )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -80,8 +100,9 @@ async def login(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, viewer: ViewerDep) -> Response:
+async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     check_csrf(request, viewer, await read_form(request))
+    await auth_service.end_dashboard_session(session, viewer.session.nonce, utcnow())
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")
     return response
@@ -93,7 +114,8 @@ async def logout(request: Request, viewer: ViewerDep) -> Response:
 @router.get("")
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
-    return page(request, "overview.html", live=live, refresh=True)
+    dialer = supervised_status(get_state(request).extras)
+    return page(request, "overview.html", live=live, dialer=dialer, refresh=True)
 
 
 @router.get("/programs")
@@ -127,23 +149,6 @@ async def program_page(
         params=params,
         refresh=True,
     )
-
-
-@router.get("/executions/{execution_id}")
-async def execution_page(
-    request: Request, execution_id: str, viewer: ViewerDep, session: SessionDep
-) -> Response:
-    org = viewer.principal.organization_id
-    execution = await executions.get(session, org, execution_id)
-    name = await _program_name(session, org, execution)
-    detail = await views.detail(session, org, execution, name, utcnow())
-    return page(request, "execution.html", detail=detail, refresh=True)
-
-
-async def _program_name(session: AsyncSession, org: str, execution: Execution) -> str | None:
-    if execution.program_id is None:
-        return None
-    return (await programs.get(session, org, execution.program_id)).name
 
 
 Action = Callable[[AsyncSession, str, str], Awaitable[Execution]]
@@ -241,6 +246,12 @@ async def dnc_add(request: Request, viewer: ViewerDep, session: SessionDep) -> R
         )
     await dnc.add(session, viewer.principal.organization_id, body.phone, body.reason)
     return RedirectResponse(f"/dashboard/dnc?added={quote(body.phone)}", status_code=303)
+
+
+# ---- live views, exports, calls; browsing (before the catch-all below) ----------
+
+router.include_router(live_routes.router)
+router.include_router(browse_routes.router)
 
 
 # ---- the rest ------------------------------------------------------------------

@@ -6,6 +6,8 @@ the signature HMAC-SHA256 of it under the server's dashboard secret. A good
 signature only proves we issued the token; every request still re-checks the
 key it names, so a revoked or expired key loses access. A form's CSRF token is
 HMAC(secret, nonce): it is good for the session that rendered it and no other.
+The nonce also names the session's row on the server (`dashboard_sessions`):
+logout and key revocation end it there, so a kept cookie is worthless after.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class SessionToken:
     organization_id: str
     nonce: str
     issued_at: int
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def _b64(data: bytes) -> str:
@@ -57,8 +63,10 @@ class Signer:
     def _mac(self, purpose: bytes, data: bytes) -> bytes:
         return hmac.new(self._secret, purpose + b"\x00" + data, hashlib.sha256).digest()
 
-    def issue(self, key_id: str, organization_id: str, now: float) -> str:
-        claims = {"k": key_id, "o": organization_id, "n": secrets.token_urlsafe(16), "t": int(now)}
+    def issue(self, key_id: str, organization_id: str, now: float, nonce: str | None = None) -> str:
+        """A cookie value; `nonce` names the server-side session (random if not given)."""
+        nonce = nonce or new_nonce()
+        claims = {"k": key_id, "o": organization_id, "n": nonce, "t": int(now)}
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{payload}.{_b64(self._mac(b'session', payload.encode()))}"
 

@@ -1,5 +1,9 @@
 """Who is looking: the session cookie, checked, and the key it names, re-checked.
 
+The session itself is looked up too (`auth.service.dashboard_session_live`,
+one primary-key read): logout and revoking the key end it on the server, so
+an old cookie (and the CSRF token tied to it) opens nothing afterwards.
+
 The key is looked up through `auth.service.authenticate_id` (revoked, expired,
 unknown → 401) and the answer kept `auth_cache_seconds` in a cache of the
 dashboard's own, keyed by key id: a key revoked anywhere loses the dashboard
@@ -21,6 +25,7 @@ from ringcast.auth import service as auth_service
 from ringcast.auth.cache import AuthCache
 from ringcast.auth.principal import Principal
 from ringcast.dashboard.session import COOKIE, SessionToken, Signer
+from ringcast.dashboard.throttle import SignInThrottle
 from ringcast.db.base import utcnow
 from ringcast.errors import AppError, UnauthorizedError
 
@@ -31,6 +36,7 @@ STATE_KEY = "dashboard"
 class DashboardState:
     signer: Signer
     keys: AuthCache
+    sign_ins: SignInThrottle
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,10 @@ async def current_viewer(request: Request, session: SessionDep) -> Viewer:
                 session, claims.organization_id, claims.key_id, now
             )
             dash.keys.put(claims.key_id, principal, principal.expires_at)
+        if not await auth_service.dashboard_session_live(session, claims.nonce, claims.key_id, now):
+            # ended: say why when the key is the reason (revoked, expired)
+            await auth_service.authenticate_id(session, claims.organization_id, claims.key_id, now)
+            raise LoginRequiredError("Sign in with an API key", code="signin")
     except UnauthorizedError as exc:
         raise LoginRequiredError(exc.message, code=exc.code) from exc
     viewer = Viewer(principal, claims, dash.signer.csrf(claims))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ringcast.db.types import UtcDateTime
+from ringcast.kit.clock import utcnow
+
+__all__ = ["NAMING", "Base", "IdMixin", "TimestampMixin", "new_id", "utcnow"]  # utcnow: old imports
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -17,10 +20,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_id() -> str:

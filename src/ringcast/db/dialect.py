@@ -1,20 +1,35 @@
 """Every SQLite/PostgreSQL difference in one place.
 
+- which database a session talks to (`dialect_name`, the one way to ask),
 - connection set-up (SQLite: WAL, foreign keys, busy timeout, BEGIN IMMEDIATE),
-- upsert (`INSERT ... ON CONFLICT`) statement construction,
+- whole `INSERT ... ON CONFLICT` statements (`insert_ignoring`, `upsert`): callers
+  get a plain `Insert` and never see a dialect's own types,
 - row claiming with `FOR UPDATE SKIP LOCKED` (PostgreSQL only; SQLite has a
   single writer, so a plain select inside the write transaction is enough).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, event
+from sqlalchemy import ColumnElement, Insert, Select, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from ringcast.db.base import Base
+
+Excluded = ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
+"""The `excluded` row of an upsert: the values the conflicting insert proposed."""
 
 SQLITE_CACHE_KIB = 65536
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """`"postgresql"` or `"sqlite"`: the database `session` talks to."""
+    return session.get_bind().dialect.name
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,15 +64,36 @@ def configure_engine(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def insert_for(table: Table, dialect_name: str) -> Insert:
-    """An INSERT that supports `.on_conflict_do_update/nothing` on this dialect."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+def _insert(model: type[Base], dialect: str) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
-def for_claim(statement: Select[Any], dialect_name: str) -> Select[Any]:
+def insert_ignoring(model: type[Base], dialect: str, *, conflict: Sequence[str]) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING` into `model`'s table; add
+    `.values(...)`, or execute it with a list of rows."""
+    return _insert(model, dialect).on_conflict_do_nothing(index_elements=list(conflict))
+
+
+def upsert(
+    model: type[Base],
+    dialect: str,
+    *,
+    conflict: Sequence[str],
+    update: Callable[[Excluded], Mapping[str, Any]],
+    conflict_where: ColumnElement[bool] | None = None,
+) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) [WHERE conflict_where] DO UPDATE SET
+    update(excluded)` into `model`'s table; add `.values(...)`."""
+    stmt = _insert(model, dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=list(conflict), index_where=conflict_where, set_=update(stmt.excluded)
+    )
+
+
+def for_claim(statement: Select[Any], dialect: str) -> Select[Any]:
     """Lock claimed rows so concurrent workers skip them (PostgreSQL)."""
-    if dialect_name == "postgresql":
+    if dialect == "postgresql":
         return statement.with_for_update(skip_locked=True)
     return statement

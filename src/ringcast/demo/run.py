@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import csv
+import io
 import itertools
 import os
 import socket
@@ -29,7 +31,7 @@ from ringcast.auth import service as auth
 from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.demo import campaign
-from ringcast.demo.script import MAX_RETRIES, ScriptedContact, build_contacts
+from ringcast.demo.script import LONGEST_CALL_MS, MAX_RETRIES, ScriptedContact, build_contacts
 from ringcast.dialer.loop import DialerConfig
 from ringcast.dialer.service import DialerHooks
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -77,7 +79,11 @@ class Demo:
         self.crash: asyncio.Task[None] | None = None
 
     def step(self, text: str) -> None:
-        self.console.print(f"[green]✓[/] {text}")
+        # soft_wrap: a long line (a URL, a path) is never broken mid-word
+        self.console.print(f"[green]✓[/] {text}", soft_wrap=True)
+
+    def say(self, text: str) -> None:
+        self.console.print(text, soft_wrap=True, highlight=False)
 
     async def run(self) -> int:
         book = BehaviourBook()
@@ -91,6 +97,7 @@ class Demo:
             host="127.0.0.1",
             port=self.port,
             log_level="WARNING",
+            sip_port=0,  # a free SIP port: the demo's callees need no fixed address
         )
         self.settings = settings
         hooks = DialerHooks(SipLauncher.from_state, DialerConfig(tick_s=0.1))
@@ -110,6 +117,11 @@ class Demo:
                     serving.result()
                 await asyncio.sleep(0.05)
             self.console.rule("[bold]ringcast demo")
+            if not self.opts.keep_running:
+                self.say(
+                    "The links printed at the end work only while the demo runs: "
+                    "add --keep-running to keep the server up and explore them."
+                )
             self.step(f"API and dialer on {self.base_url} (data in {self.data_dir})")
             self.step(f"callee farm on sip:127.0.0.1:{farm.address[1]}")
             for _ in range(self.opts.dialer_processes):
@@ -152,6 +164,7 @@ class Demo:
         env = dict(os.environ)
         env["RINGCAST_DATA_DIR"] = str(self.data_dir)
         env["RINGCAST_LOG_LEVEL"] = "WARNING"
+        env["RINGCAST_SIP_PORT"] = "0"  # several dialer processes on one host
         if settings.database_url is not None:
             env["RINGCAST_DATABASE_URL"] = settings.database_url.get_secret_value()
         return await asyncio.create_subprocess_exec(
@@ -216,7 +229,14 @@ class Demo:
         seen_window = False
         if self.opts.kill_dialer_after_s is not None and self.dialers:
             self.crash = asyncio.create_task(self._crash_a_dialer(self.settings))
-        with Live(console=self.console, refresh_per_second=4) as live:
+        # a terminal gets a table redrawn in place; a pipe or a file gets plain lines
+        live = (
+            Live(console=self.console, refresh_per_second=4) if self.console.is_terminal else None
+        )
+        last_line, last_at = "", 0.0
+        if live is not None:
+            live.start()
+        try:
             while True:
                 execution = campaign.ok(
                     "execution",
@@ -224,17 +244,29 @@ class Demo:
                 )
                 seen_window |= execution["effectiveStatus"] == "paused_window"
                 elapsed = time.monotonic() - started
-                live.update(self._progress_table(execution, elapsed, len(self.farm.records)))
-                if execution["status"] in FINAL:
+                calls = len(self.farm.records)
+                finished = execution["status"] in FINAL
+                if live is not None:
+                    live.update(self._progress_table(execution, elapsed, calls))
+                else:
+                    line = _progress_line(execution, calls)
+                    if line != last_line and (finished or elapsed - last_at >= 2):
+                        self.say(f"{elapsed:5.0f} s  {line}")
+                        last_line, last_at = line, elapsed
+                if finished:
                     break
                 if elapsed > self.opts.timeout_s:
                     self.console.print("[red]timed out waiting for the execution")
                     break
                 await asyncio.sleep(0.5)
+        finally:
+            if live is not None:
+                live.stop()
+        self.say(f"\nexecution {execution['status']} after {time.monotonic() - started:.0f} s\n")
         self.window_seen = seen_window
 
     def _progress_table(self, execution: dict[str, Any], elapsed: float, calls: int) -> Table:
-        table = Table(title=f"execution {execution['status']} ({execution['effectiveStatus']})")
+        table = Table(title=f"execution {_status(execution)}")
         columns = (
             "total",
             "completed",
@@ -263,9 +295,9 @@ class Demo:
             "/api/call-report/export", json={"executionId": self.execution_id}
         )
         jobs: dict[str, str] = {}
-        for line in export.text.splitlines()[1:]:
-            job_id, _, _, phone = line.split(",")[:4]
-            jobs[phone] = job_id
+        for row in csv.DictReader(io.StringIO(export.text)):
+            # a spreadsheet-safe cell may carry a leading quote ('+33...)
+            jobs[row["phone"].lstrip("'")] = row["jobId"]
         self.job_ids = jobs
         semaphore = asyncio.Semaphore(20)
 
@@ -279,8 +311,12 @@ class Demo:
     def _summary(self) -> None:
         outcomes = collections.Counter(r["finalOutcome"] for r in self.reports.values())
         attempts = sum(len(r["attempts"]) for r in self.reports.values())
+        # AMD only judges answered calls; unanswered attempts have no verdict
         amd = collections.Counter(
-            a.get("answeredBy") or "-" for r in self.reports.values() for a in r["attempts"]
+            a.get("answeredBy") or "not judged (AMD off)"
+            for r in self.reports.values()
+            for a in r["attempts"]
+            if (a.get("call") or {}).get("answeredAt")
         )
         digits = collections.Counter((_choice(r) or "none") for r in self.reports.values())
         table = Table(title="Campaign summary")
@@ -290,7 +326,7 @@ class Demo:
             table.add_row(f"final outcome: {name}", str(n))
         table.add_row("attempts (calls placed)", str(attempts))
         for name, n in sorted(amd.items()):
-            table.add_row(f"AMD verdict: {name}", str(n))
+            table.add_row(f"answered calls, AMD said: {name}", str(n))
         for name, n in sorted(digits.items()):
             table.add_row(f"key collected: {name}", str(n))
         table.add_row("pause window crossed", "yes" if self.window_seen else "no")
@@ -322,6 +358,7 @@ class Demo:
                     f"{want}, got {got} — GET /api/call-report/{report['jobId']}"
                 )
         mismatches += self._overlaps()
+        mismatches += self._overlong()
         if self.lost_calls:
             self.console.print(
                 f"{self.lost_calls} call(s) cut by the killed dialer came back as "
@@ -340,6 +377,20 @@ class Demo:
             )
         return mismatches
 
+    def _overlong(self) -> list[str]:
+        """No call may outlast every script (a flow stuck in a node, say)."""
+        found = []
+        for report in self.reports.values():
+            for attempt in report["attempts"]:
+                duration = (attempt.get("call") or {}).get("durationMs") or 0
+                if duration > LONGEST_CALL_MS:
+                    found.append(
+                        f"{report['jobId']} attempt {attempt.get('attempt')}: the call lasted "
+                        f"{duration / 1000:.0f} s, longer than any script allows "
+                        f"({LONGEST_CALL_MS // 1000} s; reason {attempt.get('outcomeReason')})"
+                    )
+        return found
+
     def _overlaps(self) -> list[str]:
         """No number may be in two calls at once (what the callees saw)."""
         found = []
@@ -356,14 +407,34 @@ class Demo:
 
     def _next_steps(self, program_id: str) -> None:
         sample = next(iter(self.reports.values()), {"jobId": "-"})
-        self.console.print(
-            f"\nAPI key: [bold]{self.key}[/]\nDocs: {self.base_url}/docs\n"
-            f"Dashboard: {self.base_url}/dashboard (sign in with the API key)\n"
-            f"Execution: {self.base_url}/api/program-executions/{self.execution_id}\n"
-            f"A call report: {self.base_url}/api/call-report/{sample['jobId']}\n"
-            f"Program: {self.base_url}/api/programs/{program_id}"
-            + ("" if self.opts.keep_running else "  (add --keep-running to explore them)")
-        )
+        base = self.base_url
+        self.say(f"\nAPI key: {self.key}")
+        for label, url in (
+            ("Docs", f"{base}/docs"),
+            ("Dashboard (sign in with the API key)", f"{base}/dashboard"),
+            ("Execution", f"{base}/dashboard/executions/{self.execution_id}"),
+            ("A call report", f"{base}/api/call-report/{sample['jobId']}"),
+            ("Program", f"{base}/api/programs/{program_id}"),
+        ):
+            # the URL alone on its line: copied whole, never wrapped mid-id
+            self.say(f"{label}:\n  {url}")
+        if not self.opts.keep_running:
+            self.say("(the server stops now; run with --keep-running to explore these)")
+
+
+def _status(execution: dict[str, Any]) -> str:
+    """`running`, or `running (paused_window)` when the effective status says more."""
+    status, effective = execution["status"], execution["effectiveStatus"]
+    return status if effective == status else f"{status} ({effective})"
+
+
+def _progress_line(execution: dict[str, Any], calls: int) -> str:
+    e = execution
+    return (
+        f"{_status(e)}: {e['contactsCompleted']} completed, {e['contactsFailed']} failed, "
+        f"{e['contactsInProgress']} in flight, {e['contactsPending']} pending "
+        f"of {e['totalContacts']}; {calls} calls placed"
+    )
 
 
 def _choice(report: dict[str, Any]) -> str | None:

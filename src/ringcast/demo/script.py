@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from ringcast.calleefarm import Behaviour
 
 MAX_RETRIES = 1  # fixed_delay maxRetries: up to 2 attempts
+LONGEST_CALL_MS = 120_000
+"""No scripted call may last longer: the longest script (a callee who never presses a
+key hears the menu twice and waits out both 5 s timeouts) takes well under a minute,
+so a call past two minutes is one the flow lost track of (a node that never
+finished), whatever outcome it was reported with."""
 
 
 @dataclass(frozen=True, slots=True)

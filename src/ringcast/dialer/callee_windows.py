@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ringcast.dialer.callee_zones import zones_for_number
-from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
+from ringcast.scheduling.windows import NoAllowedTimeError, PauseWindows
 
 HORIZON = timedelta(days=366)
 MAX_ROUNDS = 5000

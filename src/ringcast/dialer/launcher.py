@@ -20,36 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.trace import FlowTrace
-from ringcast.settings import Settings
-from ringcast.storage.base import Storage
-
-
-class ProcessState(Protocol):
-    """What a launcher and a dialer need from the process they run in: the API's
-    `AppState` under `ringcast serve`, a `WorkerState` under `ringcast dialer`."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
-
-    @property
-    def storage(self) -> Storage: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerState:
-    """The `ProcessState` of a process that runs only the dialer."""
-
-    settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
-    storage: Storage
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +38,17 @@ class TrunkInfo:
     calls_per_second: float
     codecs: tuple[str, ...]
     register: bool = False
+    # carrier settings (trunks/models.py)
+    options_interval_s: int = 30
+    register_expires_s: int = 3600
+    symmetric_rtp: bool = True
+    strict_media_source: bool = False
+    max_inbound_calls: int = 10
+    number_format: str = "e164"
+    tech_prefix: str | None = None
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +107,27 @@ class CallResult:
             answered_at=trace.call.answered_at,
             terminated_at=trace.call.terminated_at or trace.flow_completed_at,
             answered_by=trace.call.answered_by,
+            amd=amd_verdict(trace),
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
         )
+
+
+def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
+    """What AMD decided on answer (`call_attempts.amd`), from the call_answered event;
+    None when the call was not answered or AMD did not run."""
+    for event in trace.event_log:
+        if event.type == "call_answered":
+            data = event.data
+            if data.get("amdReason") is None and data.get("amdDecisionMs") is None:
+                return None
+            return {
+                "answeredBy": data.get("answeredBy"),
+                "amdReason": data.get("amdReason"),
+                "amdDecisionMs": data.get("amdDecisionMs"),
+            }
+    return None
 
 
 class CallLauncher(Protocol):

@@ -30,25 +30,25 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
-from ringcast.dialer.attempts import attempt_row
+from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
 from ringcast.dialer.caller_id import CallerIdPool, PoolEntry
 from ringcast.dialer.clock import Clock
 from ringcast.dialer.launcher import CallLauncher, CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.next_state import after_attempt
 from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
-from ringcast.dialer.retry import RetryPolicy, next_attempt_at
-from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem, JobUpdate
-from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
-from ringcast.flow.simulate import compile_flow
-from ringcast.flow.state import CompiledFlow
+from ringcast.dialer.retry import RetryPolicy
+from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
+from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
-from ringcast.programs.status import TERMINAL
+from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import PauseWindows
+from ringcast.telephony.sip.outcome import retriable as sip_retriable
 
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
@@ -168,24 +168,19 @@ class Dialer:
         state = self._state(execution)
         stop_at = execution.scheduled_stop_at
         if stop_at is not None and now >= stop_at:
-            allowed = ("scheduled", "running", "paused", "paused_threshold")
-            if await self.store.set_status(execution.id, allowed, "stopped", now):
-                report.transitions.append((execution.id, "stopped"))
+            await self._move(execution, ExecutionStatus.STOPPED, now, report)
             return
-        if execution.status != "running":
+        if execution.status != ExecutionStatus.RUNNING:
             return
         if state.auto_pause and await self._threshold_reached(state):
-            if await self.store.set_status(execution.id, ("running",), "paused_threshold", now):
-                report.transitions.append((execution.id, "paused_threshold"))
+            await self._move(execution, ExecutionStatus.PAUSED_THRESHOLD, now, report)
             return
         if state.callee is None and state.windows.paused_at(now):
             return
         in_progress, pending = await self.store.job_activity(execution.id)
         if not pending:
-            if in_progress == 0 and await self.store.set_status(
-                execution.id, ("running",), "completed", now
-            ):
-                report.transitions.append((execution.id, "completed"))
+            if in_progress == 0:
+                await self._move(execution, ExecutionStatus.COMPLETED, now, report)
             return
         capacity = await self._capacity(state, in_progress, now)
         if capacity <= 0:
@@ -203,6 +198,12 @@ class Dialer:
         report.claimed += len(jobs)
         for job in jobs:
             self._start(state, job, now)
+
+    async def _move(
+        self, execution: Execution, target: ExecutionStatus, now: datetime, report: TickReport
+    ) -> None:
+        if await self.store.set_status(execution.id, target, now):
+            report.transitions.append((execution.id, target.value))
 
     async def _threshold_reached(self, state: _ExecState) -> bool:
         counts = await self.store.node_counts(state.execution.id)
@@ -299,46 +300,63 @@ class Dialer:
         result: CallResult,
     ) -> None:
         now = self.clock.now()
-        row = attempt_row(state.execution, call_id, caller_id, to_number, created_at, result)
-        item = FinishItem(
+        record = AttemptRecord.of(
+            state.execution, call_id, caller_id, to_number, created_at, result
+        )
+        item = self._finish_item(
+            state,
             job.job_id,
             self.config.owner,
             job.attempt,
-            partial(self._decide, state, job.attempt, result.outcome, to_number or None, now),
-            row,
-            result.node_execution_count,
-            state.auto_pause,
-            caller_id if result.dialed_at is not None else None,
+            record,
+            to_number or None,
             now,
+            result.node_execution_count,
         )
         if not await self._recorder.record(item):
             self.lost_leases += 1
             log.warning("lease lost for job %s attempt %s", job.job_id, job.attempt)
 
-    def _decide(
+    def _finish_item(
         self,
         state: _ExecState,
-        attempts: int,
-        outcome: str,
-        to_number: str | None,
+        job_id: int,
+        owner: str,
+        attempt: int,
+        record: AttemptRecord,
+        phone: str | None,
         now: datetime,
-        status: str,
-    ) -> JobUpdate:
-        if outcome == "completed":
-            return JobUpdate("completed", None, "completed")
-        if outcome == "cancelled":
-            return JobUpdate("cancelled", None, "cancelled")
-        retry_at = next_attempt_at(state.policy, attempts, outcome, now)
-        if retry_at is None:
-            return JobUpdate("failed", None, outcome)
-        if status in TERMINAL:  # cancelled or stopped meanwhile: no more attempts
-            return JobUpdate("cancelled", None, outcome)
-        try:
+        node_counts: Mapping[str, int],
+        *,
+        lost: bool = False,
+    ) -> FinishItem:
+        """The one place an attempt's end becomes a `FinishItem`: the job's next state
+        is decided here, in pure code (`next_state.after_attempt`); a lost lease
+        (`lost`) counts no nodes, checks no autoPause rule and used no caller id."""
+
+        def reopen(at: datetime) -> datetime:
             if state.callee is not None:
-                return JobUpdate("pending", state.callee.next_allowed(to_number, retry_at), None)
-            return JobUpdate("pending", state.windows.next_allowed(retry_at), None)
-        except NoAllowedTimeError:
-            return JobUpdate("failed", None, outcome)
+                return state.callee.next_allowed(phone, at)
+            return state.windows.next_allowed(at)
+
+        return FinishItem(
+            job_id=job_id,
+            owner=owner,
+            attempt=attempt,
+            record=record.lost() if lost else record,
+            job=after_attempt(
+                state.policy,
+                attempt,
+                record.outcome,
+                now,
+                reopen,
+                retriable=sip_retriable(record.outcome_reason),
+            ),
+            node_counts=node_counts,
+            auto_pause=() if lost else state.auto_pause,
+            caller_id=record.from_number if record.dialed_at is not None and not lost else None,
+            now=now,
+        )
 
     # ---- leases --------------------------------------------------------------
 
@@ -352,18 +370,17 @@ class Dialer:
                 continue
             state = self._state(execution)
             result = CallResult("failed", "worker_lost", terminated_at=now)
-            row = attempt_row(execution, str(uuid.uuid4()), None, "", now, result)
-            row["status"] = "lost"
-            item = FinishItem(
+            record = AttemptRecord.of(execution, str(uuid.uuid4()), None, "", now, result)
+            item = self._finish_item(
+                state,
                 job.job_id,
                 job.lease_owner,
                 job.attempt,
-                partial(self._decide, state, job.attempt, "failed", job.phone, now),
-                row,
-                {},
-                (),
-                None,
+                record,
+                job.phone,
                 now,
+                {},
+                lost=True,
             )
             [ok] = await self.store.finish([item])
             recovered += int(ok)

@@ -1,5 +1,6 @@
-"""Running the dialer as a background service: alone (`ringcast dialer`) or
-inside `ringcast serve` (app start-up / shutdown hooks).
+"""Running the dialer as a background service: alone (`ringcast dialer`, also
+the child `ringcast serve` supervises: dialer/supervisor.py) or inside an app's
+start-up / shutdown hooks (`ringcast demo`, tests).
 
     hooks = DialerHooks(launcher_factory)
     app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])
@@ -21,8 +22,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.dialer.clock import SystemClock
-from ringcast.dialer.launcher import CallLauncher, ProcessState
+from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.loop import Dialer, DialerConfig
+from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import DialerStore
 from ringcast.settings import Settings
 from ringcast.webhooks.worker import DeliveryConfig, DeliveryRunner

@@ -1,38 +1,67 @@
 """The production `CallLauncher`: the flow runner on a real SIP call.
 
-One `UserAgent` per trunk (started on first use, kept for the process), one
-shared `MediaClock` for every call's RTP (the telephony engine's design), a
-`ClipLibrary` preloaded once per execution with the audio and dictionaries
-its pinned flow references, and recordings stored through the storage seam.
+One `SipEndpoint` per process: UDP and TCP listeners on the fixed SIP address
+(settings `sip_local_host` / `sip_port`, advertised as `sip_advertised_host`
+behind NAT), opened by `start()` when the dialer process starts, with one
+`UserAgent` per trunk of every organization on it (its registration and OPTIONS
+keepalive running from then on, their status written to the trunk's row), re-read
+every `sip_trunk_sync_s`. A call through a registering trunk first waits, bounded,
+for the registration: a trunk that cannot register fails the call as
+`trunk_unregistered`, never with the carrier's raw 403. One shared `MediaClock`
+for every call's RTP (the telephony engine's design), a `ClipLibrary` preloaded
+once per execution with the audio and dictionaries its pinned flow references,
+and recordings stored through the storage seam.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Literal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
-from ringcast.dialer.launcher import CallPlan, CallResult, ProcessState, TrunkInfo
+from ringcast.dialer.inbound import InboundCalls, InboundTrunk
+from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.process import ProcessState
+from ringcast.dialer.store import trunk_info
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
-from ringcast.flow.validation import validate_graph
 from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
-from ringcast.telephony.sip import TrunkConfig, UserAgent
+from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
+from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
 from ringcast.telephony.sip.channel_hooks import AmdFactory
+from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
+from ringcast.telephony.sip.forward import ForwardingSipChannel
+from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
+from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
 
 
 class NoTrunkError(Exception):
     """A call with no trunk: none on its DID, no default trunk, none in settings."""
+
+
+@dataclass(slots=True)
+class _Line:
+    """A trunk's agent on the endpoint and its health."""
+
+    info: TrunkInfo | None
+    organization_id: str | None
+    config: TrunkConfig
+    ua: UserAgent
+    health: TrunkHealth
 
 
 class SipLauncher:
@@ -45,8 +74,12 @@ class SipLauncher:
         amd_factory: AmdFactory | None = None,
         local_host: str = "127.0.0.1",
         secrets: SecretBox | None = None,
+        endpoint: EndpointConfig | None = None,
+        register_wait_s: float = 5.0,
+        trunk_sync_s: float = 10.0,
     ) -> None:
-        """`secrets` opens the trunks' sealed passwords (Settings.secret_box)."""
+        """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
+        `endpoint` is the SIP address (default: `local_host`, a free port)."""
         self.sessions = sessions
         self.secrets = secrets
         self.storage = storage
@@ -54,34 +87,113 @@ class SipLauncher:
         self.fallback_trunk = fallback_trunk
         self.amd_factory = amd_factory
         self.local_host = local_host
+        self.endpoint_config = endpoint or EndpointConfig(host=local_host, port=0)
+        self.register_wait_s = register_wait_s
+        self.trunk_sync_s = trunk_sync_s
         self.clock = MediaClock()
-        self._agents: dict[str, UserAgent] = {}
-        self._agent_lock = asyncio.Lock()
+        self.endpoint: SipEndpoint | None = None
+        self.lines: dict[str, _Line] = {}
+        self._lock = asyncio.Lock()
         self._preloaded: set[str] = set()
+        self._sync_task: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[None]] = set()
+        self.inbound = InboundCalls(
+            sessions, storage, self.library, self._inbound_channel, self._preload
+        )
 
     @classmethod
     def from_state(cls, state: ProcessState) -> SipLauncher:
         """The launcher `ringcast serve` and `ringcast dialer` use: AMD on."""
-        host = state.settings.sip_local_host
+        s = state.settings
         return cls(
             state.sessions,
             state.storage,
             amd_factory=AmdDetector,
-            local_host=host,
-            secrets=state.settings.secret_box(),
+            local_host=s.sip_local_host,
+            secrets=s.secret_box(),
+            endpoint=EndpointConfig(
+                host=s.sip_local_host,
+                port=s.sip_port,
+                advertised_host=s.sip_advertised_host,
+                advertised_port=s.sip_advertised_port,
+                unknown_source=s.sip_unknown_source,
+            ),
+            register_wait_s=s.sip_register_wait_s,
+            trunk_sync_s=s.sip_trunk_sync_s,
         )
 
+    # ---- process lifecycle ---------------------------------------------------------
+    async def start(self) -> None:
+        """Open the SIP address and start every trunk's agent (the dialer's start)."""
+        await self._open()
+        await self.sync_trunks()
+        self._sync_task = asyncio.create_task(self._sync_forever())
+
+    async def close(self) -> None:
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+            self._sync_task = None
+        for key in list(self.lines):
+            self._stop_line(key)
+        await self.inbound.close()
+        if self.endpoint is not None:
+            self.endpoint.close()
+            self.endpoint = None
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        self.clock.close()
+
+    async def _open(self) -> SipEndpoint:
+        if self.endpoint is None:
+            self.endpoint = await SipEndpoint.open(self.endpoint_config)
+            host, port = self.endpoint.advertised
+            log.info("SIP listening on %s:%s (UDP, TCP), advertised as %s:%s",
+                     self.endpoint_config.host, self.endpoint.local_port, host, port)  # fmt: skip
+        return self.endpoint
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.trunk_sync_s)
+            try:
+                await self.sync_trunks()
+            except Exception:  # a database hiccup: try again next time
+                log.exception("trunk sync failed")
+
+    async def sync_trunks(self) -> None:
+        """Start the agents of new or changed trunks, stop those of deleted ones."""
+        async with self.sessions() as session:
+            rows = await TrunkRepository(session).everything()
+        infos = {t.id: (trunk_info(t), t.organization_id) for t in rows}
+        async with self._lock:
+            for key in [k for k in self.lines if k != "fallback" and k not in infos]:
+                self._stop_line(key)
+            for info, organization_id in infos.values():
+                try:
+                    await self._line_for(info, organization_id)
+                except (SecretBoxError, OSError) as exc:
+                    log.error("trunk %s: %s", info.id, exc)
+
+    # ---- calls ---------------------------------------------------------------------
     async def launch(self, plan: CallPlan) -> CallResult:
         try:
-            ua = await self._agent(plan.trunk)
+            async with self._lock:
+                line = await self._line(plan.trunk, plan.organization_id)
         except NoTrunkError as exc:
             return CallResult("failed", f"no_trunk: {exc}")
         except SecretBoxError as exc:
             log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
             return CallResult("failed", f"trunk_password: {exc}")
-        await self._preload(plan)
-        channel = SipChannel(
-            ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
+        except SipConfigError as exc:  # e.g. a transport this stack does not have
+            log.error("trunk %s: %s", plan.trunk.id if plan.trunk else "-", exc)
+            return CallResult("failed", f"trunk_config: {exc}")
+        if not await line.health.ready(self.register_wait_s):
+            reason = line.health.last_error or "registration pending"
+            return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
+        await self._preload(plan.execution_id, plan.organization_id, plan.flow)
+        channel = ForwardingSipChannel(
+            line.ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
         )
         ctx = plan.run_context()
         runner = FlowRunner(
@@ -90,45 +202,97 @@ class SipLauncher:
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
         return CallResult.from_trace(trace)
 
-    async def close(self) -> None:
-        for ua in self._agents.values():
-            ua.close()
-        self._agents.clear()
-        self.clock.close()
+    def _inbound_channel(self, ua: UserAgent, call: SipCall) -> SipChannel:
+        return ForwardingSipChannel.inbound(ua, call, rtp_media(self.clock, self.local_host))
 
-    async def _agent(self, trunk: TrunkInfo | None) -> UserAgent:
-        key = trunk.id if trunk is not None else "fallback"
-        async with self._agent_lock:
-            ua = self._agents.get(key)
-            if ua is None:
-                ua = await UserAgent.start(self._config(trunk))
-                self._agents[key] = ua
-            return ua
+    async def _line(self, trunk: TrunkInfo | None, organization_id: str | None) -> _Line:
+        if trunk is not None:
+            return await self._line_for(trunk, organization_id)
+        if self.fallback_trunk is None:
+            raise NoTrunkError("configure a trunk (POST /api/trunks)")
+        line = self.lines.get("fallback")
+        if line is None:
+            line = await self._start_line("fallback", None, None, self.fallback_trunk)
+        return line
+
+    async def _line_for(self, info: TrunkInfo, organization_id: str | None) -> _Line:
+        """The trunk's running line; (re)started when its settings changed."""
+        line = self.lines.get(info.id)
+        if line is not None and line.info == info:
+            return line
+        config = self._config(info)  # before any socket: a bad password fails here
+        if line is not None and line.config == config and line.info is not None:
+            line.info = info  # e.g. channels or cps changed: nothing SIP to redo
+            if line.health.options_interval_s == info.options_interval_s:
+                return line
+        return await self._start_line(info.id, info, organization_id, config)
+
+    async def _start_line(
+        self,
+        key: str,
+        info: TrunkInfo | None,
+        organization_id: str | None,
+        config: TrunkConfig,
+    ) -> _Line:
+        self._stop_line(key)
+        endpoint = await self._open()
+        ua = await endpoint.add(key, config)
+        if info is not None and organization_id is not None:
+            trunk = InboundTrunk(info.id, organization_id, info.max_inbound_calls, info.tech_prefix)
+            ua.on_invite = partial(self.inbound.accept, trunk, ua)
+        interval = info.options_interval_s if info is not None else 0
+        health = TrunkHealth(ua, interval, partial(self._status_changed, key))
+        health.start()
+        line = _Line(info, organization_id, config, ua, health)
+        self.lines[key] = line
+        return line
+
+    def _stop_line(self, key: str) -> None:
+        line = self.lines.pop(key, None)
+        if line is not None:
+            line.health.close()
+            line.ua.hangup_all()
+            if self.endpoint is not None:
+                self.endpoint.remove(key)
+
+    def _status_changed(self, key: str, status: TrunkStatus, error: str | None) -> None:
+        if key == "fallback":
+            return
+
+        async def write() -> None:
+            try:
+                async with self.sessions.begin() as session:
+                    await TrunkRepository(session).set_status(key, status, error, datetime.now(UTC))
+            except Exception:
+                log.exception("trunk %s: status not stored", key)
+
+        task = asyncio.get_running_loop().create_task(write())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def _config(self, trunk: TrunkInfo | None) -> TrunkConfig:
         if trunk is None:
             if self.fallback_trunk is None:
                 raise NoTrunkError("configure a trunk (POST /api/trunks)")
             return self.fallback_trunk
-        transport: Literal["udp", "tcp"] = "tcp" if trunk.transport == "tcp" else "udp"
         return TrunkConfig(
             host=trunk.host,
             port=trunk.port,
-            transport=transport,
+            transport=trunk.transport,  # an unknown one raises SipConfigError
             username=trunk.username,
             password=None if trunk.password is None else open_with(self.secrets, trunk.password),
             from_domain=trunk.from_domain,
             local_host=self.local_host,
             codecs=tuple(c for c in trunk.codecs if c in ("PCMU", "PCMA")) or ("PCMU", "PCMA"),
             register=trunk.register,
+            register_expires_s=trunk.register_expires_s,
         )
 
-    async def _preload(self, plan: CallPlan) -> None:
-        if plan.execution_id in self._preloaded:
+    async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:
+        if execution_id in self._preloaded:
             return
-        refs = validate_graph(dict(plan.flow_graph))
         async with self.sessions() as session:
             await self.library.preload(
-                session, plan.organization_id, refs.audio_refs, refs.dictionary_refs
+                session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
-        self._preloaded.add(plan.execution_id)
+        self._preloaded.add(execution_id)

@@ -11,25 +11,36 @@ two dialers can never both record — or both run — the same attempt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
-from ringcast.db.dialect import for_claim, insert_for
+from ringcast.db.dialect import dialect_name, for_claim, upsert
+from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
 from ringcast.dialer.launcher import TrunkInfo
+from ringcast.dialer.next_state import JobUpdate
 from ringcast.dids.models import Did
+from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
 from ringcast.dnc.repository import DncRepository
 from ringcast.programs.models import Execution, ExecutionNodeCount
-from ringcast.programs.status import LIVE, TERMINAL
+from ringcast.programs.repository import ExecutionRepository
+from ringcast.programs.status import (
+    LIVE,
+    TERMINAL,
+    ExecutionStatus,
+    JobStatus,
+    job_sources,
+    sources,
+)
 from ringcast.trunks.models import Trunk
 from ringcast.webhooks import events as webhook_events
 from ringcast.webhooks.outbox import publish
@@ -74,29 +85,52 @@ class ExpiredJob:
 
 
 @dataclass(frozen=True, slots=True)
-class JobUpdate:
-    status: str  # pending (retry) | completed | failed | cancelled
-    next_attempt_at: datetime | None
-    final_outcome: str | None
-
-
-Decide = Callable[[str], JobUpdate]
-"""Given the execution's current status, the job's next state (inside the txn)."""
-
-
-@dataclass(frozen=True, slots=True)
 class FinishItem:
-    """One finished attempt to record (see `DialerStore.finish`)."""
+    """One finished attempt to record (see `DialerStore.finish`): the claim it ends
+    (job, lease owner, attempt number), the attempt's row and the job's next state."""
 
     job_id: int
     owner: str
     attempt: int
-    decide: Decide
-    attempt_row: dict[str, Any]
-    node_counts: dict[str, int]
+    record: AttemptRecord
+    job: JobUpdate
+    node_counts: Mapping[str, int]
     auto_pause: Sequence[tuple[str, int]]
-    caller_id: str | None
+    caller_id: str | None  # the DID that dialed (its LRU time moves), None if none did
     now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """An item whose job moved: what the later steps of `finish` need."""
+
+    item: FinishItem
+    job: JobUpdate
+    contact_id: str
+    program_id: str | None
+
+
+def _may_become(target: ExecutionStatus) -> ColumnElement[bool]:
+    """The SQL guard of an execution's move: it is in a status `target` is allowed from."""
+    froms = sources(target)
+    return Execution.status == froms[0] if len(froms) == 1 else Execution.status.in_(froms)
+
+
+def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
+    """The SQL guard of a job's move, from the job transition table."""
+    froms = job_sources(target)
+    return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
+
+
+def trunk_info(t: Trunk) -> TrunkInfo:
+    """A trunk row as the launchers' `TrunkInfo` (the seam knows no database rows)."""
+    return TrunkInfo(
+        t.id, t.host, t.port, t.transport, t.username, t.password, t.from_domain,
+        t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
+        t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
+        t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
+        t.asserted_identity, t.privacy, t.from_user,
+    )  # fmt: skip
 
 
 # what an execution's webhook event needs, RETURNING from its status update
@@ -132,7 +166,7 @@ class DialerStore:
         self.sessions = sessions
 
     async def _dialect(self, session: AsyncSession) -> str:
-        return session.get_bind().dialect.name
+        return dialect_name(session)
 
     # ---- executions --------------------------------------------------------
 
@@ -140,8 +174,11 @@ class DialerStore:
         async with self.sessions.begin() as s:
             started = await s.execute(
                 update(Execution)
-                .where(Execution.status == "scheduled", Execution.scheduled_start_at <= now)
-                .values(status="running", actual_start_at=now, updated_at=now)
+                .where(
+                    Execution.status == ExecutionStatus.SCHEDULED,
+                    Execution.scheduled_start_at <= now,
+                )
+                .values(status=ExecutionStatus.RUNNING, actual_start_at=now, updated_at=now)
                 .returning(*_EVENT_COLUMNS)
             )
             rows = started.all()
@@ -157,10 +194,9 @@ class DialerStore:
         async with self.sessions() as s:
             return await s.get(Execution, execution_id)
 
-    async def set_status(
-        self, execution_id: str, allowed: Sequence[str], target: str, now: datetime
-    ) -> bool:
-        """Guarded transition; ending statuses also cancel the pending jobs."""
+    async def set_status(self, execution_id: str, target: ExecutionStatus, now: datetime) -> bool:
+        """Guarded transition (from a status the table allows `target` from); ending
+        statuses also cancel the pending jobs."""
         async with self.sessions.begin() as s:
             values: dict[str, Any] = {"status": target, "updated_at": now}
             if target in TERMINAL:
@@ -168,7 +204,7 @@ class DialerStore:
             moved = (
                 await s.execute(
                     update(Execution)
-                    .where(Execution.id == execution_id, Execution.status.in_(allowed))
+                    .where(Execution.id == execution_id, _may_become(target))
                     .values(**values)
                     .returning(*_EVENT_COLUMNS)
                 )
@@ -178,12 +214,8 @@ class DialerStore:
             event_type = webhook_events.status_event_type(target)
             if event_type is not None:
                 await publish(s, _execution_events(moved, event_type, now))
-            if target in ("stopped", "cancelled"):
-                await s.execute(
-                    update(Job)
-                    .where(Job.execution_id == execution_id, Job.status == "pending")
-                    .values(status="cancelled", final_outcome="cancelled", updated_at=now)
-                )
+            if target in (ExecutionStatus.STOPPED, ExecutionStatus.CANCELLED):
+                await ExecutionRepository(s).cancel_pending_jobs(execution_id, now)
             return True
 
     async def job_activity(self, execution_id: str) -> tuple[int, bool]:
@@ -191,12 +223,12 @@ class DialerStore:
         async with self.sessions() as s:
             in_progress = await s.execute(
                 select(func.count(Job.id)).where(
-                    Job.execution_id == execution_id, Job.status == "in_progress"
+                    Job.execution_id == execution_id, Job.status == JobStatus.IN_PROGRESS
                 )
             )
             pending = await s.execute(
                 select(Job.id)
-                .where(Job.execution_id == execution_id, Job.status == "pending")
+                .where(Job.execution_id == execution_id, Job.status == JobStatus.PENDING)
                 .limit(1)
             )
             return int(in_progress.scalar_one()), pending.first() is not None
@@ -231,22 +263,7 @@ class DialerStore:
                 .all()
             )
         default = next((t.id for t in rows if t.is_default), None)
-        infos = {
-            t.id: TrunkInfo(
-                t.id,
-                t.host,
-                t.port,
-                t.transport,
-                t.username,
-                t.password,
-                t.from_domain,
-                t.max_channels,
-                t.calls_per_second,
-                tuple(t.codecs),
-                bool(t.register),
-            )
-            for t in rows
-        }
+        infos = {t.id: trunk_info(t) for t in rows}
         return infos, default
 
     # ---- jobs --------------------------------------------------------------
@@ -273,7 +290,7 @@ class DialerStore:
                     select(Job.id)
                     .where(
                         Job.execution_id == execution_id,
-                        Job.status == "pending",
+                        _job_may_become(JobStatus.IN_PROGRESS),
                         Job.next_attempt_at <= now,
                     )
                     .order_by(Job.next_attempt_at, Job.id)
@@ -286,9 +303,9 @@ class DialerStore:
                 if admitted:
                     await s.execute(
                         update(Job)
-                        .where(Job.id.in_(admitted), Job.status == "pending")
+                        .where(Job.id.in_(admitted), _job_may_become(JobStatus.IN_PROGRESS))
                         .values(
-                            status="in_progress",
+                            status=JobStatus.IN_PROGRESS,
                             lease_owner=owner,
                             lease_expires_at=lease_until,
                             attempt_count=Job.attempt_count + 1,
@@ -365,7 +382,11 @@ class DialerStore:
         async with self.sessions.begin() as s:
             await s.execute(
                 update(Job)
-                .where(Job.id.in_(job_ids), Job.lease_owner == owner, Job.status == "in_progress")
+                .where(
+                    Job.id.in_(job_ids),
+                    Job.lease_owner == owner,
+                    Job.status == JobStatus.IN_PROGRESS,
+                )
                 .values(lease_expires_at=lease_until)
             )
 
@@ -383,7 +404,7 @@ class DialerStore:
                 .outerjoin(
                     Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None))
                 )
-                .where(Job.lease_expires_at < now, Job.status == "in_progress")
+                .where(Job.lease_expires_at < now, Job.status == JobStatus.IN_PROGRESS)
                 .limit(limit)
             )
             return [ExpiredJob(i, e, a, o or "", c, p) for i, e, a, o, c, p in rows.all()]
@@ -393,111 +414,139 @@ class DialerStore:
 
         An item is applied only if its job is still in progress under the same
         lease owner and attempt number; otherwise (the lease was lost and the
-        job recovered as worker_lost) it is skipped and reported False.
+        job recovered as worker_lost) it is skipped and reported False. Steps:
+        move the jobs, insert the attempts, count node runs, apply autoPause,
+        add opt-outs to the do-not-call list, move the caller ids' LRU time,
+        and publish the events, all committed together.
         """
         if not items:
             return []
         async with self.sessions.begin() as s:
-            execution_ids = {i.attempt_row["execution_id"] for i in items}
-            found = await s.execute(
-                select(Execution.id, Execution.status, Execution.program_id).where(
-                    Execution.id.in_(execution_ids)
-                )
+            applied, done = await self._move_jobs(s, items)
+            s.add_all(
+                CallAttempt(job_id=a.item.job_id, attempt=a.item.attempt, **a.item.record.columns())
+                for a in applied
             )
-            statuses: dict[str, str] = {}
-            programs: dict[str, str | None] = {}
-            for execution_id, status, program_id in found.all():
-                statuses[execution_id] = status
-                programs[execution_id] = program_id
-            events: list[webhook_events.Event] = []
-            done: list[bool] = []
-            counts: dict[str, dict[str, int]] = {}
-            rules: dict[str, Sequence[tuple[str, int]]] = {}
-            used: dict[tuple[str, str], datetime] = {}
-            opt_outs: set[tuple[str, str]] = set()
-            for item in items:
-                execution_id = item.attempt_row["execution_id"]
-                change = item.decide(statuses.get(execution_id, "cancelled"))
-                applied = (
-                    await s.execute(
-                        update(Job)
-                        .where(
-                            Job.id == item.job_id,
-                            Job.status == "in_progress",
-                            Job.lease_owner == item.owner,
-                            Job.attempt_count == item.attempt,
-                        )
-                        .values(
-                            status=change.status,
-                            next_attempt_at=change.next_attempt_at,
-                            final_outcome=change.final_outcome,
-                            lease_owner=None,
-                            lease_expires_at=None,
-                            updated_at=item.now,
-                        )
-                        .returning(Job.contact_id)
-                    )
-                ).first()
-                done.append(applied is not None)
-                if applied is None:
-                    continue
-                s.add(CallAttempt(job_id=item.job_id, attempt=item.attempt, **item.attempt_row))
-                events.append(
-                    webhook_events.call_completed(
-                        item.attempt_row,
-                        job_id=item.job_id,
-                        attempt=item.attempt,
-                        contact_id=applied[0],
-                        program_id=programs.get(execution_id),
-                        job_status=change.status,
-                        next_attempt_at=change.next_attempt_at,
-                        at=item.now,
-                    )
-                )
-                per_node = counts.setdefault(execution_id, {})
-                for node, n in item.node_counts.items():
-                    per_node[node] = per_node.get(node, 0) + n
-                if item.auto_pause:
-                    rules[execution_id] = item.auto_pause
-                if item.caller_id is not None:
-                    used[(item.attempt_row["organization_id"], item.caller_id)] = item.now
-                if item.attempt_row.get("outcome_reason") == OPT_OUT_REASON:
-                    opt_outs.add(
-                        (item.attempt_row["organization_id"], item.attempt_row["to_number"])
-                    )
-            dialect = await self._dialect(s)
-            for execution_id, per_node in counts.items():
-                if per_node:
-                    await self._add_counts(s, dialect, execution_id, per_node)
-            for execution_id, execution_rules in rules.items():
-                events += await self._maybe_auto_pause(
-                    s, execution_id, execution_rules, items[-1].now
-                )
-            for organization_id, number in opt_outs:
-                if number:
-                    await DncRepository(s).add(
-                        organization_id, number, "pressed the opt-out key", "flow"
-                    )
-            for (organization_id, number), at in used.items():
-                await s.execute(
-                    update(Did)
-                    .where(Did.organization_id == organization_id, Did.number == number)
-                    .values(last_used_at=at)
-                )
+            events = [self._call_completed(a) for a in applied]
+            await self._count_nodes(s, applied)
+            events += await self._auto_pause(s, applied, items[-1].now)
+            await self._opt_out(s, applied)
+            await self._mark_caller_ids(s, applied)
             # in this transaction: the events commit with the attempts or not at all
             await publish(s, events)
             return done
 
+    async def _move_jobs(
+        self, s: AsyncSession, items: Sequence[FinishItem]
+    ) -> tuple[list[_Applied], list[bool]]:
+        """The guarded job updates (and, per item, whether it applied); the
+        execution's status picks a retry's `if_ended` fallback."""
+        execution_ids = {i.record.execution_id for i in items}
+        found = await s.execute(
+            select(Execution.id, Execution.status, Execution.program_id).where(
+                Execution.id.in_(execution_ids)
+            )
+        )
+        executions = {e: (status, program) for e, status, program in found.all()}
+        applied: list[_Applied] = []
+        done: list[bool] = []
+        for item in items:
+            status, program_id = executions.get(
+                item.record.execution_id, (ExecutionStatus.CANCELLED, None)
+            )
+            job = item.job.given(status)
+            moved = (
+                await s.execute(
+                    update(Job)
+                    .where(
+                        Job.id == item.job_id,
+                        Job.status == JobStatus.IN_PROGRESS,  # the claim's (JobUpdate checks)
+                        Job.lease_owner == item.owner,
+                        Job.attempt_count == item.attempt,
+                    )
+                    .values(
+                        status=job.status,
+                        next_attempt_at=job.next_attempt_at,
+                        final_outcome=job.final_outcome,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        updated_at=item.now,
+                    )
+                    .returning(Job.contact_id)
+                )
+            ).first()
+            done.append(moved is not None)
+            if moved is not None:
+                applied.append(_Applied(item, job, moved[0], program_id))
+        return applied, done
+
+    @staticmethod
+    def _call_completed(applied: _Applied) -> webhook_events.Event:
+        item = applied.item
+        return webhook_events.call_completed(
+            item.record.columns(),
+            job_id=item.job_id,
+            attempt=item.attempt,
+            contact_id=applied.contact_id,
+            program_id=applied.program_id,
+            job_status=applied.job.status,
+            next_attempt_at=applied.job.next_attempt_at,
+            at=item.now,
+        )
+
+    async def _count_nodes(self, s: AsyncSession, applied: Sequence[_Applied]) -> None:
+        counts: dict[str, dict[str, int]] = {}
+        for a in applied:
+            per_node = counts.setdefault(a.item.record.execution_id, {})
+            for node, n in a.item.node_counts.items():
+                per_node[node] = per_node.get(node, 0) + n
+        dialect = await self._dialect(s)
+        for execution_id, per_node in counts.items():
+            if per_node:
+                await self._add_counts(s, dialect, execution_id, per_node)
+
+    async def _auto_pause(
+        self, s: AsyncSession, applied: Sequence[_Applied], now: datetime
+    ) -> list[webhook_events.Event]:
+        rules = {
+            a.item.record.execution_id: a.item.auto_pause for a in applied if a.item.auto_pause
+        }
+        events: list[webhook_events.Event] = []
+        for execution_id, execution_rules in rules.items():
+            events += await self._maybe_auto_pause(s, execution_id, execution_rules, now)
+        return events
+
+    async def _opt_out(self, s: AsyncSession, applied: Sequence[_Applied]) -> None:
+        """A flow that ended with the opt-out reason puts the number on the DNC list."""
+        numbers = {
+            (a.item.record.organization_id, a.item.record.to_number)
+            for a in applied
+            if a.item.record.outcome_reason == OPT_OUT_REASON and a.item.record.to_number
+        }
+        for organization_id, number in numbers:
+            await DncRepository(s).add(organization_id, number, "pressed the opt-out key", "flow")
+
+    async def _mark_caller_ids(self, s: AsyncSession, applied: Sequence[_Applied]) -> None:
+        """Least-recently-used rotation: the DIDs that dialed were used now."""
+        used = {
+            (a.item.record.organization_id, a.item.caller_id): a.item.now
+            for a in applied
+            if a.item.caller_id is not None
+        }
+        dids = DidRepository(s)
+        for (organization_id, number), at in used.items():
+            await dids.mark_used(organization_id, number, at)
+
     async def _add_counts(
         self, s: AsyncSession, dialect: str, execution_id: str, counts: dict[str, int]
     ) -> None:
-        table = ExecutionNodeCount.__table__
-        stmt = insert_for(table, dialect).values(  # type: ignore[arg-type]
+        stmt = upsert(
+            ExecutionNodeCount,
+            dialect,
+            conflict=["execution_id", "node_id"],
+            update=lambda excluded: {"count": ExecutionNodeCount.count + excluded.count},
+        ).values(
             [{"execution_id": execution_id, "node_id": n, "count": c} for n, c in counts.items()]
-        )
-        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=["execution_id", "node_id"],
-            set_={"count": table.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
         )
         await s.execute(stmt)
 
@@ -515,8 +564,8 @@ class DialerStore:
             return []
         paused = await s.execute(
             update(Execution)
-            .where(Execution.id == execution_id, Execution.status == "running")
-            .values(status="paused_threshold", updated_at=now)
+            .where(Execution.id == execution_id, _may_become(ExecutionStatus.PAUSED_THRESHOLD))
+            .values(status=ExecutionStatus.PAUSED_THRESHOLD, updated_at=now)
             .returning(*_EVENT_COLUMNS)
         )
         return _execution_events(paused.all(), "execution.paused", now)

@@ -9,6 +9,7 @@ from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
 from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.audio.clip import Clip
+from ringcast.audiofiles.ingest import DICTIONARY_USAGE, audio_limits
 from ringcast.dictionaries import service, system
 from ringcast.dictionaries.models import Dictionary as DictionaryRow
 from ringcast.dictionaries.models import DictionaryEntry as EntryRow
@@ -101,7 +102,7 @@ async def put_entry(
         key.strip(),
         file.file,
         file.content_type,
-        state.settings.max_upload_bytes,
+        audio_limits(state.settings, DICTIONARY_USAGE),
     )
     return entry_schema(entry)
 

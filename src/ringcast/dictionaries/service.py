@@ -100,7 +100,7 @@ async def put_entry(
     key: str,
     file: BinaryIO,
     declared_type: str | None,
-    max_bytes: int,
+    limits: ingest.AudioLimits,
 ) -> DictionaryEntry:
     row = await get_own(session, organization_id, dictionary_id)
     if not KEY_RE.match(key):
@@ -108,7 +108,7 @@ async def put_entry(
             "key", "invalid_key", "key must be 1-64 characters without spaces or slashes"
         )
     stored = await ingest.ingest_upload(
-        file, declared_type, storage, f"{organization_id}/dictionaries/{row.id}", max_bytes
+        file, declared_type, storage, f"{organization_id}/dictionaries/{row.id}", limits
     )
     repo = DictionaryRepository(session)
     entry = await repo.entry(row.id, key)

@@ -16,7 +16,7 @@ class Did(IdMixin, TimestampMixin, Base):
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
-    number: Mapped[str] = mapped_column(String(20), nullable=False)
+    number: Mapped[str] = mapped_column(String(21), nullable=False)
     country: Mapped[str] = mapped_column(String(2), nullable=False)
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)

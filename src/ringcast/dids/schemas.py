@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, computed_field, field_validator
 
+from ringcast.dids.numbers import number_valid
 from ringcast.kit.schemas import InputSchema, Schema
 
 DidStatus = Literal["active", "inactive", "reserved"]
@@ -15,7 +16,7 @@ def _upper(value: str | None) -> str | None:
 
 
 class DidCreate(InputSchema):
-    number: str = Field(min_length=2, max_length=20)
+    number: str = Field(min_length=2, max_length=21)
     country: str = Field(pattern=r"^[A-Za-z]{2}$")
     description: str | None = Field(default=None, max_length=500)
     status: DidStatus = "active"
@@ -28,7 +29,7 @@ class DidCreate(InputSchema):
 class DidUpdate(InputSchema):
     """Partial update; `number` and `country` are checked together."""
 
-    number: str | None = Field(default=None, min_length=2, max_length=20)
+    number: str | None = Field(default=None, min_length=2, max_length=21)
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
     description: str | None = Field(default=None, max_length=500)
     status: DidStatus | None = None
@@ -50,3 +51,9 @@ class Did(Schema):
     last_used_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def number_valid(self) -> bool:
+        """Whether libphonenumber agrees the number is valid for `country` (ours)."""
+        return number_valid(self.number, self.country)

@@ -4,36 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import phonenumbers
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.contacts.phones import phone_problem
 from ringcast.dids.models import Did
+from ringcast.dids.numbers import number_issues
 from ringcast.dids.repository import SORTABLE, DidRepository
 from ringcast.dids.schemas import DidCreate, DidUpdate
 from ringcast.errors import ConflictError, FieldIssue, NotFoundError, ValidationFailedError
 from ringcast.flows.repository import FlowRepository
 from ringcast.kit.pagination import PageParams
 from ringcast.trunks.repository import TrunkRepository
-
-
-def number_issues(number: str, country: str) -> list[FieldIssue]:
-    problem = phone_problem(number)
-    if problem is not None:
-        return [FieldIssue("number", problem.code, problem.message)]
-    parsed = phonenumbers.parse(number, None)
-    if not phonenumbers.is_valid_number_for_region(parsed, country):
-        actual = phonenumbers.region_code_for_number(parsed)
-        return [
-            FieldIssue(
-                "country",
-                "country_mismatch",
-                f"{number} is not a number of {country} (it is {actual})",
-                {"expected": actual},
-            )
-        ]
-    return []
 
 
 async def _check_refs(

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.base import new_id, utcnow
-from ringcast.db.dialect import insert_for
+from ringcast.db.base import new_id
+from ringcast.db.dialect import dialect_name, insert_ignoring
 from ringcast.dnc.models import DncEntry
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 
 
@@ -34,8 +35,9 @@ class DncRepository:
     async def add(self, organization_id: str, phone: str, reason: str | None, source: str) -> None:
         """Idempotent: a number already listed stays as it was."""
         now = utcnow()
-        dialect = self.session.get_bind().dialect.name
-        stmt = insert_for(DncEntry.__table__, dialect).values(  # type: ignore[arg-type]
+        stmt = insert_ignoring(
+            DncEntry, dialect_name(self.session), conflict=["organization_id", "phone"]
+        ).values(
             id=new_id(),
             organization_id=organization_id,
             phone=phone,
@@ -44,9 +46,7 @@ class DncRepository:
             created_at=now,
             updated_at=now,
         )
-        await self.session.execute(
-            stmt.on_conflict_do_nothing(index_elements=["organization_id", "phone"])  # type: ignore[attr-defined]
-        )
+        await self.session.execute(stmt)
 
     async def page(
         self, organization_id: str, params: PageParams

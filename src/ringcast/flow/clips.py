@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ringcast.audio.requests import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.conditions import as_text, classify
 from ringcast.flow.context import MISSING
-from ringcast.flow.events import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.values import AudioFileItem, AudioItem, NumberItem, ValueSource, WordItem
 
 _DIGITS_RE = re.compile(r"^\+?\d+$")

@@ -24,14 +24,44 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag
 
 from ringcast.flow.context import MISSING
-from ringcast.flow.graph import Comparison, ConditionExpr, ConditionGroup
-from ringcast.flow.values import ValueSource
+from ringcast.flow.values import StrictModel, ValueSource
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+# ---- the expression model (a condition node's config) ---------------------------
+
+Operator = Literal["eq", "neq", "gt", "lt", "gte", "lte", "contains", "startsWith", "endsWith"]
+
+
+class Comparison(StrictModel):
+    left: ValueSource
+    operator: Operator
+    right: ValueSource
+
+
+class ConditionGroup(StrictModel):
+    logic: Literal["and", "or"]
+    conditions: list[ConditionExpr] = Field(min_length=1)
+
+
+def _condition_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "group" if "logic" in value or "conditions" in value else "comparison"
+    return "group" if isinstance(value, ConditionGroup) else "comparison"
+
+
+ConditionExpr = Annotated[
+    Annotated[Comparison, Tag("comparison")] | Annotated[ConditionGroup, Tag("group")],
+    Discriminator(_condition_kind),
+]
+ConditionGroup.model_rebuild()
 
 
 class ConditionError(Exception):

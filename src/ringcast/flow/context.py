@@ -26,7 +26,7 @@ from ringcast.flow.values import (
 
 Direction = Literal["outbound", "inbound"]
 DEFAULT_NODE_BUDGET: Final = 500
-DEFAULT_MAX_CALL_MS: Final = 4 * 3600 * 1000
+DEFAULT_MAX_CALL_MS: Final = 3600 * 1000
 
 
 class _Missing:
@@ -45,7 +45,8 @@ class RunContext:
 
     `to_number` defaults to the contact's `primaryPhone`; `node_budget` (node
     executions before the run fails with `node_budget_exceeded`) defaults to 500;
-    `max_call_ms` bounds a whole call (default 4 h) so no run can wait forever.
+    `max_call_ms` bounds a whole call (default 1 h; a flow's `maxCallDurationSec`
+    overrides it) so no run can wait forever.
     """
 
     call_id: str

@@ -5,17 +5,18 @@ and adds timers); actions are what to do next (the runner performs them on the
 `Channel`). All are small frozen dataclasses with no I/O and no clock: the time
 of an event is given to `interpreter.step` alongside it.
 
-A `Play` action carries `ClipRequest`s whose values are already read from the
-run (a number to say is a concrete number, not a ValueSource), so turning them
-into audio needs no access to the run: that is the injected clip resolver's job.
+A `Play` action carries `ClipRequest`s (`ringcast.audio.requests`, the one clip
+vocabulary) whose values are already read from the run (a number to say is a
+concrete number, not a ValueSource), so turning them into audio needs no access
+to the run: that is the injected clip resolver's job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.telephony.channel import AnsweredBy, DialFailure, DialRequest, RecordRequest
 
 # ---- events ----------------------------------------------------------------------
@@ -76,6 +77,33 @@ class CalleeHungUp:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardAnswered:
+    to: str
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardFailed:
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardEnded:
+    reason: str = "agent_hangup"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStalled:
+    """The runner's watchdog: the node made no progress past its expected time
+    (a prompt that never reported its end, say). The run ends `node_stalled`."""
+
+    node_id: str
+    waited_ms: int
+
+
 FlowEvent = (
     CallAnswered
     | CallFailed
@@ -85,42 +113,11 @@ FlowEvent = (
     | TimerFired
     | RecordingFinished
     | CalleeHungUp
+    | ForwardAnswered
+    | ForwardFailed
+    | ForwardEnded
+    | NodeStalled
 )
-
-# ---- clip requests -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PlayFile:
-    audio_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SayNumber:
-    """`value` is the number's text (`"1523"`, `"12.5"`; for `digits` mode leading
-    zeros and a leading `+` are kept)."""
-
-    value: str
-    mode: Literal["full", "digits"]
-    language: str
-    dictionary_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SayDate:
-    value: date
-    language: str
-    dictionary_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SayWord:
-    word: str
-    language: str
-    dictionary_id: str | None
-
-
-ClipRequest = PlayFile | SayNumber | SayDate | SayWord
 
 # ---- actions -----------------------------------------------------------------------
 
@@ -185,6 +182,26 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class Forward:
+    """Call `to` and bridge it to this call; `hold`/`whisper` are resolved by the runner
+    (an empty `hold` = the channel's ringback tone)."""
+
+    to: str
+    from_: str
+    ring_timeout_ms: int
+    record: bool
+    hold: tuple[ClipRequest, ...] = ()
+    whisper: tuple[ClipRequest, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StopForward:
+    """Cancel or hang up the forwarded leg. No event follows."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class End:
     """The run is over; nothing else will be asked. Timers may be dropped."""
 
@@ -203,5 +220,7 @@ Action = (
     | SetTimer
     | CancelTimer
     | Hangup
+    | Forward
+    | StopForward
     | End
 )

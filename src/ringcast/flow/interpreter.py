@@ -8,8 +8,8 @@ say what the runner must do (dial, play these clips, stop, record, set/cancel a
 timer, hang up, end). `RunState` is updated in place and returned, so a run
 costs no copies; the caller must treat it as owned by the interpreter.
 
-Walking the graph is `ringcast.flow.walk`, entering each node type
-`ringcast.flow.nodes`, DTMF collection `ringcast.flow.dtmf`; this module
+Walking the graph is `ringcast.flow.walk`, entering each node type its module
+in `ringcast.flow.nodes` (DTMF collection `ringcast.flow.nodes.dtmf`); this module
 turns each event into the right move.
 
 Playback contract with the channel: after `StopPlayback` exactly one
@@ -22,7 +22,7 @@ Key presses: a digit during a DTMF node's prompt stops the prompt and counts
 (prompts always allow barge-in); a digit during a Play with `bargeIn` stops it,
 takes onComplete and is kept (type-ahead, up to 16 keys) for the next DTMF
 node; a digit in a record node's `finishOnKey` stops the recording; digits at
-other times are logged and dropped. DTMF specifics are in `ringcast.flow.dtmf`.
+other times are logged and dropped. DTMF specifics are in `ringcast.flow.nodes.dtmf`.
 
 `digits_wanted(state)` says whether a digit arriving now could change the run
 (exactly the cases above that do not drop it); the runner passes it to the
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
-from ringcast.flow import dtmf
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     Action,
@@ -45,7 +45,11 @@ from ringcast.flow.events import (
     CallFailed,
     DigitPressed,
     FlowEvent,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     Hangup,
+    NodeStalled,
     PlaybackFailed,
     PlaybackFinished,
     RecordingFinished,
@@ -53,8 +57,12 @@ from ringcast.flow.events import (
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.graph import DTMF_KEYS, DialNode, PlayNode, RecordNode
-from ringcast.flow.state import CompiledFlow, RunState
+from ringcast.flow.nodes import dtmf, forward
+from ringcast.flow.nodes.base import DTMF_KEYS
+from ringcast.flow.nodes.dial import DialNode
+from ringcast.flow.nodes.play import PlayNode
+from ringcast.flow.nodes.record import RecordNode
+from ringcast.flow.state import FlowIndex, RunState
 from ringcast.flow.trace import CallRecord, FlowTrace
 from ringcast.flow.walk import CALL_LIMIT_TIMER, Step
 
@@ -78,7 +86,7 @@ def start(flow: CompiledFlow, ctx: RunContext, at: datetime) -> tuple[RunState, 
     )
     state = RunState(flow=flow, ctx=ctx, trace=trace, variables=dict(ctx.variables))
     run = Step(state, at)
-    run.out.append(SetTimer(CALL_LIMIT_TIMER, ctx.max_call_ms))
+    run.out.append(SetTimer(CALL_LIMIT_TIMER, max_call_ms(flow, ctx)))
     run.log("flow_started", {"startNodeId": flow.start_node_id, "direction": ctx.direction})
     run.enter_and_follow(flow.start_node_id)
     return state, run.out
@@ -221,8 +229,8 @@ def _on_digit(run: Step, event: DigitPressed) -> None:
 def _on_timer(run: Step, event: TimerFired) -> None:
     st = run.st
     if event.timer_id == CALL_LIMIT_TIMER:
-        run.log("call_time_limit", {"maxCallMs": st.ctx.max_call_ms})
-        run.finish(outcome="failed", reason="call_time_limit")
+        run.log("max_duration", {"maxCallMs": max_call_ms(st.flow, st.ctx)})
+        run.finish(outcome="failed", reason="max_duration")
         return
     if event.timer_id != st.active_timer:
         return
@@ -238,6 +246,8 @@ def _on_timer(run: Step, event: TimerFired) -> None:
     elif st.waiting == "record":
         run.out.append(StopRecording())
         run.follow(run.error("recording_timeout"))
+    elif st.waiting == "forward":
+        forward.timeout(run)
 
 
 def _on_recording(run: Step, event: RecordingFinished) -> None:
@@ -266,6 +276,27 @@ def _on_recording(run: Step, event: RecordingFinished) -> None:
         run.follow("onTimeout" if event.reason == "max_duration" else "onComplete")
 
 
+def _on_stalled(run: Step, event: NodeStalled) -> None:
+    st = run.st
+    run.log(
+        "node_stalled",
+        {
+            "nodeId": event.node_id,
+            "waitedMs": event.waited_ms,
+            "waiting": st.waiting,
+            "playing": st.playing,
+            "stopPending": st.stop_pending,
+        },
+    )
+    run.finish(outcome="failed", reason="node_stalled")
+
+
+def max_call_ms(flow: FlowIndex, ctx: RunContext) -> int:
+    """The whole call's bound: the flow's `maxCallDurationSec` when set, else the context's."""
+    limit = flow.max_call_duration_sec
+    return ctx.max_call_ms if limit is None else limit * 1000
+
+
 def _on_hangup(run: Step, event: CalleeHungUp) -> None:
     run.log("callee_hangup", {"reason": event.reason})
     if run.st.call_status == "ringing":
@@ -283,4 +314,8 @@ _HANDLERS: dict[type, Callable[[Step, Any], None]] = {
     TimerFired: _on_timer,
     RecordingFinished: _on_recording,
     CalleeHungUp: _on_hangup,
+    ForwardAnswered: forward.on_answered,
+    ForwardFailed: forward.on_failed,
+    ForwardEnded: forward.on_ended,
+    NodeStalled: _on_stalled,
 }

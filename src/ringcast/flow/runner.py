@@ -16,15 +16,23 @@ clip requests into PCM (audio library + store); a `RecordingSink` stores a
 recording and returns its id (default: kept in memory). A resolver or sink
 failure is not a crash: it comes back to the flow as `PlaybackFailed` /
 a failed recording, and the node takes `onError`.
+
+A watchdog guards every prompt: when a playback has not reported its end by
+twice its length plus `STALL_MARGIN_MS` (a late media clock only stretches
+playback, it cannot double it), the run gets `NodeStalled` and ends
+`node_stalled` instead of waiting in the node until the callee gives up.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Final, Protocol, runtime_checkable
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow import interpreter
+from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.events import (
     Action,
@@ -33,31 +41,41 @@ from ringcast.flow.events import (
     CalleeHungUp,
     CallFailed,
     CancelTimer,
-    ClipRequest,
     CollectDigits,
     Dial,
     DigitPressed,
     FlowEvent,
+    Forward,
+    ForwardAnswered,
+    ForwardEnded,
+    ForwardFailed,
     Hangup,
+    NodeStalled,
     Play,
     PlaybackFailed,
     PlaybackFinished,
     RecordingFinished,
     SetTimer,
     StartRecording,
+    StopForward,
     StopPlayback,
     StopRecording,
     TimerFired,
 )
-from ringcast.flow.state import CompiledFlow
+from ringcast.flow.state import RunState
 from ringcast.flow.timebase import Timebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.channel import (
     Answered,
+    BridgeEnded,
     Channel,
     ChannelEvent,
     DialFailed,
     DigitReceived,
+    ForwardingChannel,
+    ForwardRequest,
+    LegAnswered,
+    LegFailed,
     Pcm,
     PlaybackDone,
     RemoteHangup,
@@ -95,10 +113,36 @@ class MemoryRecordingSink:
         return rid
 
 
+STALL_TIMER: Final = "watchdog"
+STALL_MARGIN_MS: Final = 5000
+SAMPLE_RATE: Final = 8000
+
+
+def stall_deadline_ms(clips: Sequence[Pcm], margin_ms: int = STALL_MARGIN_MS) -> int:
+    """How long a playback of `clips` may take before the watchdog calls it stalled."""
+    played_ms = sum(len(clip) for clip in clips) * 1000 // SAMPLE_RATE
+    return 2 * played_ms + margin_ms
+
+
+def _stalled(state: RunState, since: datetime, now: datetime) -> NodeStalled | None:
+    """The watchdog fired: a prompt still playing past its deadline has stalled."""
+    if not state.playing or state.finished:
+        return None  # the prompt ended (or was stopped) in time: a stale watchdog
+    waited = int((now - since).total_seconds() * 1000)
+    return NodeStalled(state.node_id or "", waited)
+
+
 class FlowRunner:
-    def __init__(self, resolver: ClipResolver, recordings: RecordingSink | None = None) -> None:
+    def __init__(
+        self,
+        resolver: ClipResolver,
+        recordings: RecordingSink | None = None,
+        *,
+        stall_margin_ms: int = STALL_MARGIN_MS,
+    ) -> None:
         self.resolver = resolver
         self.recordings: RecordingSink = recordings or MemoryRecordingSink()
+        self.stall_margin_ms = stall_margin_ms
 
     async def run(
         self, flow: CompiledFlow, ctx: RunContext, channel: Channel, timebase: Timebase
@@ -107,6 +151,8 @@ class FlowRunner:
         state, actions = interpreter.start(flow, ctx, timebase.now())
         synthetic: deque[FlowEvent] = deque()
         listening: bool | None = None  # what the channel was last told
+        watched_since = timebase.now()  # when the prompt under the watchdog started
+        watching = False
         try:
             while True:
                 wanted = interpreter.digits_wanted(state)
@@ -115,6 +161,11 @@ class FlowRunner:
                     listening = wanted
                 for action in actions:
                     await self._perform(action, ctx, channel, timebase, synthetic)
+                    if isinstance(action, Play):
+                        watched_since, watching = timebase.now(), True
+                if watching and not state.playing:
+                    timebase.cancel_timer(STALL_TIMER)  # the prompt reported: disarm
+                    watching = False
                 if state.finished:
                     return state.trace
                 if synthetic:
@@ -122,6 +173,8 @@ class FlowRunner:
                 else:
                     raw = await timebase.next_event(channel)
                     event = await self._translate(raw, ctx)
+                    if isinstance(event, TimerFired) and event.timer_id == STALL_TIMER:
+                        event = _stalled(state, watched_since, timebase.now()) or event
                 state, actions = interpreter.step(state, event, timebase.now())
         finally:
             timebase.clear_timers()
@@ -145,6 +198,7 @@ class FlowRunner:
                 synthetic.append(PlaybackFailed(f"{type(exc).__name__}: {exc}"))
                 return
             await channel.play(clips)
+            timebase.set_timer(STALL_TIMER, stall_deadline_ms(clips, self.stall_margin_ms))
         elif isinstance(action, StopPlayback):
             await channel.stop_playback()
         elif isinstance(action, CollectDigits):
@@ -160,7 +214,29 @@ class FlowRunner:
             await channel.stop_recording()
         elif isinstance(action, Hangup):
             await channel.hangup(action.reason)
+        elif isinstance(action, Forward):
+            await self._forward(action, ctx, channel, synthetic)
+        elif isinstance(action, StopForward) and isinstance(channel, ForwardingChannel):
+            await channel.stop_forward(action.reason)
         # End: nothing to do; the loop stops on state.finished.
+
+    async def _forward(
+        self, action: Forward, ctx: RunContext, channel: Channel, synthetic: deque[FlowEvent]
+    ) -> None:
+        if not isinstance(channel, ForwardingChannel):
+            synthetic.append(ForwardFailed("failed", None, "forward_not_supported"))
+            return
+        try:
+            hold = await self.resolver(action.hold, ctx) if action.hold else None
+            whisper = await self.resolver(action.whisper, ctx) if action.whisper else ()
+        except Exception as exc:  # as for a Play: the node's failure output
+            synthetic.append(ForwardFailed("failed", None, f"{type(exc).__name__}: {exc}"))
+            return
+        await channel.forward(
+            ForwardRequest(
+                action.to, action.from_, action.ring_timeout_ms, action.record, hold, whisper
+            )
+        )
 
     async def _translate(self, raw: ChannelEvent | TimerFired, ctx: RunContext) -> FlowEvent:
         if isinstance(raw, TimerFired):
@@ -175,6 +251,12 @@ class FlowRunner:
             return CallFailed(raw.outcome, raw.sip_status, raw.reason)
         if isinstance(raw, RemoteHangup):
             return CalleeHungUp(raw.reason)
+        if isinstance(raw, LegAnswered):
+            return ForwardAnswered(raw.to, raw.trunk)
+        if isinstance(raw, LegFailed):
+            return ForwardFailed(raw.outcome, raw.sip_status, raw.reason)
+        if isinstance(raw, BridgeEnded):
+            return ForwardEnded(raw.reason)
         try:
             rid = await self.recordings(raw.audio, raw.duration_ms, ctx)
         except Exception:  # storing failed: the record node takes onError

@@ -21,25 +21,17 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ringcast.audio.requests import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
+from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.flow.context import DEFAULT_NODE_BUDGET, Direction, RunContext
-from ringcast.flow.events import ClipRequest, PlayFile, SayDate, SayNumber, SayWord
 from ringcast.flow.graph import DTMF_KEYS, FlowGraph
 from ringcast.flow.issues import Issue
 from ringcast.flow.runner import ClipResolver, FlowRunner, RecordingSink
-from ringcast.flow.state import CompiledFlow
 from ringcast.flow.timebase import VirtualTimebase
 from ringcast.flow.trace import FlowTrace
-from ringcast.flow.validation import ValidationResult, validate_graph
+from ringcast.flow.validation import FlowValidationError, ValidationResult
 from ringcast.telephony.channel import Pcm
 from ringcast.telephony.simulated import CalleeScript, SimulatedChannel, VirtualClock
-
-
-class FlowValidationError(Exception):
-    """The graph or the script is invalid; `result` holds the field errors."""
-
-    def __init__(self, result: ValidationResult) -> None:
-        super().__init__(f"{len(result.errors)} validation error(s)")
-        self.result = result
 
 
 class SimulateScript(BaseModel):
@@ -57,6 +49,13 @@ class SimulateScript(BaseModel):
     keyDelayMs: int = Field(600, ge=0)
     interKeyMs: int = Field(250, ge=0)
     typeDuringPrompt: bool = False
+    forward: list[Literal["answer", "no_answer", "busy", "rejected", "error"]] = Field(
+        default_factory=list
+    )
+    """One entry per forwarded leg (Forward node), in order; running out = `answer`."""
+    forwardRingMs: int = Field(3000, ge=0)
+    forwardTalkMs: int | None = Field(30000, ge=0)
+    """The agent hangs up this long after answering (null = never)."""
 
     @field_validator("digits")
     @classmethod
@@ -76,6 +75,9 @@ class SimulateScript(BaseModel):
             key_delay_ms=self.keyDelayMs,
             inter_key_ms=self.interKeyMs,
             type_during_prompt=self.typeDuringPrompt,
+            forward=tuple(self.forward),
+            forward_ring_ms=self.forwardRingMs,
+            forward_talk_ms=self.forwardTalkMs,
         )
 
 
@@ -87,7 +89,7 @@ def nominal_ms(clip: ClipRequest) -> int:
     if isinstance(clip, PlayFile):
         return 2000
     if isinstance(clip, SayNumber):
-        return 350 * max(1, len(clip.value))
+        return 350 * max(1, len(str(clip.value)))
     if isinstance(clip, SayDate):
         return 1500
     assert isinstance(clip, SayWord)
@@ -106,18 +108,6 @@ async def silence_resolver(clips: Sequence[ClipRequest], ctx: RunContext) -> Seq
             _SILENCE[ms] = pcm
         out.append(pcm)
     return out
-
-
-def compile_flow(graph: Mapping[str, Any] | FlowGraph | CompiledFlow) -> CompiledFlow:
-    """Validate (if needed) and index a graph for running."""
-    if isinstance(graph, CompiledFlow):
-        return graph
-    if isinstance(graph, FlowGraph):
-        return CompiledFlow.of(graph)
-    result = validate_graph(graph)
-    if result.graph is None:
-        raise FlowValidationError(result)
-    return CompiledFlow.of(result.graph)
 
 
 def parse_script(script: Mapping[str, Any] | SimulateScript | CalleeScript | None) -> CalleeScript:

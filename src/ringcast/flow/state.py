@@ -1,7 +1,8 @@
 """The run state the interpreter threads through `step`, and the call-status table.
 
-`RunState` is plain data: the compiled flow it runs, the context, flow
-variables, where the run is waiting, timers, the DTMF progress and the trace.
+`RunState` is plain data: the flow it runs (a `FlowIndex`: a compiled flow),
+the context, flow variables, where the run is waiting, timers, the DTMF
+progress and the trace.
 The call itself moves through a small state machine (`CALL_TRANSITIONS`): the
 interpreter only asks for moves that the table allows and raises
 `IllegalTransitionError` otherwise (a bug, not a callee's doing — events that do
@@ -10,12 +11,13 @@ not fit the current state are ignored before they get here).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ringcast.flow.context import RunContext
-from ringcast.flow.graph import FlowGraph, Node
-from ringcast.flow.trace import FlowTrace
+from ringcast.flow.nodes.base import NodeModel
+from ringcast.flow.trace import FlowTrace, LegRecord
 
 CallStatus = Literal["idle", "ringing", "answered", "not_connected", "ended"]
 
@@ -31,27 +33,24 @@ CALL_TRANSITIONS: dict[tuple[CallStatus, str], CallStatus] = {
 }
 """(status, trigger) → next status. Anything absent is illegal."""
 
-Waiting = Literal["dial", "answer", "play", "dtmf", "record"]
+Waiting = Literal["dial", "answer", "play", "dtmf", "record", "forward"]
 
 
 class IllegalTransitionError(Exception):
     """The interpreter asked the call to make a move its table forbids."""
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledFlow:
-    """A validated graph indexed for running; build once, run many times."""
-
-    graph: FlowGraph
-    nodes: dict[str, Node]
-
-    @classmethod
-    def of(cls, graph: FlowGraph) -> CompiledFlow:
-        return cls(graph=graph, nodes=graph.node_map())
+class FlowIndex(Protocol):
+    """The flow a run walks (`ringcast.flow.compiled.CompiledFlow`): its start and nodes."""
 
     @property
-    def start_node_id(self) -> str:
-        return self.graph.startNodeId
+    def start_node_id(self) -> str: ...
+
+    @property
+    def nodes(self) -> Mapping[str, NodeModel]: ...
+
+    @property
+    def max_call_duration_sec(self) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -64,8 +63,17 @@ class DtmfProgress:
 
 
 @dataclass(slots=True)
+class ForwardProgress:
+    """One Forward node visit: the targets left to try and the leg in progress."""
+
+    targets: list[str]
+    leg: LegRecord
+    bridged: bool = False
+
+
+@dataclass(slots=True)
 class RunState:
-    flow: CompiledFlow
+    flow: FlowIndex
     ctx: RunContext
     trace: FlowTrace
     variables: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +92,7 @@ class RunState:
     digit_buffer: list[str] = field(default_factory=list)
     dtmf: DtmfProgress | None = None
     dtmf_failures: dict[str, int] = field(default_factory=dict)
+    forward: ForwardProgress | None = None
     executions: int = 0
     last_error: str | None = None
     finished: bool = False

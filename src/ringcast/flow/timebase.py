@@ -42,7 +42,10 @@ class Timebase(Protocol):
 
 @runtime_checkable
 class VirtualTimeChannel(Protocol):
-    def next_event_at_ms(self) -> int | None: ...
+    def next_event_at_ms(self, timer_at_ms: int | None = None) -> int | None:
+        """When the next event is due; `timer_at_ms` is the earliest timer, which
+        fires first (and may change the run) if it is due before that event."""
+        ...
 
     async def next_event(self) -> ChannelEvent: ...
 
@@ -81,7 +84,7 @@ class VirtualTimebase:
         if not isinstance(channel, VirtualTimeChannel):
             raise TypeError("VirtualTimebase needs a channel that runs in virtual time")
         timer_at = self._earliest()
-        channel_at = channel.next_event_at_ms()
+        channel_at = channel.next_event_at_ms(timer_at)
         if timer_at is not None and (channel_at is None or timer_at < channel_at):
             _, _, timer_id = heapq.heappop(self._heap)
             del self._live[timer_id]

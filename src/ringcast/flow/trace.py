@@ -20,6 +20,13 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def talk_ms(answered_at: datetime | None, terminated_at: datetime | None) -> int | None:
+    """Milliseconds from answer to hang-up, or None if either is unknown."""
+    if answered_at is None or terminated_at is None:
+        return None
+    return int((terminated_at - answered_at).total_seconds() * 1000)
+
+
 @dataclass(slots=True)
 class PathEntry:
     node_id: str
@@ -61,16 +68,42 @@ class CallRecord:
     answered_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        duration = None
-        if self.answered_at is not None and self.terminated_at is not None:
-            duration = int((self.terminated_at - self.answered_at).total_seconds() * 1000)
         return {
             "direction": self.direction,
             "dialedAt": iso(self.dialed_at),
             "answeredAt": iso(self.answered_at),
             "terminatedAt": iso(self.terminated_at),
-            "durationMs": duration,
+            "durationMs": talk_ms(self.answered_at, self.terminated_at),
             "answeredBy": self.answered_by,
+        }
+
+
+@dataclass(slots=True)
+class LegRecord:
+    """A forwarded leg (Forward node): the report's `legs[]` entry."""
+
+    to: str
+    from_: str
+    started_at: datetime
+    trunk: str | None = None
+    answered_at: datetime | None = None
+    terminated_at: datetime | None = None
+    outcome: str | None = None
+    """completed, no_answer, busy, rejected, failed, cancelled (the callee hung up
+    or the flow stopped it while it rang)."""
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "to": self.to,
+            "from": self.from_,
+            "trunk": self.trunk,
+            "startedAt": iso(self.started_at),
+            "answeredAt": iso(self.answered_at),
+            "terminatedAt": iso(self.terminated_at),
+            "durationMs": talk_ms(self.answered_at, self.terminated_at),
+            "outcome": self.outcome,
+            "reason": self.reason,
         }
 
 
@@ -88,6 +121,7 @@ class FlowTrace:
     outcome: str | None = None
     outcome_reason: str | None = None
     call: CallRecord = field(default_factory=CallRecord)
+    legs: list[LegRecord] = field(default_factory=list)
 
     def flow_execution(self) -> dict[str, Any]:
         """The call report's `flowExecution` object."""
@@ -113,6 +147,7 @@ class FlowTrace:
             **self.flow_execution(),
             "events": self.events(),
             "call": self.call.to_dict(),
+            "legs": [leg.to_dict() for leg in self.legs],
         }
 
 

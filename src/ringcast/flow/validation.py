@@ -22,20 +22,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ringcast.flow.graph import (
-    DTMF_KEYS,
-    NODE_ADAPTER,
-    OUTPUTS,
-    DtmfNode,
-    FlowGraph,
-    Node,
-    PlayNode,
-)
+from ringcast.flow.graph import DTMF_KEYS, NODE_ADAPTER, DtmfNode, FlowGraph, Node
 from ringcast.flow.issues import Issue, issues_from_pydantic
-from ringcast.flow.values import AudioFileItem, AudioItem
 
-# DTMF outputs whose absence means "re-prompt", not "end the call".
-_REPROMPT_OUTPUTS = frozenset({"onTimeout", "onInvalid"})
+
+class FlowValidationError(Exception):
+    """The graph (or a simulate script) is invalid; `result` holds the field errors."""
+
+    def __init__(self, result: ValidationResult) -> None:
+        super().__init__(f"{len(result.errors)} validation error(s)")
+        self.result = result
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +136,22 @@ def _validate_structure(data: Any, prefix: str) -> ValidationResult:
         errors.append(Issue(prefix, "type_error", "a graph is an object {startNodeId, nodes}"))
         return result
     for key in data:
-        if key not in ("startNodeId", "nodes"):
+        if key not in ("startNodeId", "nodes", "maxCallDurationSec"):
             errors.append(
                 Issue(f"{prefix}.{key}", "extra_forbidden", "Extra inputs are not permitted")
             )
+    max_call = data.get("maxCallDurationSec")
+    if max_call is not None and (
+        isinstance(max_call, bool) or not isinstance(max_call, int) or not 10 <= max_call <= 7200
+    ):
+        errors.append(
+            Issue(
+                f"{prefix}.maxCallDurationSec",
+                "out_of_range",
+                "maxCallDurationSec is a whole number of seconds from 10 to 7200",
+            )
+        )
+        max_call = None
     start = data.get("startNodeId")
     if not isinstance(start, str) or not start:
         errors.append(
@@ -190,7 +198,9 @@ def _validate_structure(data: Any, prefix: str) -> ValidationResult:
             _collect_refs(entry.node, entry.path, result)
     if not errors and start is not None:
         nodes = [e.node for e in entries if e.node is not None]
-        result.graph = FlowGraph.model_construct(startNodeId=start, nodes=nodes)
+        result.graph = FlowGraph.model_construct(
+            startNodeId=start, nodes=nodes, maxCallDurationSec=max_call
+        )
     return result
 
 
@@ -226,12 +236,12 @@ def _entries(nodes: Any, prefix: str, errors: list[Issue]) -> list[_Entry]:
 
 
 def _wiring(node: Node, path: str, ids: dict[str, _Entry]) -> Iterator[Issue]:
-    allowed = OUTPUTS[node.type]
+    allowed = node.OUTPUTS
     for name, target in node.outputs.items():
         out_path = f"{path}.outputs.{name}"
         if name == "branches" and isinstance(node, DtmfNode):
             continue  # checked with the top-level branches below
-        if name not in allowed and (name != "default" or node.type == "hangup"):
+        if name not in allowed and (name != "default" or node.TERMINAL):
             yield Issue(
                 out_path,
                 "unknown_output",
@@ -313,12 +323,13 @@ def _targets(entry: _Entry) -> Iterable[str]:
 def _is_end(node: Node | None) -> bool:
     if node is None:
         return True  # already an error; don't pile a second one on
-    if node.type == "hangup":
+    if node.TERMINAL:
         return True
     if "default" in node.outputs:
         return False
-    skip = _REPROMPT_OUTPUTS if node.type == "dtmf" else frozenset()
-    return any(name not in node.outputs for name in OUTPUTS[node.type] if name not in skip)
+    return any(
+        name not in node.outputs for name in node.OUTPUTS if name not in node.OPTIONAL_OUTPUTS
+    )
 
 
 def _reachability(
@@ -353,10 +364,10 @@ def _reachability(
         node = entry.node
         if node_id not in seen:
             continue
-        if node is None or node.type == "hangup" or "default" in node.outputs:
+        if node is None or node.TERMINAL or "default" in node.outputs:
             continue
-        for name in OUTPUTS[node.type]:
-            if name in node.outputs or (node.type == "dtmf" and name in _REPROMPT_OUTPUTS):
+        for name in node.OUTPUTS:
+            if name in node.outputs or name in node.OPTIONAL_OUTPUTS:
                 continue
             result.warnings.append(
                 Issue(
@@ -369,17 +380,6 @@ def _reachability(
 
 
 def _collect_refs(node: Node, path: str, result: ValidationResult) -> None:
-    lists: list[tuple[str, list[AudioItem]]] = []
-    if isinstance(node, PlayNode):
-        lists.append((f"{path}.config.audioItems", node.config.audioItems))
-    elif isinstance(node, DtmfNode):
-        lists.append((f"{path}.config.prompt", node.config.prompt))
-        lists.append((f"{path}.config.invalidPrompt", node.config.invalidPrompt))
-    for base, items in lists:
-        for i, item in enumerate(items):
-            if isinstance(item, AudioFileItem):
-                result.audio_refs.setdefault(item.audioId, []).append(f"{base}[{i}].audioId")
-            elif item.dictionaryId is not None:
-                result.dictionary_refs.setdefault(item.dictionaryId, []).append(
-                    f"{base}[{i}].dictionaryId"
-                )
+    for ref in node.references():
+        refs = result.audio_refs if ref.kind == "audio" else result.dictionary_refs
+        refs.setdefault(ref.id, []).append(f"{path}.{ref.path}")

@@ -5,8 +5,8 @@ far, and knows how to move: `follow(output)` records the output taken on the
 current `executionPath` entry, picks its target (the specific output, else
 `default`) and enters it, looping while nodes complete at once (condition,
 set_variable) so a chain of instant nodes never recurses. Entering counts the
-node against the budget and dispatches to `ringcast.flow.nodes`. An output that
-leads nowhere ends the call normally (`unwired_output` in the trace), except an
+node against the budget and calls its type's `enter` (`ringcast.flow.nodes`).
+An output that leads nowhere ends the call normally (`unwired_output` in the trace), except an
 unwired `onError`, which ends it as `failed` with the error code as reason.
 `finish` computes the outcome and emits `Hangup` (if the line is up) and `End`.
 """
@@ -17,26 +17,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow.clips import build_clips
 from ringcast.flow.context import CallFacts, resolve_value
 from ringcast.flow.events import (
     Action,
     CancelTimer,
-    ClipRequest,
     End,
     Hangup,
     Play,
     SetTimer,
     StopPlayback,
 )
-from ringcast.flow.graph import DtmfNode, Node
-from ringcast.flow.nodes import ENTER
+from ringcast.flow.nodes import forward
+from ringcast.flow.nodes.base import NodeModel
+from ringcast.flow.nodes.dtmf import DtmfNode
+from ringcast.flow.nodes.run import NodeRun
 from ringcast.flow.state import RunState
 from ringcast.flow.trace import PathEntry, TraceEvent
 from ringcast.flow.values import AudioItem, ValueSource
 
 CALL_LIMIT_TIMER: Final = "call-limit"
-SYSTEM_FAILURES: Final = frozenset({"node_budget_exceeded", "call_time_limit", "unknown_node"})
+SYSTEM_FAILURES: Final = frozenset(
+    {"node_budget_exceeded", "max_duration", "node_stalled", "unknown_node"}
+)
 """Reasons that make a run `failed` even when the dial had already failed."""
 
 
@@ -52,7 +56,7 @@ class Step:
 
     # ---- walking -------------------------------------------------------------------
 
-    def node(self) -> Node:
+    def node(self) -> NodeModel:
         assert self.st.node_id is not None
         return self.st.flow.nodes[self.st.node_id]
 
@@ -107,9 +111,13 @@ class Step:
         counts = st.trace.node_execution_count
         counts[node_id] = counts.get(node_id, 0) + 1
         st.trace.execution_path.append(PathEntry(node.id, node.type, node.label, self.at))
-        return ENTER[node.type](self, node)
+        return node.enter(self.as_node_run())
 
     # ---- helpers -------------------------------------------------------------------
+
+    def as_node_run(self) -> NodeRun:
+        """This step as the node types see it (checks that `Step` is a `NodeRun`)."""
+        return self
 
     def log(self, type_: str, data: dict[str, Any] | None = None) -> None:
         payload = dict(data) if data else {}
@@ -176,6 +184,7 @@ class Step:
         if st.finished:
             return
         self.cancel_timer()
+        forward.stop(self, "callee_hangup" if callee else reason or "flow_ended")
         call = st.trace.call
         if st.dial_failure is not None and reason not in SYSTEM_FAILURES:
             # Never connected: that is the call's outcome, whatever the flow did next.

@@ -16,7 +16,8 @@ from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls import service as calls
 from ringcast.contacts import service as contacts
 from ringcast.errors import FieldIssue, ValidationFailedError
-from ringcast.flow.simulate import FlowValidationError, simulate
+from ringcast.flow.simulate import simulate
+from ringcast.flow.validation import FlowValidationError
 from ringcast.flows import service
 from ringcast.flows.schemas import ExecuteRequest
 

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ringcast.db.base import Base, IdMixin, TimestampMixin, utcnow
+from ringcast.db.base import Base, IdMixin, TimestampMixin
 from ringcast.db.types import UtcDateTime
+from ringcast.kit.clock import utcnow
 
 
 class Flow(IdMixin, TimestampMixin, Base):

@@ -6,13 +6,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiofiles.repository import AudioFileRepository
-from ringcast.db.base import utcnow
 from ringcast.dictionaries.repository import DictionaryRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
 from ringcast.flow.validation import MissingResources, ValidationResult, validate_graph_async
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import SORTABLE, FlowRepository
 from ringcast.flows.schemas import FlowCreate, FlowUpdate
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 
 

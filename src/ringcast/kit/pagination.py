@@ -50,7 +50,13 @@ class PageParams:
 def page_params(
     # bounds checked below (for our own messages) and declared for /openapi.json
     page: Annotated[int, Query(json_schema_extra={"minimum": 1, "maximum": MAX_PAGE})] = 1,
-    limit: Annotated[int, Query(json_schema_extra={"minimum": 1})] = 20,
+    limit: Annotated[
+        int,
+        Query(
+            description=f"Page size, at most {MAX_LIMIT} (a larger value is served as {MAX_LIMIT})",
+            json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+        ),
+    ] = 20,
     search: Annotated[str | None, Query(max_length=200)] = None,
     sort_by: Annotated[str | None, Query(alias="sortBy")] = None,
     sort_order: Annotated[

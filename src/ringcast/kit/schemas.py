@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DBAPIError
+
+from ringcast.kit.json_body import body_nul_free
 
 
 class Schema(BaseModel):
@@ -24,13 +33,22 @@ class Schema(BaseModel):
 class InputSchema(Schema):
     """Request bodies: unknown properties are a 400, strings are stripped and
     may not hold NUL characters (PostgreSQL text cannot store them, so they
-    would fail at the database instead of here, with the field named)."""
+    would fail at the database instead of here, with the field named).
+
+    Nothing is looked at when the raw JSON body holds no NUL escape
+    (`kit/json_body.body_nul_free`, a scan of the bytes as they arrived).
+    Fields named in `checked_per_item` are not checked here: their items are
+    validated one by one later (an upsert's rows), so a NUL fails its item
+    alone."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+    checked_per_item: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")
     @classmethod
-    def _reject_nul(cls, value: Any) -> Any:
+    def _reject_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        if body_nul_free.get() or info.field_name in cls.checked_per_item:
+            return value  # no NUL anywhere in the raw body: nothing to look for
         if _holds_nul(value):
             raise ValueError("Text must not contain NUL (\\u0000) characters")
         return value

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Response
+from fastapi import Body, Depends, Query, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep, WriterDep
 from ringcast.api.route import domain_router
@@ -16,6 +16,7 @@ from ringcast.programs.schemas import (
     ProgramUpdate,
     ResumeBody,
 )
+from ringcast.programs.status import ExecutionStatus
 
 router = domain_router("/api/programs", "Programs")
 executions_router = domain_router("/api/program-executions", "Executions")
@@ -41,6 +42,7 @@ async def get_program(program_id: str, principal: PrincipalDep, session: Session
 
 
 @router.put("/{program_id}", response_model=Program)
+@router.patch("/{program_id}", response_model=Program)  # Gomobile's update; partial as PUT
 async def update_program(
     program_id: str, body: ProgramUpdate, principal: WriterDep, session: SessionDep
 ) -> Program:
@@ -75,6 +77,20 @@ async def list_executions(
     await service.get(session, principal.organization_id, program_id)
     rows, total = await executions.page_for_program(
         session, principal.organization_id, program_id, params
+    )
+    return Page.build(await executions.describe(session, rows), total, params)
+
+
+@executions_router.get("", response_model=Page[Execution])
+async def list_all_executions(
+    principal: PrincipalDep,
+    session: SessionDep,
+    params: Params,
+    status: Annotated[ExecutionStatus | None, Query()] = None,
+) -> Page[Execution]:
+    """The organization's executions (program launches), newest first; `status` filters."""
+    rows, total = await executions.page_for_organization(
+        session, principal.organization_id, status, params
     )
     return Page.build(await executions.describe(session, rows), total, params)
 

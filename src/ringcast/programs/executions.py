@@ -13,23 +13,28 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import PauseWindows
 from ringcast.errors import ConflictError, NotFoundError
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.models import Execution
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.schemas import AutoPauseRule
 from ringcast.programs.schemas import Execution as ExecutionOut
-from ringcast.programs.status import IllegalTransitionError, check_transition
+from ringcast.programs.status import (
+    ExecutionStatus,
+    IllegalTransitionError,
+    JobStatus,
+    check_transition,
+)
+from ringcast.scheduling.windows import PauseWindows
 from ringcast.webhooks import events as webhook_events
 from ringcast.webhooks.outbox import publish
 
 
 def effective_status(execution: Execution, now: datetime) -> str:
-    if execution.status == "paused":
+    if execution.status == ExecutionStatus.PAUSED:
         return "paused_manual"
-    if execution.status == "running":
+    if execution.status == ExecutionStatus.RUNNING:
         windows = PauseWindows.from_json(execution.pause_windows, execution.timezone)
         if windows.paused_at(now):
             return "paused_window"
@@ -39,16 +44,19 @@ def effective_status(execution: Execution, now: datetime) -> str:
 def to_schema(execution: Execution, counts: dict[str, int], now: datetime) -> ExecutionOut:
     return ExecutionOut(
         id=execution.id,
+        organization_id=execution.organization_id,
         program_id=execution.program_id,
+        audience_id=execution.audience_id,
         status=execution.status,
         effective_status=effective_status(execution, now),
         total_contacts=execution.total_contacts,
-        contacts_completed=counts.get("completed", 0),
-        contacts_failed=counts.get("failed", 0) + counts.get("cancelled", 0),
-        contacts_pending=counts.get("pending", 0),
-        contacts_in_progress=counts.get("in_progress", 0),
+        contacts_completed=counts.get(JobStatus.COMPLETED, 0),
+        contacts_failed=counts.get(JobStatus.FAILED, 0) + counts.get(JobStatus.CANCELLED, 0),
+        contacts_pending=counts.get(JobStatus.PENDING, 0),
+        contacts_in_progress=counts.get(JobStatus.IN_PROGRESS, 0),
         flow_id=execution.flow_id,
         flow_version=execution.flow_version,
+        auto_pause_rules=execution.auto_pause_rules,
         scheduled_start_at=execution.scheduled_start_at,
         scheduled_stop_at=execution.scheduled_stop_at,
         actual_start_at=execution.actual_start_at,
@@ -73,13 +81,22 @@ async def get(
     return execution
 
 
+async def page_for_organization(
+    session: AsyncSession,
+    organization_id: str,
+    status: ExecutionStatus | None,
+    params: PageParams,
+) -> tuple[Sequence[Execution], int]:
+    return await ExecutionRepository(session).page_for_organization(organization_id, status, params)
+
+
 async def page_for_program(
     session: AsyncSession, organization_id: str, program_id: str, params: PageParams
 ) -> tuple[Sequence[Execution], int]:
     return await ExecutionRepository(session).page_for_program(organization_id, program_id, params)
 
 
-def move(execution: Execution, target: str) -> None:
+def move(execution: Execution, target: ExecutionStatus) -> None:
     """Apply a status transition, or a 409 naming the current status."""
     try:
         check_transition(execution.status, target)
@@ -112,7 +129,7 @@ async def announce(
 async def pause(session: AsyncSession, organization_id: str, execution_id: str) -> Execution:
     """No new calls; calls in progress finish; the retry schedule is kept."""
     execution = await get(session, organization_id, execution_id, lock=True)
-    move(execution, "paused")
+    move(execution, ExecutionStatus.PAUSED)
     await session.flush()
     await announce(session, execution, "execution.paused", utcnow())
     return execution
@@ -128,13 +145,15 @@ async def resume(
     now = now or utcnow()
     execution = await get(session, organization_id, execution_id, lock=True)
     waiting = execution.scheduled_start_at is not None and execution.scheduled_start_at > now
-    target = "scheduled" if waiting and execution.actual_start_at is None else "running"
+    target = ExecutionStatus.RUNNING
+    if waiting and execution.actual_start_at is None:
+        target = ExecutionStatus.SCHEDULED
     move(execution, target)
     if rules is not None:
         execution.auto_pause_rules = [r.model_dump(mode="json", by_alias=True) for r in rules]
     resets = [r["nodeId"] for r in execution.auto_pause_rules if r.get("resetOnResume")]
     await ExecutionRepository(session).reset_node_counts(execution.id, resets)
-    first_start = target == "running" and execution.actual_start_at is None
+    first_start = target == ExecutionStatus.RUNNING and execution.actual_start_at is None
     if first_start:
         execution.actual_start_at = now
     await session.flush()
@@ -150,7 +169,7 @@ async def cancel(
     """Permanent: pending contacts become cancelled; calls in progress finish."""
     now = now or utcnow()
     execution = await get(session, organization_id, execution_id, lock=True)
-    move(execution, "cancelled")
+    move(execution, ExecutionStatus.CANCELLED)
     await ExecutionRepository(session).cancel_pending_jobs(execution.id, now)
     execution.actual_end_at = now
     await session.flush()

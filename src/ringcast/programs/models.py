@@ -55,6 +55,8 @@ class Execution(IdMixin, TimestampMixin, Base):
         ForeignKey("programs.id", ondelete="CASCADE"), index=True, nullable=True
     )
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # program | single
+    # the program's audience at launch (its snapshot); NULL for a single call
+    audience_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     flow_id: Mapped[str] = mapped_column(String(36), nullable=False)
     flow_name: Mapped[str] = mapped_column(String(200), nullable=False)

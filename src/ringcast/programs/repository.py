@@ -14,7 +14,7 @@ from ringcast.contacts.models import Contact
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
 from ringcast.programs.models import Execution, ExecutionNodeCount, Program
-from ringcast.programs.status import LIVE
+from ringcast.programs.status import LIVE, JobStatus, check_job_transition
 
 SORTABLE = {"name": Program.name, "createdAt": Program.created_at, "status": Program.status}
 
@@ -75,6 +75,17 @@ class ExecutionRepository:
         )
         return int(result.scalar_one())
 
+    async def page_for_organization(
+        self, organization_id: str, status: str | None, params: PageParams
+    ) -> tuple[Sequence[Execution], int]:
+        """Program executions (single calls are reported as jobs, not here)."""
+        stmt = select(Execution).where(
+            Execution.organization_id == organization_id, Execution.kind == "program"
+        )
+        if status is not None:
+            stmt = stmt.where(Execution.status == status)
+        return await paginate(self.session, stmt, params, Execution.created_at)
+
     async def page_for_program(
         self, organization_id: str, program_id: str, params: PageParams
     ) -> tuple[Sequence[Execution], int]:
@@ -95,21 +106,25 @@ class ExecutionRepository:
 
         Memberships of soft-deleted contacts must be left out. Joining every
         member to `contacts` costs a random lookup per row (most of the time
-        at a million), so when the organization has no deleted contact at
-        all (two index-only counts) the members are taken as they are.
+        at a million, 3.6x the raw statement), so when the organization has no
+        deleted contact at all (two index-only counts) the members are taken
+        as they are, and otherwise only the deleted ones are looked up.
         """
         org = execution.organization_id
         members = select(
             literal(execution.id),
             AudienceMember.contact_id,
-            literal("pending"),
+            literal(JobStatus.PENDING.value),
             literal(0),
             literal(first_attempt_at, Job.next_attempt_at.type),
         ).where(AudienceMember.audience_id == audience_id)
         if await self._has_deleted_contacts(org):
-            members = members.join(Contact, Contact.id == AudienceMember.contact_id).where(
-                Contact.organization_id == org, Contact.deleted_at.is_(None)
+            # an anti-join against the (few) deleted contacts, not a join to every
+            # live one: the subquery is read once into a hash / ephemeral index
+            deleted = select(Contact.id).where(
+                Contact.organization_id == org, Contact.deleted_at.is_not(None)
             )
+            members = members.where(AudienceMember.contact_id.not_in(deleted))
         columns = [
             Job.execution_id,
             Job.contact_id,
@@ -147,11 +162,16 @@ class ExecutionRepository:
         return counts
 
     async def cancel_pending_jobs(self, execution_id: str, now: datetime) -> int:
+        """The one way pending jobs are cancelled (the API's cancel, the dialer's stop)."""
+        check_job_transition(JobStatus.PENDING, JobStatus.CANCELLED)
         result = await self.session.execute(
             update(Job)
-            .where(Job.execution_id == execution_id, Job.status == "pending")
+            .where(Job.execution_id == execution_id, Job.status == JobStatus.PENDING)
             .values(
-                status="cancelled", final_outcome="cancelled", next_attempt_at=None, updated_at=now
+                status=JobStatus.CANCELLED,
+                final_outcome="cancelled",
+                next_attempt_at=None,
+                updated_at=now,
             )
         )
         assert isinstance(result, CursorResult)

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from ringcast.contacts.phones import phone_problem
+from ringcast.dids.numbers import shape_problem
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
+from ringcast.scheduling.retry import NoRetry, RetryStrategy
 
-RetryableOutcome = Literal["no_answer", "busy", "rejected", "voicemail", "failed"]
-DEFAULT_RETRY_ON: list[RetryableOutcome] = ["no_answer", "busy", "rejected", "voicemail", "failed"]
 ProgramStatus = Literal["draft", "active", "archived"]
 # "program": pause windows read in the program's timezone (Gomobile); "contact":
 # in each callee's own zones, from the number (unknown: the program's timezone)
@@ -61,35 +59,6 @@ class PauseWindows(InputSchema):
     advanced: list[DateRangeWindow] = Field(default_factory=list, max_length=500)
 
 
-class _RetryBase(InputSchema):
-    retry_on: list[RetryableOutcome] = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
-
-
-class NoRetry(_RetryBase):
-    type: Literal["none"]
-
-
-class FixedDelayRetry(_RetryBase):
-    type: Literal["fixed_delay"]
-    delay_minutes: int = Field(ge=1, le=7 * 24 * 60)
-    max_retries: int = Field(ge=0, le=20)
-
-
-class ScheduledRetry(_RetryBase):
-    type: Literal["scheduled"]
-    retry_dates: list[ZonedDatetime] = Field(min_length=1, max_length=20)
-
-    @field_validator("retry_dates")
-    @classmethod
-    def _sorted(cls, dates: list[datetime]) -> list[datetime]:
-        if any(b <= a for a, b in pairwise(dates)):
-            raise ValueError("retryDates must be sorted, without duplicates")
-        return dates
-
-
-RetryStrategy = Annotated[NoRetry | FixedDelayRetry | ScheduledRetry, Field(discriminator="type")]
-
-
 class AutoPauseRule(InputSchema):
     node_id: str = Field(min_length=1, max_length=100)
     threshold: int = Field(ge=1)
@@ -110,9 +79,9 @@ def _check_pool(numbers: list[str] | None) -> list[str] | None:
     if numbers is None:
         return None
     for number in numbers:
-        problem = phone_problem(number)
+        problem = shape_problem(number)
         if problem is not None:
-            raise ValueError(f"{number}: {problem.message}")
+            raise ValueError(problem)
     if len(set(numbers)) != len(numbers):
         raise ValueError("didPool has duplicate numbers")
     return numbers
@@ -192,7 +161,9 @@ class ResumeBody(InputSchema):
 
 class Execution(Schema):
     id: str
+    organization_id: str
     program_id: str | None
+    audience_id: str | None
     status: ExecutionStatus
     effective_status: str
     total_contacts: int
@@ -202,6 +173,7 @@ class Execution(Schema):
     contacts_in_progress: int
     flow_id: str
     flow_version: int
+    auto_pause_rules: list[dict[str, Any]]
     scheduled_start_at: datetime | None
     scheduled_stop_at: datetime | None
     actual_start_at: datetime | None

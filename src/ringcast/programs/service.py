@@ -9,7 +9,7 @@ names (`AudienceEmptyError`, `ExecutionAlreadyRunningError`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.repository import AudienceRepository
 from ringcast.auth.repository import OrganizationRepository
-from ringcast.db.base import utcnow
-from ringcast.dialer.windows import NoAllowedTimeError, PauseWindows
 from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dids.service import pool_issues
@@ -31,11 +29,14 @@ from ringcast.errors import (
 )
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import FlowRepository
+from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
 from ringcast.programs.executions import announce
 from ringcast.programs.models import Execution, Program
 from ringcast.programs.repository import SORTABLE, ExecutionRepository, ProgramRepository
 from ringcast.programs.schemas import ProgramCreate, ProgramUpdate
+from ringcast.programs.status import ExecutionStatus
+from ringcast.scheduling.windows import NoAllowedTimeError, PauseWindows
 
 _JSON_FIELDS = ("retry_strategy", "pause_windows", "auto_pause_rules")
 
@@ -168,6 +169,56 @@ async def page(
     return await ProgramRepository(session).page(organization_id, params, sort)
 
 
+def build_execution(
+    organization_id: str,
+    pinned: tuple[Flow, FlowVersion],
+    pool: list[str],
+    now: datetime,
+    *,
+    kind: str,
+    program_id: str | None,
+    audience_id: str | None,
+    start_at: datetime | None,
+    stop_at: datetime | None,
+    retry_strategy: dict[str, Any],
+    pause_windows: dict[str, Any],
+    timezone: str,
+    timezone_mode: str,
+    max_concurrent_calls: int,
+    calls_per_second: float,
+    auto_pause_rules: list[dict[str, Any]],
+    total_contacts: int = 0,
+) -> Execution:
+    """The one place an execution is made (a program's launch, a single call): the
+    flow version and everything the dialer needs pinned; `scheduled` when its start
+    time is still to come, else `running` from now."""
+    flow, version = pinned
+    scheduled = start_at is not None and start_at > now
+    return Execution(
+        organization_id=organization_id,
+        program_id=program_id,
+        audience_id=audience_id,
+        kind=kind,
+        status=ExecutionStatus.SCHEDULED if scheduled else ExecutionStatus.RUNNING,
+        flow_id=flow.id,
+        flow_name=flow.name,
+        flow_version=version.version,
+        flow_graph=version.graph,
+        did_pool=pool,
+        retry_strategy=retry_strategy,
+        pause_windows=pause_windows,
+        timezone=timezone,
+        timezone_mode=timezone_mode,
+        max_concurrent_calls=max_concurrent_calls,
+        calls_per_second=calls_per_second,
+        auto_pause_rules=auto_pause_rules,
+        total_contacts=total_contacts,
+        scheduled_start_at=start_at,
+        scheduled_stop_at=stop_at,
+        actual_start_at=None if scheduled else now,
+    )
+
+
 async def resolve_pool(
     session: AsyncSession, organization_id: str, numbers: list[str]
 ) -> list[str]:
@@ -185,9 +236,17 @@ async def resolve_pool(
     return [d.number for d in dids]
 
 
+Snapshot = Callable[[Execution, datetime], Awaitable[int]]
+
+
 async def launch(
-    session: AsyncSession, organization_id: str, program_id: str, now: datetime | None = None
+    session: AsyncSession,
+    organization_id: str,
+    program_id: str,
+    now: datetime | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Execution:
+    """`snapshot` makes the jobs (default: the audience); see programs/relaunch.py."""
     now = now or utcnow()
     program = await get(session, organization_id, program_id)
     if program.status == "archived":
@@ -201,21 +260,18 @@ async def launch(
     pinned = await pinned_flow(session, organization_id, program.flow_id)
     if pinned is None:
         raise ValidationFailedError.single("flowId", "not_found", "The program's flow is gone")
-    flow, version = pinned
     pool = await resolve_pool(session, organization_id, list(program.did_pool))
-    scheduled = program.start_at is not None and program.start_at > now
-    start = program.start_at if scheduled and program.start_at else now
     execution = await executions.add(
-        Execution(
-            organization_id=organization_id,
-            program_id=program.id,
+        build_execution(
+            organization_id,
+            pinned,
+            pool,
+            now,
             kind="program",
-            status="scheduled" if scheduled else "running",
-            flow_id=flow.id,
-            flow_name=flow.name,
-            flow_version=version.version,
-            flow_graph=version.graph,
-            did_pool=pool,
+            program_id=program.id,
+            audience_id=program.audience_id,
+            start_at=program.start_at,
+            stop_at=program.stop_at,
             retry_strategy=program.retry_strategy,
             pause_windows=program.pause_windows,
             timezone=program.timezone,
@@ -223,13 +279,14 @@ async def launch(
             max_concurrent_calls=program.max_concurrent_calls,
             calls_per_second=program.calls_per_second,
             auto_pause_rules=program.auto_pause_rules,
-            total_contacts=0,
-            scheduled_start_at=program.start_at,
-            scheduled_stop_at=program.stop_at,
-            actual_start_at=None if scheduled else now,
         )
     )
-    total = await executions.snapshot_audience(execution, program.audience_id, start)
+    scheduled = execution.status == ExecutionStatus.SCHEDULED
+    start = program.start_at if scheduled and program.start_at else now
+    if snapshot is not None:
+        total = await snapshot(execution, start)
+    else:
+        total = await executions.snapshot_audience(execution, program.audience_id, start)
     if total == 0:
         # the request's unit of work rolls the execution back with this error
         raise BadRequestError("The audience has no contacts", code="AudienceEmptyError")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +88,23 @@ class RecordRequest:
     finish_on_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardRequest:
+    """A second leg to `to` (E.164 or `sip:` URI), bridged to this call on answer.
+
+    While it rings the callee hears `hold` (None = a ringback tone); on answer
+    the agent hears `whisper` first, then both legs are bridged (keys passed
+    through). `record`: the bridged conversation as one stereo recording.
+    """
+
+    to: str
+    from_: str
+    ring_timeout_ms: int = 30000
+    record: bool = True
+    hold: Sequence[Pcm] | None = None
+    whisper: Sequence[Pcm] = ()
+
+
 # ---- events -----------------------------------------------------------------
 
 
@@ -134,7 +151,41 @@ class RemoteHangup:
     reason: str | None = None
 
 
-ChannelEvent = Answered | DialFailed | PlaybackDone | DigitReceived | RecordingDone | RemoteHangup
+@dataclass(frozen=True, slots=True)
+class LegAnswered:
+    """The forwarded leg answered; the legs are bridged (after the whisper)."""
+
+    to: str
+    trunk: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegFailed:
+    """The forwarded leg did not connect (ring timeout, busy, rejected, error)."""
+
+    outcome: DialFailure
+    sip_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeEnded:
+    """The forwarded leg hung up after answering: the bridge is over, this call stays up."""
+
+    reason: str = "agent_hangup"
+
+
+ChannelEvent = (
+    Answered
+    | DialFailed
+    | PlaybackDone
+    | DigitReceived
+    | RecordingDone
+    | RemoteHangup
+    | LegAnswered
+    | LegFailed
+    | BridgeEnded
+)
 
 
 class Channel(Protocol):
@@ -172,3 +223,14 @@ class Channel(Protocol):
 
     async def next_event(self) -> ChannelEvent:
         """The next event, in order. Blocks until one arrives."""
+
+
+@runtime_checkable
+class ForwardingChannel(Protocol):
+    """Optional channel commands: a second leg bridged to this one (the Forward node)."""
+
+    async def forward(self, request: ForwardRequest) -> None:
+        """Call `request.to`; later emits `LegAnswered` then `BridgeEnded`, or `LegFailed`."""
+
+    async def stop_forward(self, reason: str) -> None:
+        """Cancel the ringing leg (CANCEL) or end the bridged one (BYE). No event follows."""

@@ -60,6 +60,24 @@ class Negotiated:
     remote_port: int
     payload_type: int
     dtmf_payload_type: int | None
+    direction: str = "sendrecv"  # the offer's or answer's a= direction, as they wrote it
+
+    @property
+    def they_send(self) -> bool:
+        return self.direction in ("sendrecv", "sendonly")
+
+    @property
+    def they_receive(self) -> bool:
+        """False on hold (sendonly or inactive from them, RFC 3264 §8.4): we stop sending."""
+        return self.direction in ("sendrecv", "recvonly")
+
+    @property
+    def answer_direction(self) -> str:
+        """Our direction in an answer to an offer with this one (RFC 3264 §6.1)."""
+        return _ANSWER_DIRECTION.get(self.direction, "sendrecv")
+
+
+_ANSWER_DIRECTION = {"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive"}
 
 
 def _int(text: str, low: int, high: int, what: str) -> int:
@@ -151,7 +169,7 @@ def negotiate(session: SessionDescription, codecs: tuple[str, ...] = SUPPORTED) 
             dtmf = pt
     if payload is None:
         raise SdpParseError("no common codec")
-    return Negotiated(host, audio.port, payload, dtmf)
+    return Negotiated(host, audio.port, payload, dtmf, audio.direction)
 
 
 def payload_types(codecs: tuple[str, ...]) -> tuple[int, ...]:
@@ -170,6 +188,7 @@ def build_sdp(
     version: int,
     payload_types: tuple[int, ...] = (0, 8),
     dtmf_payload_type: int | None = DTMF_PT,
+    direction: str = "sendrecv",
 ) -> bytes:
     """An offer (all our codecs) or an answer (the one negotiated codec)."""
     formats = [*payload_types, *([dtmf_payload_type] if dtmf_payload_type is not None else [])]
@@ -187,5 +206,5 @@ def build_sdp(
             f"a=rtpmap:{dtmf_payload_type} telephone-event/8000",
             f"a=fmtp:{dtmf_payload_type} 0-16",
         ]
-    lines += ["a=ptime:20", "a=sendrecv"]
+    lines += ["a=ptime:20", f"a={direction}"]
     return ("\r\n".join(lines) + "\r\n").encode()

@@ -33,6 +33,10 @@ Script semantics:
   as the flow sees it, i.e. after the AMD verdict (None = never; the flow ends
   the call). A recording in progress ends first
   with reason `hangup`.
+- `forward`: one entry per forwarded leg (Forward node), in order: `answer`
+  (after `forward_ring_ms`; the agent hangs up `forward_talk_ms` later, None =
+  never), `no_answer` (at the leg's ring timeout), `busy` (486), `rejected`
+  (603), `error` (503 → `failed`); running out means `answer`.
 Playback takes the clips' real duration (samples / 8 per ms).
 """
 
@@ -48,10 +52,14 @@ import numpy as np
 
 from ringcast.telephony.channel import (
     Answered,
+    BridgeEnded,
     ChannelEvent,
     DialFailed,
     DialRequest,
     DigitReceived,
+    ForwardRequest,
+    LegAnswered,
+    LegFailed,
     Pcm,
     PlaybackDone,
     RecordingDone,
@@ -60,6 +68,7 @@ from ringcast.telephony.channel import (
 )
 
 ScriptedAnswer = Literal["human", "machine", "no_answer", "busy", "rejected", "error"]
+ScriptedLeg = Literal["answer", "no_answer", "busy", "rejected", "error"]
 RecordingEnd = Literal["max_duration", "silence", "finish_key", "hangup", "stopped"]
 SAMPLES_PER_MS = 8
 
@@ -82,6 +91,9 @@ class CalleeScript:
     type_during_prompt: bool = False
     keys_at_ms: tuple[tuple[int, str], ...] = ()
     inband: bool = False
+    forward: tuple[ScriptedLeg, ...] = ()
+    forward_ring_ms: int = 3000
+    forward_talk_ms: int | None = 30000
 
 
 class VirtualClock:
@@ -118,6 +130,10 @@ class SimulatedChannel:
         self._playback: _Scheduled | None = None
         self._recording: _Scheduled | None = None
         self._recording_started_ms = 0
+        self._legs = list(script.forward)
+        self._leg_events: list[_Scheduled] = []
+        self.forwards: list[ForwardRequest] = []
+        """Every `forward` request, for tests."""
         self._dead = False
         self.commands: list[tuple[int, str]] = []
         """(virtual ms, command) as received, for tests and debugging."""
@@ -202,6 +218,32 @@ class SimulatedChannel:
         self._dead = True
         self._heap.clear()
 
+    async def forward(self, request: ForwardRequest) -> None:
+        self._note(f"forward {request.to}")
+        self.forwards.append(request)
+        s = self.script
+        leg = self._legs.pop(0) if self._legs else "answer"
+        events: list[tuple[int, ChannelEvent]]
+        if leg == "answer":
+            events = [(s.forward_ring_ms, LegAnswered(request.to, "sim"))]
+            if s.forward_talk_ms is not None:
+                events.append((s.forward_ring_ms + s.forward_talk_ms, BridgeEnded()))
+        elif leg == "no_answer":
+            events = [(request.ring_timeout_ms, LegFailed("no_answer", None, "ring_timeout"))]
+        elif leg == "busy":
+            events = [(300, LegFailed("busy", 486, "486 Busy Here"))]
+        elif leg == "rejected":
+            events = [(s.forward_ring_ms, LegFailed("rejected", 603, "603 Decline"))]
+        else:
+            events = [(100, LegFailed("failed", 503, "503 Service Unavailable"))]
+        self._leg_events = [self._at(delay, event) for delay, event in events]
+
+    async def stop_forward(self, reason: str) -> None:
+        self._note(f"stop_forward {reason}")
+        for item in self._leg_events:
+            item.alive = False
+        self._leg_events = []
+
     def listen_for_digits(self, on: bool) -> None:
         self.listening = on
         self.listen_changes.append((self.clock.now_ms, on))
@@ -227,12 +269,18 @@ class SimulatedChannel:
 
     # ---- for the runner's virtual timebase ---------------------------------------------
 
-    def next_event_at_ms(self) -> int | None:
+    def next_event_at_ms(self, timer_at_ms: int | None = None) -> int | None:
         # The head's fate (an in-band key heard or not) is decided by the listening
-        # state now: nothing can change it before the head is due.
-        while self._heap and not self._live(self._heap[0]):
+        # state now, but only if nothing comes before it: a timer due earlier
+        # (`timer_at_ms`) fires first and may change what the flow listens for.
+        while self._heap:
+            head = self._heap[0]
+            if timer_at_ms is not None and head.at_ms > timer_at_ms and head.alive:
+                return head.at_ms
+            if self._live(head):
+                return head.at_ms
             heapq.heappop(self._heap)
-        return self._heap[0].at_ms if self._heap else None
+        return None
 
     def expect_digits(self, max_digits: int, timeout_ms: int) -> None:
         """The flow now waits for keys: type the next scripted entry."""

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringcast.db.base import Base, IdMixin, TimestampMixin
+from ringcast.db.types import UtcDateTime
 
 
 class Trunk(IdMixin, TimestampMixin, Base):
@@ -26,3 +29,18 @@ class Trunk(IdMixin, TimestampMixin, Base):
     codecs: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     register: Mapped[bool] = mapped_column(Boolean, nullable=False)
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # carrier settings (see README "Connecting a carrier")
+    options_interval_s: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    register_expires_s: Mapped[int] = mapped_column(Integer, nullable=False, default=3600)
+    symmetric_rtp: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    strict_media_source: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    max_inbound_calls: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    number_format: Mapped[str] = mapped_column(String(16), nullable=False, default="e164")
+    tech_prefix: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # health, written by the dialer process that holds the trunk's SIP agent
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,18 @@ class TrunkRepository:
             )
         )
         return result.scalars().all()
+
+    async def everything(self) -> Sequence[Trunk]:
+        """Every organization's trunks (the dialer process starts one SIP agent each)."""
+        result = await self.session.execute(select(Trunk).order_by(Trunk.created_at))
+        return result.scalars().all()
+
+    async def set_status(self, trunk_id: str, status: str, error: str | None, at: datetime) -> None:
+        await self.session.execute(
+            update(Trunk)
+            .where(Trunk.id == trunk_id)
+            .values(status=status, status_error=error and error[:200], status_at=at)
+        )
 
     async def add(self, trunk: Trunk) -> Trunk:
         self.session.add(trunk)

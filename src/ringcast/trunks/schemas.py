@@ -23,7 +23,32 @@ def _default_codecs() -> list[Codec]:
     return ["PCMU", "PCMA"]
 
 
-class TrunkCreate(InputSchema):
+NumberFormat = Literal["e164", "e164_no_plus", "national"]
+TrunkStatus = Literal["up", "down", "unregistered"]
+_DIALABLE = r"^[0-9*#]*$"
+_SIP_USER = r"^[A-Za-z0-9+._~*#-]*$"
+
+
+class _CarrierSettings(Schema):
+    """What a carrier expects of us (README "Connecting a carrier"); the defaults."""
+
+    # OPTIONS keepalive period (0: none); the trunk's status follows the answers
+    options_interval_s: int = Field(default=30, ge=0, le=3600, alias="optionsIntervalSec")
+    register_expires_s: int = Field(default=3600, ge=10, le=86400, alias="registerExpiresSec")
+    # learn the far end's RTP address from its packets (NAT, SBCs)
+    symmetric_rtp: bool = True
+    # latch only onto RTP from the SDP's or the signalling's IP address
+    strict_media_source: bool = False
+    max_inbound_calls: int = Field(default=10, ge=0, le=100000)
+    # the called number in the Request-URI: +E.164, E.164 without +, national
+    number_format: NumberFormat = "e164"
+    tech_prefix: str | None = Field(default=None, max_length=20, pattern=_DIALABLE)
+    asserted_identity: bool = False  # P-Asserted-Identity with the caller id
+    privacy: bool = False  # Privacy: id (the caller id withheld)
+    from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+
+
+class TrunkCreate(_CarrierSettings, InputSchema):
     name: str = Field(min_length=1, max_length=200)
     host: str = Field(min_length=1, max_length=255)
     port: int = Field(default=5060, ge=1, le=65535)
@@ -56,12 +81,25 @@ class TrunkUpdate(InputSchema):
     codecs: list[Codec] | None = Field(default=None, min_length=1)
     sip_register: bool | None = Field(default=None, alias="register")
     is_default: bool | None = None
+    options_interval_s: int | None = Field(default=None, ge=0, le=3600, alias="optionsIntervalSec")
+    register_expires_s: int | None = Field(
+        default=None, ge=10, le=86400, alias="registerExpiresSec"
+    )
+    symmetric_rtp: bool | None = None
+    strict_media_source: bool | None = None
+    max_inbound_calls: int | None = Field(default=None, ge=0, le=100000)
+    number_format: NumberFormat | None = None
+    tech_prefix: str | None = Field(default=None, max_length=20, pattern=_DIALABLE)
+    asserted_identity: bool | None = None
+    privacy: bool | None = None
+    from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
 
     _host = field_validator("host", "from_domain")(_check_host)
 
 
-class Trunk(Schema):
-    """A trunk as returned: the password is write-only (only whether one is set)."""
+class Trunk(_CarrierSettings):
+    """A trunk as returned: the password is write-only (only whether one is set).
+    `status` is what the dialer process last saw (null: not checked yet)."""
 
     id: str
     name: str
@@ -76,5 +114,8 @@ class Trunk(Schema):
     codecs: list[Codec]
     sip_register: bool = Field(alias="register")
     is_default: bool
+    status: TrunkStatus | None = None
+    last_error: str | None = None
+    status_at: datetime | None = None
     created_at: datetime
     updated_at: datetime

@@ -25,11 +25,17 @@ from ringcast.trunks.schemas import TrunkCreate, TrunkUpdate
 def to_schema(trunk: Trunk) -> TrunkOut:
     fields = {c: getattr(trunk, c) for c in TrunkOut.model_fields if c in _COLUMNS}
     return TrunkOut.model_validate(
-        {**fields, "has_password": bool(trunk.password), "sip_register": trunk.register}
+        {
+            **fields,
+            "has_password": bool(trunk.password),
+            "sip_register": trunk.register,
+            "last_error": trunk.status_error,
+        }
     )
 
 
 _COLUMNS = frozenset(Trunk.__table__.columns.keys())
+_NULLABLE = frozenset(c.name for c in Trunk.__table__.columns if c.nullable)
 
 
 def _columns(values: dict[str, object]) -> dict[str, object]:
@@ -77,7 +83,7 @@ async def update(
     trunk = await get(session, organization_id, trunk_id)
     changes = _sealed(_columns(data.model_dump(exclude_unset=True)), secrets)
     for name, value in changes.items():
-        if value is None and name not in ("username", "password", "from_domain"):
+        if value is None and name not in _NULLABLE:
             continue  # required columns: null means "unchanged"
         setattr(trunk, name, value)
     await session.flush()

@@ -73,7 +73,7 @@ def call_completed(
     next_attempt_at: datetime | None,
     at: datetime,
 ) -> Event:
-    """From a recorded attempt's row (`dialer/attempts.attempt_row`)."""
+    """From a recorded attempt's columns (`dialer/attempts.AttemptRecord.columns`)."""
     return Event(
         row["organization_id"],
         CALL_COMPLETED,

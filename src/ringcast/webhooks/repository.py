@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.db.dialect import for_claim
+from ringcast.db.dialect import dialect_name, for_claim
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
 from ringcast.kit.secret_box import PREFIX
@@ -133,27 +133,44 @@ class DeliveryRepository:
         self.session = session
 
     async def claim(
-        self, now: datetime, lease_until: datetime, limit: int
+        self, now: datetime, lease_until: datetime, limit: int, max_attempts: int
     ) -> list[ClaimedDelivery]:
         """Due deliveries of active endpoints, leased until `lease_until`.
 
         FOR UPDATE SKIP LOCKED (PostgreSQL) lets concurrent workers take
         disjoint rows; on SQLite the write transaction (BEGIN IMMEDIATE) does.
-        Only the delivery rows are locked (the endpoint is a subquery).
+        Only the delivery rows are locked (the endpoint is a subquery). A due
+        row that already had `max_attempts` (its last lease ran out: the
+        worker died) is marked failed instead of being claimed again.
         """
-        dialect = self.session.get_bind().dialect.name
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookDelivery.attempts >= max_attempts,
+            )
+            .values(
+                status="failed",
+                next_attempt_at=None,
+                last_error="no result: the last attempt's worker stopped (lease expired)",
+                updated_at=now,
+            )
+        )
         active = select(WebhookEndpoint.id).where(WebhookEndpoint.active)
         due = (
             select(WebhookDelivery.id)
             .where(
                 WebhookDelivery.status == "pending",
                 WebhookDelivery.next_attempt_at <= now,
+                WebhookDelivery.attempts < max_attempts,
                 WebhookDelivery.endpoint_id.in_(active),
             )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(limit)
         )
-        ids = (await self.session.execute(for_claim(due, dialect))).scalars().all()
+        claim = for_claim(due, dialect_name(self.session))
+        ids = (await self.session.execute(claim)).scalars().all()
         if not ids:
             return []
         await self.session.execute(

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import idna
 from pydantic import Field, field_validator
 
 from ringcast.kit.schemas import InputSchema, Schema
@@ -22,6 +23,14 @@ def _check_url(value: str | None) -> str | None:
         raise ValueError("url must be an http or https URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
         raise ValueError("url must be an http or https URL")
+    if not parts.hostname.isascii():
+        raise ValueError("url host must be ASCII: write an international name as IDNA (xn--…)")
+    try:  # httpx decodes xn-- names when it sends: an invalid A-label fails there
+        for label in parts.hostname.split("."):
+            if label.startswith("xn--"):
+                idna.decode(label)
+    except idna.IDNAError:
+        raise ValueError("url host is not a valid domain name (IDNA)") from None
     return value
 
 

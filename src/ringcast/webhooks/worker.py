@@ -110,10 +110,12 @@ class DeliveryWorker:
         await self._maybe_prune(now)
         lease_until = now + timedelta(seconds=self.config.lease_s)
         async with self.sessions.begin() as s:
-            claimed = await DeliveryRepository(s).claim(now, lease_until, self.config.batch)
+            claimed = await DeliveryRepository(s).claim(
+                now, lease_until, self.config.batch, self.config.max_attempts
+            )
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._send(d) for d in claimed))
+        outcomes = await asyncio.gather(*(self._attempt(d) for d in claimed))
         results = [self._result(d, sent, now) for d, sent in zip(claimed, outcomes, strict=True)]
         async with self.sessions.begin() as s:
             stored = await DeliveryRepository(s).record(results)
@@ -147,6 +149,14 @@ class DeliveryWorker:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def _attempt(self, delivery: ClaimedDelivery) -> _Sent:
+        """One delivery, isolated: whatever it raises is its own failed attempt."""
+        try:
+            return await self._send(delivery)
+        except Exception as exc:
+            log.exception("webhook delivery %s failed unexpectedly", delivery.id)
+            return _Sent(None, f"unexpected {type(exc).__name__}: {exc}"[:500])
 
     async def _send(self, delivery: ClaimedDelivery) -> _Sent:
         try:

@@ -96,3 +96,22 @@ async def test_housekeeping_about_once_a_second() -> None:
 
 async def test_shared_clock_is_one_per_loop() -> None:
     assert shared_media_clock() is shared_media_clock()
+
+
+async def test_a_stalled_loop_shows_in_the_lateness_histogram_and_warns_once(caplog) -> None:
+    clock = MediaClock()
+    client = FakeClient(clock)
+    clock.register(client)
+    await asyncio.sleep(0.1)
+    with caplog.at_level("WARNING", logger="ringcast.telephony.media.clock"):
+        time.sleep(0.3)  # the loop is blocked: the next tick is ~300 ms late
+        await asyncio.sleep(0.05)
+        time.sleep(0.3)  # late again within WARN_EVERY_S: counted, not logged
+        await asyncio.sleep(0.05)
+    clock.unregister(client)
+    stats = clock.stats
+    assert sum(stats.late_buckets) == stats.ticks
+    assert stats.late_buckets[-4] + stats.late_buckets[-3] >= 2  # the 200-500/500-1000 ms buckets
+    assert stats.late_ticks >= 2
+    warnings = [r for r in caplog.records if "fell behind" in r.getMessage()]
+    assert len(warnings) == 1

@@ -9,7 +9,6 @@ record its signal; then both directions are compared by normalised cross-correla
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -32,6 +31,7 @@ from ringcast.telephony.channel import (
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.sip import SipCall, TrunkConfig, UserAgent
 from ringcast.telephony.sip.channel import SipChannel, rtp_media
+from support import unavailable
 
 pytestmark = pytest.mark.baresip
 RATE = 8000
@@ -103,9 +103,7 @@ def baresip(tmp_path: Path) -> Iterator[BaresipFactory]:
     """`baresip(dial)` starts baresip (auto-answering); with `dial`, it calls that URI."""
     exe = shutil.which("baresip")
     if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("baresip is required in CI (apt-get install baresip)")
-        pytest.skip("baresip not installed")
+        unavailable("baresip not installed (apt-get install baresip)")
     started: list[Baresip] = []
 
     def start(dial: str | None = None) -> Baresip:

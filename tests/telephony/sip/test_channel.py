@@ -91,6 +91,11 @@ class FakeMedia:
     def enable_inband_dtmf(self, on: bool) -> None:
         self.inband = on
 
+    sending = True
+
+    def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
+        self.dtmf_also = payload_types
+
     def allow_source(self, host: str, port: int) -> None:
         pass
 
@@ -186,7 +191,7 @@ async def test_without_in_band_dtmf_listening_never_starts_the_detector() -> Non
 async def test_busy_closes_media(rig: Rig) -> None:
     await rig.channel.dial(DialRequest(to="1000", from_="me"))
     rig.answer_call(486)
-    assert pending(rig.channel) == [DialFailed("busy", 486, "486 Nope")]
+    assert pending(rig.channel) == [DialFailed("busy", 486, "sip 486 Nope")]
     assert rig.media.closed
     rig.ua.close()
 
@@ -204,6 +209,27 @@ async def test_playback_events(rig: Rig) -> None:
     await rig.channel.stop_playback()
     await asyncio.sleep(0)
     assert pending(rig.channel) == [PlaybackDone(interrupted=True)]
+    rig.ua.close()
+
+
+async def test_stop_crossing_a_natural_end_still_answers_the_stop(rig: Rig) -> None:
+    """The Play-node hang: a prompt ends on its own in the same loop turn as the key
+    that stops it, and the next prompt starts before the first one's done callback
+    runs. The interpreter counts one PlaybackDone per stop, so the first prompt's
+    done must still come out, then the second's: with it dropped, the flow took the
+    second prompt's done as the stop's answer and waited in that Play node forever."""
+    await rig.channel.dial(DialRequest(to="1000", from_="me", enable_amd=False))
+    rig.answer_call()
+    pending(rig.channel)
+    await rig.channel.play([LOUD])
+    rig.media.plays[-1].set_result(True)  # the prompt's last frame: done, callback not yet run
+    await rig.channel.stop_playback()  # the key's stop crosses that end
+    await rig.channel.play([LOUD])  # the next node's prompt, in the same loop turn
+    await asyncio.sleep(0)
+    assert pending(rig.channel) == [PlaybackDone(interrupted=False)]  # answers the stop
+    rig.media.plays[-1].set_result(True)
+    await asyncio.sleep(0)
+    assert pending(rig.channel) == [PlaybackDone(interrupted=False)]  # the new prompt's own
     rig.ua.close()
 
 

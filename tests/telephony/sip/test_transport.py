@@ -5,9 +5,19 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from ringcast.telephony.sdp import build_sdp
-from ringcast.telephony.sip import CallFailed, TrunkConfig, UserAgent
-from ringcast.telephony.sip.transport import Address, TcpTransport, UdpTransport
+from ringcast.telephony.sip import CallFailed, SipConfigError, TrunkConfig, UserAgent
+from ringcast.telephony.sip.transport import (
+    TRANSPORTS,
+    Address,
+    LocalEndpoint,
+    TcpLimits,
+    TcpTransport,
+    UdpTransport,
+    open_transport,
+)
 
 OPTIONS = (
     b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bK{n}\r\n"
@@ -63,3 +73,78 @@ async def test_udp_round_trip() -> None:
     assert got == [(b"hello", ("127.0.0.1", b.local_port))]
     a.close()
     b.close()
+
+
+async def test_open_transport_is_the_one_place_a_transport_is_chosen() -> None:
+    def noop(data: bytes, addr: Address) -> None:
+        pass
+
+    udp = await open_transport(TrunkConfig(host="127.0.0.1"), noop, lambda _a: None)
+    tcp = await open_transport(
+        TrunkConfig(host="127.0.0.1", transport="tcp"), noop, lambda _a: None
+    )
+    try:
+        assert isinstance(udp, UdpTransport) and isinstance(tcp, TcpTransport)
+        assert LocalEndpoint.of(udp).uri_param is None
+        assert LocalEndpoint.of(tcp).uri_param == "tcp"
+        assert LocalEndpoint.of(tcp).via() == f"SIP/2.0/TCP 127.0.0.1:{tcp.local_port}"
+    finally:
+        udp.close()
+        tcp.close()
+    assert set(TRANSPORTS) == {"udp", "tcp"}
+
+
+def test_an_unknown_transport_is_an_error_not_udp() -> None:
+    with pytest.raises(SipConfigError, match="unknown SIP transport 'tls'"):
+        TrunkConfig(host="127.0.0.1", transport="tls")
+
+
+async def closed_by_server(reader: asyncio.StreamReader, timeout_s: float = 2.0) -> bool:
+    try:
+        return await asyncio.wait_for(reader.read(100), timeout_s) == b""
+    except (TimeoutError, ConnectionResetError):
+        return False
+
+
+async def test_a_content_length_over_the_maximum_closes_the_connection() -> None:
+    got: list[bytes] = []
+    server = await TcpTransport.open(lambda data, addr: got.append(data))
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.local_port)
+        huge = OPTIONS.replace(b"Content-Length: 0", b"Content-Length: 900000")
+        writer.write(huge.replace(b"{n}", b"1"))
+        assert await closed_by_server(reader)
+        writer.close()
+    finally:
+        server.close()
+    assert got == []
+
+
+async def test_connections_are_capped_per_source_and_idle_ones_closed() -> None:
+    limits = TcpLimits(idle_timeout_s=0.3, max_per_source=2)
+    server = await TcpTransport.open(lambda data, addr: None, limits=limits)
+    try:
+        conns = [await asyncio.open_connection("127.0.0.1", server.local_port) for _ in range(3)]
+        assert await closed_by_server(conns[2][0], 0.5)  # the third is over the cap
+        assert not await closed_by_server(conns[0][0], 0.1)  # the first two stay...
+        assert await closed_by_server(conns[0][0], 1.0)  # ...until idle too long
+        for _, writer in conns:
+            writer.close()
+    finally:
+        server.close()
+
+
+async def test_outgoing_tcp_leaves_from_the_configured_local_address() -> None:
+    peers: list[Address] = []
+    far = await TcpTransport.open(lambda data, addr: peers.append(addr))
+    near = await TcpTransport.open(lambda data, addr: None, host="127.0.0.2")
+    try:
+        near.send(OPTIONS.replace(b"{n}", b"1"), ("127.0.0.1", far.local_port))
+        for _ in range(50):
+            if peers:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        near.close()
+        far.close()
+    assert peers and peers[0][0] == "127.0.0.2"  # not 127.0.0.1, whatever the route says

@@ -7,7 +7,6 @@ side binds port 0. Without sipp the tests skip, except under `CI=true`: they fai
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import socket
@@ -22,6 +21,7 @@ import pytest
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.stream import RtpStream
 from ringcast.telephony.sip.channel import MediaStream
+from support import unavailable
 from telephony.sipp.scenarios import write_scenario
 
 
@@ -77,9 +77,7 @@ class SippPeer:
 def require_sipp() -> str:
     path = shutil.which("sipp")
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("sipp is required in CI (apt-get install sip-tester)")
-        pytest.skip("sipp not installed")
+        unavailable("sipp not installed (apt-get install sip-tester)")
     return path
 
 

@@ -163,7 +163,7 @@ UAC_EXPECT_403 = """  <send retrans="500">
 """
 
 
-def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "") -> str:
+def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "", extra: str = "") -> str:
     """A request sipp (as UAS) sends inside the dialog, then waits for our 200."""
     length = "Content-Length: [len]" if body else "Content-Length: 0"
     body = "\n" + body if body else ""  # the blank line between headers and body
@@ -178,8 +178,25 @@ def in_dialog(method: str, cseq: int, body: str = "", ctype: str = "") -> str:
       CSeq: {cseq} {method}
       Max-Forwards: 70
       Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      {ctype_line}{length}
+      {extra}{ctype_line}{length}
 {body}
+    ]]>
+  </send>
+"""
+
+
+def ack_in_dialog(cseq: int) -> str:
+    """sipp (as UAS) ACKs the 200 to its own re-INVITE number `cseq`."""
+    return f"""  <send>
+    <![CDATA[
+      ACK [$inv_contact] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$inv_to];tag=[pid]SIPpTag01[call_number]
+      To: [$inv_from]
+      Call-ID: [call_id]
+      CSeq: {cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
     ]]>
   </send>
 """
@@ -191,19 +208,7 @@ REINVITE_CHECK = """  <recv response="200">
       <log message="REINVITE-ANSWER [$answer]"/>
     </action>
   </recv>
-  <send>
-    <![CDATA[
-      ACK [$inv_contact] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: [$inv_to];tag=[pid]SIPpTag01[call_number]
-      To: [$inv_from]
-      Call-ID: [call_id]
-      CSeq: 2 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-"""
+""" + ack_in_dialog(2)
 
 
 def _register_ok(expires: int) -> str:
@@ -289,6 +294,73 @@ UAC_EXPECT_BYE = """  <send retrans="500">
 """
 
 
+# The answer names telephone-event 96 while the keys come with the PT we offered (101).
+SDP_DTMF_96 = SDP.replace("0 101", "0 96").replace(":101 ", ":96 ")
+OK_SDP_DTMF_96 = OK_SDP.replace(SDP, SDP_DTMF_96)
+
+
+RECV_INVITE_KEEP = """  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="inv_via"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="inv_from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="inv_to"/>
+      <ereg regexp=".*" search_in="hdr" header="CSeq:" assign_to="inv_cseq"/>
+      <ereg regexp="100rel" search_in="hdr" header="Supported:" check_it="true"
+            assign_to="supported"/>
+      <log message="SUPPORTED [$supported]"/>
+    </action>
+  </recv>
+"""
+
+
+def invite_ok(sdp: bool) -> str:
+    """200 to the saved INVITE (after a PRACK, [last_*] would be the PRACK's)."""
+    ct = (
+        "Content-Type: application/sdp\n      Content-Length: [len]" if sdp else "Content-Length: 0"
+    )
+    return f"""  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      Via: [$inv_via]
+      From: [$inv_from]
+      To: [$inv_to];tag=[pid]SIPpTag01[call_number]
+      Call-ID: [call_id]
+      CSeq: [$inv_cseq]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      {ct}
+{SDP if sdp else ""}
+    ]]>
+  </send>
+"""
+
+
+RECV_PRACK = """  <recv request="PRACK">
+    <action>
+      <ereg regexp="1 1 INVITE" search_in="hdr" header="RAck:" check_it="true" assign_to="rack"/>
+      <log message="RACK [$rack]"/>
+    </action>
+  </recv>
+""" + resp(200, "OK", totag=False)
+
+
+def reinvite(cseq: int, direction: str, expect: str) -> str:
+    """sipp re-INVITEs with `a=<direction>`, checks our answer says `expect`, ACKs."""
+    body = SDP.strip("\n").replace("a=sendrecv", f"a={direction}")
+    return (
+        in_dialog("INVITE", cseq, body, "application/sdp")
+        + f"""  <recv response="200">
+    <action>
+      <ereg regexp="a={expect}" search_in="body" check_it="true" assign_to="dir{cseq}"/>
+      <ereg regexp="m=audio [0-9]+ RTP/AVP 0 101" search_in="body" check_it="true"
+            assign_to="codec{cseq}"/>
+      <log message="ANSWER {cseq} [$dir{cseq}] [$codec{cseq}]"/>
+    </action>
+  </recv>
+"""
+        + ack_in_dialog(cseq)
+    )
+
+
 def scenarios() -> dict[str, str]:
     human, inband = str(ASSETS / "callee_human.ulaw"), str(ASSETS / "inband_7hash.ulaw")
     noanswer_487 = resp(487, "Request Terminated", retrans=True).replace(
@@ -322,8 +394,91 @@ def scenarios() -> dict[str, str]:
         + in_dialog("INVITE", 2, SDP.strip("\n"), "application/sdp") + REINVITE_CHECK
         + in_dialog("OPTIONS", 3) + '  <recv response="200"/>\n' + WAIT_BYE,
         "uas_load": RECV_INVITE + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # RFC 4028: the 200 makes us the refresher (4 s): an UPDATE comes within 2 s
+        "uas_timer_we_refresh": """  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="timer" search_in="hdr" header="Supported:" check_it="true" assign_to="sup"/>
+      <log message="SUPPORTED [$sup]"/>
+    </action>
+  </recv>
+""" + TRYING
+        + resp(200, "OK", sdp=True, retrans=True,
+               extra="Session-Expires: 4;refresher=uac\n      Require: timer\n      ")
+        + RECV_ACK + """  <recv request="UPDATE">
+    <action>
+      <ereg regexp="4;refresher=uac" search_in="hdr" header="Session-Expires:" check_it="true"
+            assign_to="se"/>
+      <log message="REFRESH [$se]"/>
+    </action>
+  </recv>
+""" + resp(200, "OK", totag=False) + WAIT_BYE,
+        # the far end refreshes with UPDATE: we answer 200 with the interval
+        "uas_update_refresh": RECV_INVITE_SAVE + TRYING + OK_SDP + RECV_ACK + pause(300)
+        + in_dialog("UPDATE", 2, extra="Session-Expires: 90;refresher=uas\n      Supported: timer\n      ")
+        + """  <recv response="200">
+    <action>
+      <ereg regexp="90;refresher=" search_in="hdr" header="Session-Expires:" check_it="true"
+            assign_to="se"/>
+      <log message="UPDATE-ANSWER [$se]"/>
+    </action>
+  </recv>
+""" + WAIT_BYE,
+        # 422 Session Interval Too Small: the INVITE again with Min-SE's 120
+        "uas_422": RECV_INVITE + resp(422, "Session Interval Too Small", retrans=True,
+                                      extra="Min-SE: 120\n      ")
+        + RECV_ACK + """  <recv request="INVITE">
+    <action>
+      <ereg regexp="120" search_in="hdr" header="Session-Expires:" check_it="true" assign_to="se"/>
+      <log message="RETRIED [$se]"/>
+    </action>
+  </recv>
+""" + TRYING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # hold (sendonly) → we answer recvonly and go quiet; inactive → inactive; resume
+        "uas_hold_resume": RECV_INVITE_SAVE + TRYING + OK_SDP + RECV_ACK + pause(500)
+        + reinvite(2, "sendonly", "recvonly") + pause(1000)
+        + reinvite(3, "inactive", "inactive") + pause(500)
+        + reinvite(4, "sendrecv", "sendrecv") + pause(1000) + WAIT_BYE,
+        # early media: the 183 carries the SDP, the 200 none (the 183's SDP is the answer)
+        "uas_183_sdp_200_none": RECV_INVITE_KEEP + TRYING + resp(183, "Session Progress", sdp=True)
+        + pause(300) + invite_ok(sdp=False) + RECV_ACK + WAIT_BYE,
+        # a reliable 183 (100rel) must be PRACKed before the call is answered
+        "uas_100rel": RECV_INVITE_KEEP + TRYING
+        + resp(183, "Session Progress", sdp=True, retrans=True,
+               extra="Require: 100rel\n      RSeq: 1\n      ")
+        + RECV_PRACK + pause(200) + invite_ok(sdp=False) + RECV_ACK + WAIT_BYE,
+        "uas_dtmf_offered_pt": RECV_INVITE + TRYING + OK_SDP_DTMF_96 + RECV_ACK + pause(300)
+        + pcap(str(ASSETS / "dtmf_2833_1.pcap")) + pause(600) + WAIT_BYE,
     }  # fmt: skip
-    for code, reason in [(486, "Busy Here"), (603, "Decline"), (480, "Temporarily Unavailable")]:
+    # the first call (call_number 1) gets 503 Retry-After: 2, the next one is answered
+    out["uas_503_then_answer"] = (
+        RECV_INVITE + TRYING + """  <nop hide="true">
+    <action>
+      <assignstr assign_to="n" value="[call_number]"/>
+      <strcmp assign_to="cmp" variable="n" value="1"/>
+      <test assign_to="first" variable="cmp" compare="equal" value="0"/>
+    </action>
+  </nop>
+  <nop hide="true" test="first" next="busy"/>
+""" + OK_SDP + RECV_ACK + '  <recv request="BYE"/>\n' + resp(200, "OK", totag=False)
+        + '  <nop hide="true" next="end"/>\n  <label id="busy"/>\n'
+        + resp(503, "Service Unavailable", extra="Retry-After: 2\n      ", retrans=True)
+        + RECV_ACK + '  <label id="end"/>\n  <timewait milliseconds="300"/>\n'
+    )  # fmt: skip
+    # a 302 to another number; the INVITE that follows must name it
+    out["uas_302"] = (
+        RECV_INVITE + TRYING + resp(
+            302, "Moved Temporarily", retrans=True
+        ).replace("Contact: <sip:[local_ip]", "Contact: <sip:2000@[local_ip]") + RECV_ACK
+        + """  <recv request="INVITE">
+    <action>
+      <ereg regexp="^INVITE sip:2000@" search_in="msg" check_it="true" assign_to="ruri"/>
+      <log message="REDIRECTED [$ruri]"/>
+    </action>
+  </recv>
+""" + TRYING + OK_SDP + RECV_ACK + WAIT_BYE
+    )  # fmt: skip
+    for code, reason in [(486, "Busy Here"), (603, "Decline"), (480, "Temporarily Unavailable"),
+                         (404, "Not Found"), (484, "Address Incomplete")]:  # fmt: skip
         out[f"uas_{code}"] = (
             RECV_INVITE + TRYING + RINGING + pause(200) + resp(code, reason, retrans=True)
             + RECV_ACK + '  <timewait milliseconds="300"/>\n'

@@ -110,9 +110,9 @@ async def test_callee_bye_is_a_remote_hangup(sipp: Sipp, open_media: OpenMedia) 
 @pytest.mark.parametrize(
     ("scenario", "expected"),
     [
-        ("uas_486", DialFailed("busy", 486, "486 Busy Here")),
-        ("uas_603", DialFailed("rejected", 603, "603 Decline")),
-        ("uas_480", DialFailed("no_answer", 480, "480 Temporarily Unavailable")),
+        ("uas_486", DialFailed("busy", 486, "sip 486 Busy Here")),
+        ("uas_603", DialFailed("rejected", 603, "sip 603 Decline")),
+        ("uas_480", DialFailed("no_answer", 480, "sip 480 Temporarily Unavailable")),
     ],
 )
 async def test_dial_failures_map_to_outcomes(

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from ringcast.audio.g711 import ulaw_encode
+from ringcast.audio.requests import ClipRequest
 from ringcast.flow import FlowRunner, RealTimebase, RunContext, compile_flow
-from ringcast.flow.events import ClipRequest
 from ringcast.telephony.channel import Pcm
 from ringcast.telephony.media.dtmf_inband import dtmf_tone
 from ringcast.telephony.sip import TrunkConfig, UserAgent

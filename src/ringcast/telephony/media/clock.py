@@ -21,15 +21,22 @@ periodic checks such as a dead-media timeout, so that the per-tick work stays
 one send per stream.
 
 The timer runs only while at least one client is registered.
+
+Lateness is watched, not only kept: every tick's lateness lands in a fixed-bucket
+histogram (`ClockStats.late_buckets`, exported by the dialer as
+`ringcast_media_clock_late_seconds`), and a tick more than `WARN_LATE_MS` late
+logs a warning at most once per `WARN_EVERY_S`, with how many such ticks were
+seen since the last one. Nothing is logged per tick or per packet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +49,22 @@ class ClockClient(Protocol):
         """Periodic, cheap checks (about once a second)."""
 
 
+LATE_BUCKETS_MS: Final = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0)
+"""Upper bounds of the lateness histogram's buckets (a last one, +Inf, follows)."""
+WARN_LATE_MS: Final = 100.0
+WARN_EVERY_S: Final = 10.0
+
+
 @dataclass(slots=True)
 class ClockStats:
     ticks: int = 0
     skipped_ticks: int = 0
     max_late_ms: float = 0.0
+    late_buckets: list[int] = field(default_factory=lambda: [0] * (len(LATE_BUCKETS_MS) + 1))
+    """Ticks per lateness bucket (not cumulative); the last one is past every bound."""
+    late_sum_ms: float = 0.0
+    late_ticks: int = 0
+    """Ticks later than WARN_LATE_MS."""
     # Filled only when `MediaClock(record=True)`, for benchmarks.
     late_ms: list[float] = field(default_factory=list)
     work_ms: list[float] = field(default_factory=list)
@@ -68,6 +86,8 @@ class MediaClock:
         self.now = 0.0
         """Loop time of the current (or last) tick; cheap for clients to read."""
         self.stats = ClockStats()
+        self._warned_at = float("-inf")
+        self._warned_ticks = 0
 
     @property
     def clients(self) -> int:
@@ -104,6 +124,21 @@ class MediaClock:
             self._handle = None
         self._clients = ()
 
+    def _warn_late(self, now: float, late_ms: float) -> None:
+        stats = self.stats
+        stats.late_ticks += 1
+        if now - self._warned_at < WARN_EVERY_S:
+            return
+        log.warning(
+            "media clock fell behind: a tick %.0f ms late (%d ticks over %.0f ms since the "
+            "last warning, %d streams); live calls' audio is gapped",
+            late_ms,
+            stats.late_ticks - self._warned_ticks,
+            WARN_LATE_MS,
+            len(self._clients),
+        )
+        self._warned_at, self._warned_ticks = now, stats.late_ticks
+
     def _tick(self, generation: int) -> None:
         loop = self._loop
         if loop is None or generation != self._generation or self._handle is None:
@@ -120,6 +155,10 @@ class MediaClock:
         late_ms = (now - deadline) * 1000
         if late_ms > stats.max_late_ms:
             stats.max_late_ms = late_ms
+        stats.late_buckets[bisect.bisect_left(LATE_BUCKETS_MS, late_ms)] += 1
+        stats.late_sum_ms += late_ms
+        if late_ms > WARN_LATE_MS:
+            self._warn_late(now, late_ms)
         for client in self._clients:
             try:
                 client.tick(frames)

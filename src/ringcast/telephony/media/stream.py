@@ -68,6 +68,8 @@ _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
 _SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
 _PREROLL_PACKETS = 4
+_LIVE_FRAMES = 4
+"""Live frames (`feed`) waiting to be sent, at most: 80 ms; older ones are dropped."""
 """Audio packets a detector switched on hears first: 80 ms at 20 ms a packet, more
 than the 40 ms a digit needs plus the detector's window."""
 
@@ -106,6 +108,8 @@ class RtpStream:
         self._extra_sources: set[tuple[str, int]] = set()
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
+        self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
+        self.sending = True  # False while the far end holds the call (RFC 3264 §8.4)
         self._encode, self._decode, silence = _CODECS[PCMU]
         self._silence = bytes([silence]) * FRAME_SAMPLES
         self._ssrc = secrets.randbits(32)
@@ -122,6 +126,8 @@ class RtpStream:
         self._pos = 0
         self._end = 0
         self._play_future: asyncio.Future[bool] | None = None
+        # live audio from a bridge's other leg (`feed`), sent while nothing plays
+        self._live: deque[bytes] = deque(maxlen=_LIVE_FRAMES)
         # DTMF out
         self._dtmf_jobs: deque[DtmfJob] = deque()
         # receive
@@ -200,6 +206,11 @@ class RtpStream:
             self._timed_out = False
             self._clock.register(self)
 
+    def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
+        """Also read telephone-event on these PTs: the ones *our* SDP declared, which a
+        far end following RFC 3264 sends with while its answer names another."""
+        self._dtmf_also = payload_types
+
     def allow_source(self, host: str, port: int) -> None:
         """Also accept RTP from this address (e.g. sipp sends RFC 2833 from port 0)."""
         self._extra_sources.add((host, port))
@@ -235,6 +246,13 @@ class RtpStream:
         if future is not None and not future.done():
             future.set_result(completed)
 
+    def feed(self, frame: Pcm) -> None:
+        """Queue one 20 ms frame of live audio (a bridge relays the other leg's
+        frames here); sent on the next ticks unless a playback or a digit is going.
+        At most 80 ms wait: late audio is useless, the oldest frame is dropped."""
+        if len(frame) == FRAME_SAMPLES:
+            self._live.append(self._encode(frame))
+
     def send_dtmf(self, digit: str, duration_ms: int = 160) -> asyncio.Future[None]:
         """Send a digit (RFC 4733 if negotiated, else in-band); queued after earlier ones."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -257,6 +275,11 @@ class RtpStream:
             marker = self._talkspurt | self._first
             self._talkspurt = 0
             self._pos = end
+        elif self._live:
+            buf[_HEADER:] = self._live.popleft()
+            self._buf_silent = False
+            marker = self._talkspurt | self._first
+            self._talkspurt = 0
         else:
             if not self._buf_silent:
                 buf[_HEADER:] = self._silence
@@ -267,15 +290,16 @@ class RtpStream:
         RTP_HEADER.pack_into(
             buf, 0, 0x80, marker | self._payload_type, self._seq, self._ts, self._ssrc
         )
-        try:
-            self._sendto(buf, self._remote)  # type: ignore[arg-type]
-        except OSError:
-            # A full socket buffer (late media is useless: drop it, never queue)
-            # or an ICMP error from a far end that is gone; the call goes on.
-            self.stats.send_errors += 1
-        self._seq = (self._seq + 1) & 0xFFFF
+        if self.sending:
+            try:
+                self._sendto(buf, self._remote)  # type: ignore[arg-type]
+            except OSError:
+                # A full socket buffer (late media is useless: drop it, never queue)
+                # or an ICMP error from a far end that is gone; the call goes on.
+                self.stats.send_errors += 1
+            self._seq = (self._seq + 1) & 0xFFFF
+            self.stats.packets_sent += 1
         self._ts = (self._ts + FRAME_SAMPLES) & _MASK32
-        self.stats.packets_sent += 1
         if pos < self._end and self._pos >= self._end:
             self._finish_playback(True)
 
@@ -380,7 +404,7 @@ class RtpStream:
             self._recent.append(data)
             if self._listeners:
                 self._deliver_audio(data)
-        elif payload_type == self._dtmf_payload_type:
+        elif payload_type == self._dtmf_payload_type or payload_type in self._dtmf_also:
             self.last_packet_at = self._clock.now
             self.stats.packets_received += 1
             self._receive_event(data)

@@ -2,7 +2,8 @@
 
 Public surface: `TrunkConfig`, `UserAgent`, `SipCall` and its `CallEvent`s, the
 sans-I/O pieces (`parse_message`, transactions, `Dialog`, digest `auth`), and
-`SipChannel` in `ringcast.telephony.sip.channel`.
+`SipChannel` in `ringcast.telephony.sip.channel`. The transport is chosen in one
+place, `transport.open_transport`.
 """
 
 from .call import SipCall
@@ -17,7 +18,7 @@ from .call_events import (
 )
 from .call_state import CallState
 from .config import TrunkConfig
-from .errors import SipAuthError, SipError, SipParseError, SipStateError
+from .errors import SipAuthError, SipConfigError, SipError, SipParseError, SipStateError
 from .message import SipRequest, SipResponse, parse_message
 from .registration import Registration
 from .ua import UserAgent
@@ -34,6 +35,7 @@ __all__ = [
     "Registration",
     "SipAuthError",
     "SipCall",
+    "SipConfigError",
     "SipError",
     "SipParseError",
     "SipRequest",

@@ -38,7 +38,15 @@ from ringcast.telephony.channel import (
     RemoteHangup,
 )
 from ringcast.telephony.media.recorder import Recorder, beep_clip
-from ringcast.telephony.sdp import SdpParseError, build_sdp, negotiate, parse_sdp, payload_types
+from ringcast.telephony.sdp import (
+    DTMF_PT,
+    Negotiated,
+    SdpParseError,
+    build_sdp,
+    negotiate,
+    parse_sdp,
+    payload_types,
+)
 
 from .call import SipCall
 from .call_events import (
@@ -95,9 +103,15 @@ class SipChannel:
         self._ring_timed_out = False
         self._request: DialRequest | None = None
         self._playback: asyncio.Future[bool] | None = None
+        # Playbacks stopped before their done was emitted: each still owes the
+        # flow exactly one PlaybackDone (the interpreter counts one per stop),
+        # even when a newer play() replaced it before its done callback ran.
+        self._owed: set[asyncio.Future[bool]] = set()
         self._recording: Recorder | None = None
         self._analysers: list[FrameListener] = []
         self._ended = False
+        self._sdp_session = _session_id()  # o= of every SDP we send on this call
+        self._sdp_version = 1
 
     @classmethod
     def inbound(
@@ -128,6 +142,7 @@ class SipChannel:
     # ---- dial / answer -----------------------------------------------------------
     async def dial(self, request: DialRequest) -> None:
         self._request = request
+        await self._ua.ready_for_calls()
         try:
             media = await self._open_media_stream()
         except OSError as exc:  # no RTP port: a failed dial, not a crash of the flow
@@ -139,10 +154,14 @@ class SipChannel:
         offer = build_sdp(
             media.local_host,
             media.local_port,
-            _session_id(),
-            1,
+            self._sdp_session,
+            self._sdp_version,
             payload_types(self._ua.config.codecs),
+            DTMF_PT,
         )
+        # RFC 3264: our offer says where *we* receive keys; a far end may send with it
+        # although its answer names another PT (which is what we send with).
+        media.accept_dtmf_payload_types(frozenset({DTMF_PT}))
         call.start_invite(offer)
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
@@ -165,19 +184,8 @@ class SipChannel:
             self._close_media()
             self._emit(RemoteHangup("unusable SDP offer"))
             return
-        media.set_remote(
-            chosen.remote_host, chosen.remote_port, chosen.payload_type, chosen.dtmf_payload_type
-        )
-        call.answer(
-            build_sdp(
-                media.local_host,
-                media.local_port,
-                _session_id(),
-                1,
-                (chosen.payload_type,),
-                chosen.dtmf_payload_type or 101,
-            )
-        )
+        self._apply(chosen)
+        call.answer(self._answer_sdp(media, chosen))
         self._emit(Answered("unknown", sip_status=200))
 
     async def _open_media_stream(self) -> MediaStream:
@@ -218,11 +226,11 @@ class SipChannel:
         elif isinstance(event, CallDigit):
             self._on_media_digit(event.digit, "sip_info")
         elif isinstance(event, CallMediaUpdate):
-            self._renegotiate(event.sdp)
+            self._on_reoffer(event.sdp)
 
     def _on_answered(self, event: CallAnswered) -> None:
         self._cancel_ring_timer()
-        if not self._renegotiate(event.sdp):
+        if self._renegotiate(event.sdp) is None:
             if self._call is not None:
                 self._call.hangup()
             self._close_media()
@@ -234,22 +242,49 @@ class SipChannel:
             return
         self._start_amd(request, event.status)
 
-    def _renegotiate(self, sdp: bytes) -> bool:
+    def _renegotiate(self, sdp: bytes) -> Negotiated | None:
         try:
             chosen = negotiate(parse_sdp(sdp), self._ua.config.codecs)
         except SdpParseError as exc:
             log.warning("call %s: bad SDP: %s", self.call_id, exc)
-            return False
-        if chosen.remote_port == 0 or chosen.remote_host in ("0.0.0.0", "::"):
-            return True  # RFC 3264 hold: keep the media path as it is
-        if self._media is not None:
-            self._media.set_remote(
+            return None
+        self._apply(chosen)
+        return chosen
+
+    def _apply(self, chosen: Negotiated) -> None:
+        """Point the media at what the SDP says; stop sending while held (RFC 3264 §8.4)."""
+        media = self._media
+        if media is None:
+            return
+        old_hold = chosen.remote_port == 0 or chosen.remote_host in ("0.0.0.0", "::")
+        media.sending = chosen.they_receive and not old_hold
+        if not old_hold:  # RFC 2543 hold (c=0.0.0.0): keep the media path as it is
+            media.set_remote(
                 chosen.remote_host,
                 chosen.remote_port,
                 chosen.payload_type,
                 chosen.dtmf_payload_type,
             )
-        return True
+
+    def _on_reoffer(self, sdp: bytes) -> None:
+        """A re-INVITE's offer: follow it and answer it (hold → recvonly or inactive,
+        resume → sendrecv) with the one codec in use and a new o= version."""
+        chosen = self._renegotiate(sdp)
+        if chosen is None or self._media is None or self._call is None:
+            return  # the call answers with the SDP it has
+        self._sdp_version += 1
+        self._call.local_sdp = self._answer_sdp(self._media, chosen)
+
+    def _answer_sdp(self, media: MediaStream, chosen: Negotiated) -> bytes:
+        return build_sdp(
+            media.local_host,
+            media.local_port,
+            self._sdp_session,
+            self._sdp_version,
+            (chosen.payload_type,),
+            chosen.dtmf_payload_type or DTMF_PT,
+            chosen.answer_direction,
+        )
 
     def _start_amd(self, request: DialRequest, status: int) -> None:
         assert self._amd_factory is not None
@@ -323,13 +358,24 @@ class SipChannel:
         future.add_done_callback(self._playback_done)
 
     def _playback_done(self, future: asyncio.Future[bool]) -> None:
-        if future is not self._playback or self._ended:
-            return  # replaced by a newer play(): only the current one reports
-        self._playback = None
+        owed = future in self._owed
+        self._owed.discard(future)
+        current = future is self._playback
+        if current:
+            self._playback = None
+        if self._ended or not (current or owed):
+            return  # replaced by a newer play() without a stop: only the current one reports
         completed = not future.cancelled() and future.exception() is None and future.result()
         self._emit(PlaybackDone(interrupted=not completed))
 
     async def stop_playback(self) -> None:
+        # A playback that ended on its own but whose done callback has not run yet
+        # (its end crossed this stop, e.g. a key pressed on the prompt's last frame)
+        # still answers the stop: without this, a play() started right after the
+        # stop replaced it, its done was dropped, and the flow took the NEXT
+        # playback's done as the stop's answer and waited forever in that Play node.
+        if self._playback is not None:
+            self._owed.add(self._playback)
         if self._media is not None:
             self._media.stop_playback()
 

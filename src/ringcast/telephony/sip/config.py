@@ -2,20 +2,22 @@
 
 The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
 directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
-host is always one of them); anything else gets 403.
+host is always one of them); anything else gets 403. `transport` names one of
+`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+
+from .transport import check_transport
 
 
 @dataclass(frozen=True, slots=True)
 class TrunkConfig:
     host: str
     port: int = 5060
-    transport: Literal["udp", "tcp"] = "udp"
+    transport: str = "udp"  # a key of transport.TRANSPORTS
     username: str | None = None
     password: str | None = None
     from_domain: str | None = None
@@ -26,6 +28,12 @@ class TrunkConfig:
     codecs: tuple[str, ...] = ("PCMU", "PCMA")  # offered in this order
     register: bool = False  # REGISTER with the trunk (see `Registration`)
     register_expires_s: int = 3600
+    offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
+    max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
+    max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
+
+    def __post_init__(self) -> None:
+        check_transport(self.transport)
 
     @property
     def address(self) -> tuple[str, int]:

@@ -3,7 +3,8 @@
 SipError                 root of everything this package raises
 ├── SipParseError        bytes that are not a well-formed SIP message (remote fault)
 ├── SipStateError        an event the state-machine table has no row for
-└── SipAuthError         a challenge we cannot answer (no credentials, bad algorithm)
+├── SipAuthError         a challenge we cannot answer (no credentials, bad algorithm)
+└── SipConfigError       a configuration we cannot run (an unknown transport)
 """
 
 from __future__ import annotations
@@ -23,3 +24,7 @@ class SipStateError(SipError):
 
 class SipAuthError(SipError):
     """A digest challenge cannot be answered."""
+
+
+class SipConfigError(SipError):
+    """The configuration names something this stack does not have (e.g. a transport)."""

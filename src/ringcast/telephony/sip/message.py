@@ -291,6 +291,8 @@ class StreamFramer:
                 return out
             length = _content_length(bytes(self._buffer[:head_end]))
             total = head_end + 4 + length
+            if total > MAX_MESSAGE_BYTES:  # never buffer for it: the stream is closed
+                raise SipParseError(f"Content-Length {length} over the maximum message size")
             if len(self._buffer) < total:
                 return out
             out.append(bytes(self._buffer[:total]))
@@ -328,6 +330,9 @@ def response_to(
     headers.add("To", to)
     headers.add("Call-ID", request.call_id)
     headers.add("CSeq", request.headers.get("CSeq") or "")
+    if to_tag and 100 < status < 300:  # §12.1.1: a dialog's responses keep the proxies in
+        for route in request.headers.get_all("Record-Route"):
+            headers.add("Record-Route", route)
     for name, value in extra:
         headers.add(name, value)
     if content_type:

@@ -5,32 +5,46 @@ answered once per challenge with digest credentials; a 2xx gives the granted
 expiry (Contact `expires` or the Expires header) and a refresh is scheduled at 80%
 of it. A failure or a timeout is retried after `retry_after_s`. `stop()` sends
 `Expires: 0` to remove the binding. Progress is visible as `state` and through
-`on_state(state)`.
+`on_state(state)`. Like a call it does no I/O: it hands actions (`actions.py`) to its
+`Perform` callback and the user agent carries them out.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from .actions import CancelTimer, Perform, SendRequest, StartTimer
 from .auth import credentials_for
+from .config import TrunkConfig
 from .errors import SipError
 from .headers import NameAddr, new_branch, new_call_id, new_tag
 from .message import Headers, SipRequest, SipResponse
-
-if TYPE_CHECKING:
-    from .ua import UserAgent
+from .transport import Address, LocalEndpoint
 
 log = logging.getLogger("ringcast.telephony.sip")
 RegistrationState = Literal["idle", "registering", "registered", "failed", "unregistered"]
 
 
+REFRESH_TIMER = "refresh"
+
+
 class Registration:
-    def __init__(self, ua: UserAgent, expires_s: int = 3600, retry_after_s: float = 30.0) -> None:
-        cfg = ua.config
-        self.ua = ua
+    def __init__(
+        self,
+        perform: Perform,
+        local: LocalEndpoint,
+        config: TrunkConfig,
+        expires_s: int = 3600,
+        retry_after_s: float = 30.0,
+        peer: Address | None = None,
+    ) -> None:
+        cfg = config
+        self.peer = peer or cfg.address  # the registrar's (resolved) address
+        self._perform = perform
+        self.local = local
+        self.config = config
         self.expires_s = expires_s
         self.retry_after_s = retry_after_s
         self.user = cfg.username or "ringcast"
@@ -40,8 +54,11 @@ class Registration:
         self.cseq = 0
         self.state: RegistrationState = "idle"
         self.granted_s: int | None = None
+        self.last_error: str | None = None  # why the last attempt failed
+        self.timed_out = False  # the last attempt got no answer at all
         self.on_state: Callable[[RegistrationState], None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer_armed = False
+        self._last: SipRequest | None = None  # the REGISTER in flight
         self._auth_tries = 0
         self._expires_now = expires_s
 
@@ -61,23 +78,23 @@ class Registration:
             self.on_state(state)
 
     def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._timer_armed:
+            self._perform(self, [CancelTimer(REFRESH_TIMER)])
+            self._timer_armed = False
 
     def _request(self, expires_s: int, auth: tuple[str, str] | None = None) -> SipRequest:
         self.cseq += 1
-        cfg = self.ua.config
+        cfg = self.config
         uri = f"sip:{self.domain}" + (f":{cfg.port}" if cfg.port != 5060 else "")
         aor = f"<sip:{self.user}@{self.domain}>"
         headers = Headers()
-        headers.add("Via", f"{self.ua.via()};branch={new_branch()};rport")
+        headers.add("Via", f"{self.local.via()};branch={new_branch()};rport")
         headers.add("Max-Forwards", "70")
         headers.add("From", f"{aor};tag={self.tag}")
         headers.add("To", aor)
         headers.add("Call-ID", self.call_id)
         headers.add("CSeq", f"{self.cseq} REGISTER")
-        headers.add("Contact", self.ua.contact(self.user))
+        headers.add("Contact", self.local.contact(self.user))
         headers.add("Expires", str(expires_s))
         headers.add("User-Agent", cfg.user_agent)
         if auth is not None:
@@ -88,49 +105,57 @@ class Registration:
         self._expires_now = expires_s
         if expires_s:
             self._set("registering")
-        request = self._request(expires_s, auth)
-        self.ua.request(
-            request,
-            self.ua.config.address,
-            lambda m: self._on_response(request, m),
-            self._on_timeout,
-        )
+        self._last = self._request(expires_s, auth)
+        self._perform(self, [SendRequest(self._last, self.peer, "register")])
+
+    # ---- the action runtime's entry points -----------------------------------------
+    def on_response(self, label: str, response: SipResponse) -> None:
+        if self._last is not None:
+            self._on_response(self._last, response)
+
+    def on_timeout(self, label: str, reason: str) -> None:
+        self._on_timeout(reason)
+
+    def on_timer(self, name: str) -> None:
+        self._timer_armed = False
+        self._refresh()
 
     def _on_timeout(self, reason: str) -> None:
         if self._expires_now:
             log.warning("REGISTER to %s failed: %s", self.domain, reason)
-            self._failed()
+            self._failed(f"REGISTER {reason}", timed_out=True)
 
-    def _failed(self) -> None:
+    def _failed(self, error: str, timed_out: bool = False) -> None:
+        self.last_error, self.timed_out = error, timed_out
         self._set("failed")
         self._schedule(self.retry_after_s)
 
     def _schedule(self, delay_s: float) -> None:
         self._cancel_timer()
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(delay_s, self._refresh)
+        self._perform(self, [StartTimer(REFRESH_TIMER, round(delay_s * 1000))])
+        self._timer_armed = True
 
     def _refresh(self) -> None:
-        self._timer = None
         self._auth_tries = 0
         self._send(self.expires_s)
 
-    def _on_response(self, request: SipRequest, message: SipRequest | SipResponse) -> None:
-        if not isinstance(message, SipResponse) or message.status < 200 or not self._expires_now:
+    def _on_response(self, request: SipRequest, message: SipResponse) -> None:
+        if message.status < 200 or not self._expires_now:
             return
         if message.status in (401, 407) and self._answer_challenge(request, message):
             return
         if message.status >= 300:
             log.warning("REGISTER refused: %s %s", message.status, message.reason)
-            self._failed()
+            self._failed(f"REGISTER {message.status} {message.reason}")
             return
         self._auth_tries = 0
+        self.last_error, self.timed_out = None, False
         self.granted_s = _granted(message, self._expires_now)
         self._set("registered")
         self._schedule(max(1.0, self.granted_s * 0.8))
 
     def _answer_challenge(self, request: SipRequest, response: SipResponse) -> bool:
-        cfg = self.ua.config
+        cfg = self.config
         if self._auth_tries >= 2 or not cfg.username or cfg.password is None:
             return False
         try:

@@ -6,7 +6,10 @@ Responses are matched to a client transaction by (top Via branch, CSeq method);
 requests to a server transaction by (branch, method), with ACK and CANCEL matched to
 the INVITE they refer to. The pure `Transaction` machines return actions; `_perform`
 carries them out: send bytes, arm/cancel `loop.call_later` timers, hand messages to
-the call (`SipCall`) that owns the transaction. Requests that start nothing we know
+the call (`SipCall`) that owns the transaction. Calls and registrations are
+transaction users that do no I/O either: they hand `actions.py` actions to
+`_run_user`, which starts their client transactions, answers through server
+transactions and keeps their named timers. Requests that start nothing we know
 (new INVITE → `on_invite` handler, OPTIONS → 200, anything else in a dialog → the
 call) are dispatched by Call-ID. Inbound INVITEs from hosts that are not the trunk or
 an allowed peer are answered 403 and logged.
@@ -16,15 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .call import SipCall
+from .actions import BackOff, Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
+from .call import ALLOW, SipCall
 from .config import TrunkConfig
+from .early import options
 from .errors import SipError, SipStateError
 from .headers import NameAddr, Via, new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
 from .registration import Registration
+from .resolver import Resolver
 from .transaction import (
     Action,
     CancelTimer,
@@ -34,17 +40,17 @@ from .transaction import (
     TimedOut,
     Transaction,
     Transmit,
+    invite_client,
     invite_server,
     non_invite_client,
     non_invite_server,
     response_event,
 )
-from .transport import Address, TcpTransport, Transport, UdpTransport
+from .transport import Address, LocalEndpoint, Transport, open_transport
 
 log = logging.getLogger("ringcast.telephony.sip")
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
-SUPPORTED: frozenset[str] = frozenset()  # option tags we implement (none yet)
+SUPPORTED: frozenset[str] = frozenset({"timer"})  # option tags a request may Require
 TxKey = tuple[str, str]
 
 
@@ -68,22 +74,28 @@ class UserAgent:
         self.registration: Registration | None = None
         self._client: dict[TxKey, _TxRecord] = {}
         self._server: dict[TxKey, _TxRecord] = {}
+        self._user_timers: dict[TransactionUser, dict[str, asyncio.TimerHandle]] = {}
+        self.paused_until = 0.0  # loop time: the trunk asked for a pause (Retry-After)
+        self.resolver = Resolver()
+        self.trunk_address: Address = config.address  # an IP once resolved
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
 
     @classmethod
-    async def start(cls, config: TrunkConfig) -> UserAgent:
+    async def start(cls, config: TrunkConfig, transport: Transport | None = None) -> UserAgent:
+        """Open its own socket, or use a shared `transport` whose receiver routes this
+        agent's messages to `handle` (`endpoint.SipEndpoint`; closing the agent
+        leaves a shared transport open)."""
         ua = cls(config)
-        if config.transport == "tcp":
-            ua.transport = await TcpTransport.open(
-                ua.datagram_received, config.local_host, config.local_port, ua.transport_error
-            )
+        if transport is not None:
+            ua.transport = transport
         else:
-            ua.transport = await UdpTransport.open(
-                ua.datagram_received, config.local_host, config.local_port
-            )
+            ua.transport = await open_transport(config, ua.datagram_received, ua.transport_error)
+        await ua.refresh_trunk_address()
         if config.register:
-            ua.registration = Registration(ua, config.register_expires_s)
+            ua.registration = Registration(
+                ua._run_user, ua.local, config, config.register_expires_s, peer=ua.trunk_address
+            )
             ua.registration.start()
         return ua
 
@@ -99,6 +111,10 @@ class UserAgent:
         for rec in [*self._client.values(), *self._server.values()]:
             for handle in rec.timers.values():
                 handle.cancel()
+        for timers in self._user_timers.values():
+            for handle in timers.values():
+                handle.cancel()
+        self._user_timers.clear()
         for call in list(self.calls.values()):
             call.abandon()
         if self.transport is not None:
@@ -111,13 +127,15 @@ class UserAgent:
             raise SipError("user agent not started")
         return self.transport
 
+    @property
+    def local(self) -> LocalEndpoint:
+        return LocalEndpoint.of(self._tp)
+
     def via(self) -> str:
-        tp = self._tp
-        return f"SIP/2.0/{tp.name} {tp.local_host}:{tp.local_port}"
+        return self.local.via()
 
     def contact(self, user: str = "ringcast") -> str:
-        tp = self._tp
-        return f"<sip:{user}@{tp.local_host}:{tp.local_port};transport={tp.name.lower()}>"
+        return self.local.contact(user)
 
     @property
     def reliable(self) -> bool:
@@ -126,9 +144,23 @@ class UserAgent:
     # ---- calls -------------------------------------------------------------------
     def new_call(self, to_user: str, from_user: str, call_id: str | None = None) -> SipCall:
         """An outbound call, not yet sent; `call.start_invite(sdp)` sends it."""
-        call = SipCall.outbound(self, to_user, from_user, call_id)
+        call = SipCall.outbound(
+            self._run_user, self.local, self.config, to_user, from_user, call_id, self.trunk_address
+        )
         self.calls[call.call_id] = call
         return call
+
+    async def refresh_trunk_address(self) -> None:
+        cfg = self.config
+        self.trunk_address = await self.resolver.resolve(cfg.host, cfg.port, cfg.transport)
+
+    async def ready_for_calls(self) -> None:
+        """Wait out a back-off the trunk asked for (503/480 Retry-After): queued calls
+        wait here, they do not fail. Also where the trunk is now (DNS, cached by TTL)."""
+        await self.refresh_trunk_address()
+        loop = asyncio.get_running_loop()
+        while (delay_s := self.paused_until - loop.time()) > 0:
+            await asyncio.sleep(delay_s)
 
     def forget(self, call: SipCall) -> None:
         self.calls.pop(call.call_id, None)
@@ -149,16 +181,6 @@ class UserAgent:
         self._client[key] = rec
         self._perform(self._client, key, rec, tx.handle("start"))
 
-    def request(
-        self,
-        request: SipRequest,
-        addr: Address,
-        on_message: Callable[[SipRequest | SipResponse], None],
-        on_timeout: Callable[[str], None],
-    ) -> None:
-        """Send a non-INVITE request in its own client transaction."""
-        self.start_client(non_invite_client(request, self.reliable), addr, on_message, on_timeout)
-
     def respond(self, request: SipRequest, response: SipResponse) -> None:
         """Send a response through the request's server transaction."""
         key = self._server_key(request)
@@ -174,6 +196,62 @@ class UserAgent:
         return rec.tx.state.value if rec else None
 
     # ---- the action runtime ------------------------------------------------------
+    def _run_user(self, user: TransactionUser, actions: Sequence[UserAction]) -> None:
+        """Carry out what a call or a registration asked for (see `actions.py`)."""
+        for action in actions:
+            if isinstance(action, SendRequest):
+                self._send_for(user, action)
+            elif isinstance(action, SendAck):
+                self.send_raw(action.message, action.addr)
+            elif isinstance(action, Respond):
+                self.respond(action.request, action.response)
+            elif isinstance(action, StartTimer):
+                timers = self._user_timers.setdefault(user, {})
+                old = timers.pop(action.name, None)
+                if old is not None:
+                    old.cancel()
+                timers[action.name] = asyncio.get_running_loop().call_later(
+                    action.delay_ms / 1000, self._fire_user, user, action.name
+                )
+            elif isinstance(action, CancelTimer):
+                handle = self._user_timers.get(user, {}).pop(action.name, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(action, BackOff):
+                until = asyncio.get_running_loop().time() + action.delay_ms / 1000
+                self.paused_until = max(self.paused_until, until)
+                log.warning(
+                    "trunk %s: back-off %d ms (Retry-After)", self.config.host, action.delay_ms
+                )
+            elif isinstance(action, Finished):
+                for handle in self._user_timers.pop(user, {}).values():
+                    handle.cancel()
+                if isinstance(user, SipCall):
+                    self.forget(user)
+
+    def _send_for(self, user: TransactionUser, action: SendRequest) -> None:
+        label = action.label
+
+        def on_message(message: SipRequest | SipResponse) -> None:
+            if isinstance(message, SipResponse):
+                user.on_response(label, message)
+
+        def on_timeout(reason: str) -> None:
+            user.on_timeout(label, reason)
+
+        request = action.request
+        if request.method == "INVITE":
+            tx = invite_client(request, self.reliable)
+        else:
+            tx = non_invite_client(request, self.reliable)
+        self.start_client(tx, action.addr, on_message, on_timeout)
+
+    def _fire_user(self, user: TransactionUser, name: str) -> None:
+        timers = self._user_timers.get(user)
+        if timers is None or timers.pop(name, None) is None:
+            return
+        user.on_timer(name)
+
     def _perform(
         self, table: dict[TxKey, _TxRecord], key: TxKey, rec: _TxRecord, actions: list[Action]
     ) -> None:
@@ -226,17 +304,29 @@ class UserAgent:
         if not data.strip(b"\r\n\x00 "):
             return  # keep-alive
         try:
-            message = parse_message(data)
-            if isinstance(message, SipResponse):
-                self._on_response(message, addr)
-            else:
-                self._on_request(message, addr)
+            self.handle(parse_message(data), addr)
         except SipError as exc:  # a bad or stray message never reaches further
             self.dropped_messages += 1
             log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
         except Exception:  # a bug in one call's handling must not stop the socket
             self.internal_errors += 1
             log.exception("error handling SIP message from %s:%s", addr[0], addr[1])
+
+    def handle(self, message: SipRequest | SipResponse, addr: Address) -> None:
+        """One parsed message (raises `SipError` for one that is stray or bad)."""
+        if isinstance(message, SipResponse):
+            self._on_response(message, addr)
+        else:
+            self._on_request(message, addr)
+
+    def claims(self, message: SipRequest | SipResponse) -> bool:
+        """Whether `message` belongs to one of this agent's transactions or calls."""
+        if message.call_id in self.calls:
+            return True
+        if isinstance(message, SipResponse):
+            key = (Via.parse(message.top_via).branch, message.cseq[1])
+            return key in self._client
+        return self._server_key(message) in self._server
 
     def _on_response(self, response: SipResponse, addr: Address) -> None:
         branch = Via.parse(response.top_via).branch
@@ -315,21 +405,17 @@ class UserAgent:
         if NameAddr.parse(request.headers.get("To") or "").tag:  # re-INVITE of a call we forgot
             self.respond(request, response_to(request, 481, "Call/Transaction Does Not Exist"))
             return
-        unsupported = [o for o in _options(request.headers.get("Require")) if o not in SUPPORTED]
+        unsupported = [o for o in options(request.headers.get("Require")) if o not in SUPPORTED]
         if unsupported:  # §8.2.2.3, e.g. 100rel: we do not do PRACK
             extra = (("Unsupported", ", ".join(unsupported)),)
             self.respond(
                 request, response_to(request, 420, "Bad Extension", new_tag(), extra=extra)
             )
             return
-        call = SipCall.inbound(self, request, addr)
+        call = SipCall.inbound(self._run_user, self.local, self.config, request, addr)
         self.calls[call.call_id] = call
         self.respond(request, response_to(request, 100, "Trying"))
         if self.on_invite is None:
             call.reject(480, "Temporarily Unavailable")
             return
         self.on_invite(call)
-
-
-def _options(value: str | None) -> list[str]:
-    return [o.strip().lower() for o in (value or "").split(",") if o.strip()]

@@ -1,4 +1,4 @@
-"""DTMF collection: prompts, digits, timeouts, retries.
+"""The `dtmf` node: collect keys — prompts, digits, timeouts, retries.
 
 One visit of a DTMF node is a series of attempts. An attempt plays the prompt
 (digits pressed while it plays stop it and count — a prompt always allows
@@ -25,27 +25,109 @@ onInvalid back to the same node still reaches onMaxRetries; success resets it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from ringcast.flow.events import CollectDigits
-from ringcast.flow.graph import DtmfNode
+from ringcast.flow.nodes.base import NodeModel, Reference, check_keys, item_references
+from ringcast.flow.nodes.run import NodeRun
 from ringcast.flow.state import DtmfProgress
-from ringcast.flow.values import AudioItem
-
-if TYPE_CHECKING:
-    from ringcast.flow.walk import Step
+from ringcast.flow.values import AudioItem, StrictModel, VariableName
 
 
-def enter(run: Step, node: DtmfNode) -> str | None:
-    if run.st.call_status != "answered":
-        return run.error("not_connected")
-    run.st.waiting = "dtmf"
-    run.st.dtmf = DtmfProgress()
-    return _begin_attempt(run, node, node.config.prompt)
+class SingleDigitConfig(StrictModel):
+    """`allowedDigits`: the keys accepted; absent or empty = any key."""
+
+    allowedDigits: list[str] | None = None
+
+    @field_validator("allowedDigits")
+    @classmethod
+    def _digits(cls, value: list[str] | None) -> list[str] | None:
+        for digit in value or []:
+            if len(digit) != 1:
+                check_keys("", "allowedDigits")
+            check_keys(digit, "allowedDigits")
+        return value
 
 
-def digit(run: Step, key: str) -> None:
+class MultiDigitConfig(StrictModel):
+    """Defaults: minDigits 1, maxDigits 20, terminator `#` (null = none),
+    interDigitTimeout 3000 ms."""
+
+    minDigits: int = Field(1, ge=1, le=64)
+    maxDigits: int = Field(20, ge=1, le=64)
+    terminator: str | None = "#"
+    interDigitTimeout: int = Field(3000, ge=1)
+
+    @field_validator("terminator")
+    @classmethod
+    def _terminator(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            check_keys("", "terminator")
+        return None if value is None else check_keys(value, "terminator")
+
+    @model_validator(mode="after")
+    def _min_max(self) -> MultiDigitConfig:
+        if self.minDigits > self.maxDigits:
+            raise PydanticCustomError(
+                "min_exceeds_max",
+                "minDigits ({min}) must not exceed maxDigits ({max})",
+                {"min": self.minDigits, "max": self.maxDigits},
+            )
+        return self
+
+
+class RetryConfig(StrictModel):
+    """`maxRetries` (default 2): attempts after the first, so 2 = up to 3 tries."""
+
+    maxRetries: int = Field(2, ge=0, le=20)
+
+
+class DtmfConfig(StrictModel):
+    """Defaults: mode `single_digit`, `timeout` 5000 ms (wait for the first key
+    after the prompt), no variable, no prompt, retry.maxRetries 2."""
+
+    mode: Literal["single_digit", "multi_digit"] = "single_digit"
+    variable: VariableName | None = None
+    timeout: int = Field(5000, ge=1)
+    singleDigitConfig: SingleDigitConfig = SingleDigitConfig()
+    multiDigitConfig: MultiDigitConfig = MultiDigitConfig()
+    retry: RetryConfig = RetryConfig()
+    prompt: list[AudioItem] = Field(default_factory=list)
+    invalidPrompt: list[AudioItem] = Field(default_factory=list)
+
+
+class DtmfNode(NodeModel):
+    """Digit branches live in `outputs.branches` (`{"1": nodeId}`); a top-level
+    `branches` map is accepted too."""
+
+    OUTPUTS: ClassVar = ("onSuccess", "onTimeout", "onInvalid", "onMaxRetries", "onError")
+    OPTIONAL_OUTPUTS: ClassVar = frozenset({"onTimeout", "onInvalid"})
+
+    type: Literal["dtmf"]
+    config: DtmfConfig = DtmfConfig()
+    branches: dict[str, str] = Field(default_factory=dict)
+
+    def all_branches(self) -> dict[str, str]:
+        inner = self.outputs.get("branches")
+        return {**self.branches, **(inner if isinstance(inner, dict) else {})}
+
+    def enter(self, run: NodeRun) -> str | None:
+        if run.st.call_status != "answered":
+            return run.error("not_connected")
+        run.st.waiting = "dtmf"
+        run.st.dtmf = DtmfProgress()
+        return _begin_attempt(run, self, self.config.prompt)
+
+    def references(self) -> Iterator[Reference]:
+        yield from item_references("config.prompt", self.config.prompt)
+        yield from item_references("config.invalidPrompt", self.config.invalidPrompt)
+
+
+def digit(run: NodeRun, key: str) -> None:
     node, progress = _current(run)
     cfg = node.config
     if progress.phase == "prompt":
@@ -74,7 +156,7 @@ def digit(run: Step, key: str) -> None:
         run.arm(multi.interDigitTimeout)
 
 
-def timeout(run: Step) -> None:
+def timeout(run: NodeRun) -> None:
     node, progress = _current(run)
     multi = node.config.multiDigitConfig
     if node.config.mode == "multi_digit" and progress.digits:
@@ -86,14 +168,14 @@ def timeout(run: Step) -> None:
         _fail(run, node, "timeout")
 
 
-def prompt_done(run: Step) -> None:
+def prompt_done(run: NodeRun) -> None:
     node, progress = _current(run)
     if progress.phase == "prompt":
         progress.phase = "collect"
         run.arm(node.config.timeout)
 
 
-def _current(run: Step) -> tuple[DtmfNode, DtmfProgress]:
+def _current(run: NodeRun) -> tuple[DtmfNode, DtmfProgress]:
     node = run.node()
     progress = run.st.dtmf
     assert isinstance(node, DtmfNode)
@@ -101,7 +183,7 @@ def _current(run: Step) -> tuple[DtmfNode, DtmfProgress]:
     return node, progress
 
 
-def _begin_attempt(run: Step, node: DtmfNode, prompt: Sequence[AudioItem]) -> str | None:
+def _begin_attempt(run: NodeRun, node: DtmfNode, prompt: Sequence[AudioItem]) -> str | None:
     st = run.st
     progress = st.dtmf
     assert progress is not None
@@ -137,7 +219,7 @@ def _begin_attempt(run: Step, node: DtmfNode, prompt: Sequence[AudioItem]) -> st
     return None
 
 
-def _succeed(run: Step, node: DtmfNode, value: str) -> None:
+def _succeed(run: NodeRun, node: DtmfNode, value: str) -> None:
     st = run.st
     st.dtmf_failures.pop(node.id, None)
     if node.config.variable:
@@ -147,7 +229,7 @@ def _succeed(run: Step, node: DtmfNode, value: str) -> None:
     run.follow(f"branches.{value}" if value in node.all_branches() else "onSuccess")
 
 
-def _fail(run: Step, node: DtmfNode, kind: str) -> None:
+def _fail(run: NodeRun, node: DtmfNode, kind: str) -> None:
     st = run.st
     cfg = node.config
     progress = st.dtmf

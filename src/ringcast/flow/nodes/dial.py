@@ -1,0 +1,98 @@
+"""The `dial` node: place the outbound call, AMD routes human / machine."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Final, Literal
+
+from pydantic import Field
+
+from ringcast.flow.events import Dial
+from ringcast.flow.nodes.base import NodeModel
+from ringcast.flow.nodes.run import NodeRun
+from ringcast.flow.values import StrictModel
+from ringcast.telephony.channel import AmdSettings, DialRequest
+
+DIAL_GRACE_MS: Final = 10_000
+"""A dial fails (`dial_timeout`, onError) if the channel reports nothing this long
+after the ring timeout plus the AMD analysis (and beep wait) could take."""
+
+
+class AmdConfig(StrictModel):
+    """AMD tuning (ours), in ms, mirroring `telephony.channel.AmdSettings`.
+
+    Defaults (those of `telephony.channel.AmdSettings`): initialSilence 3500,
+    greeting 2400 (ms of speech), greetingSpan 4000 (a greeting still going this
+    long after its first word, pauses included, is a machine; 0 turns the rule
+    off), afterGreetingSilence 1000, totalAnalysisTime 5000, minWordLength 100,
+    betweenWordsSilence 50, maximumWords 6, silenceThreshold 32
+    (totalAnalysisTime counts from the first word, at most 2 s later than from
+    answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
+    to `onAnswer`.
+    """
+
+    initialSilence: int = Field(3500, ge=0)
+    greeting: int = Field(2400, ge=0)
+    greetingSpan: int = Field(4000, ge=0)
+    afterGreetingSilence: int = Field(1000, ge=0)
+    totalAnalysisTime: int = Field(5000, ge=0)
+    minWordLength: int = Field(100, ge=0)
+    betweenWordsSilence: int = Field(50, ge=0)
+    maximumWords: int = Field(6, ge=1)
+    silenceThreshold: int = Field(32, ge=0, le=32767)
+    unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
+
+
+class DialConfig(StrictModel):
+    """`timeout` ring ms (default 30000); `enableAMD` (default true); `waitForBeep`
+    (default false): on a machine, route to onVoicemail only after its greeting."""
+
+    timeout: int = Field(30000, ge=1)
+    enableAMD: bool = True
+    amd: AmdConfig = AmdConfig()
+    waitForBeep: bool = False
+
+
+class DialNode(NodeModel):
+    """Outbound only, on a call not yet placed (else onError)."""
+
+    OUTPUTS: ClassVar = ("onAnswer", "onVoicemail", "onNoAnswer", "onBusy", "onRejected", "onError")
+
+    type: Literal["dial"]
+    config: DialConfig = DialConfig()
+
+    def enter(self, run: NodeRun) -> str | None:
+        st = run.st
+        if st.ctx.direction != "outbound" or st.call_status != "idle":
+            return run.error("dial_not_possible", callStatus=st.public_status)
+        to = st.ctx.callee_number
+        if to is None:
+            return run.error("no_phone_number")
+        cfg = self.config
+        amd = cfg.amd
+        request = DialRequest(
+            to=to,
+            from_=st.ctx.from_number,
+            timeout_ms=cfg.timeout,
+            enable_amd=cfg.enableAMD,
+            amd=AmdSettings(
+                initial_silence_ms=amd.initialSilence,
+                greeting_ms=amd.greeting,
+                greeting_span_ms=amd.greetingSpan,
+                after_greeting_silence_ms=amd.afterGreetingSilence,
+                total_analysis_ms=amd.totalAnalysisTime,
+                min_word_length_ms=amd.minWordLength,
+                between_words_silence_ms=amd.betweenWordsSilence,
+                maximum_words=amd.maximumWords,
+                silence_threshold=amd.silenceThreshold,
+            ),
+            wait_for_beep=cfg.waitForBeep,
+        )
+        st.move_call("dial")
+        st.waiting = "dial"
+        st.trace.call.dialed_at = run.at
+        run.out.append(Dial(request))
+        analysis_ms = amd.totalAnalysisTime if cfg.enableAMD else 0
+        beep_ms = request.wait_for_beep_cap_ms if cfg.waitForBeep else 0
+        run.arm(cfg.timeout + analysis_ms + beep_ms + DIAL_GRACE_MS)
+        run.log("dial_started", {"to": to, "from": st.ctx.from_number, "timeoutMs": cfg.timeout})
+        return None

@@ -1,0 +1,30 @@
+"""A small, bounded thread pool for heavy request work (big JSON bodies, body
+scans, checking a batch of rows, CSV parsing), so the event loop that answers
+`/health` and other requests never waits on one request's CPU work.
+
+Threads share the GIL, so pure-Python work here still takes turns with the
+loop (every few milliseconds) instead of freezing it; C work that holds the
+GIL (a JSON parse) is kept short by the limits in `kit/json_body.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+WORKERS = 2
+_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringcast-heavy")
+
+
+async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run `fn` in the bounded pool, with the caller's context variables."""
+    context = contextvars.copy_context()
+    call = functools.partial(context.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_pool, call)

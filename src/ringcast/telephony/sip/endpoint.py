@@ -1,0 +1,214 @@
+"""The process's fixed SIP address: one UDP and one TCP listener shared by every trunk.
+
+Theory of operation: `SipEndpoint.open` binds a listener for every transport of
+`transport.TRANSPORTS` (UDP and TCP) on the same host and port (5060 by default in
+the settings; port 0 picks a free one, the same for all). Each
+trunk gets its own `UserAgent` (its config, registration and calls) on a *view* of the
+listener of its transport: the view writes the advertised address (NAT: a public
+address instead of the bound one) in Via and Contact, and closing an agent leaves the
+listener open. Every message is parsed once here and routed: to the agent whose
+transaction or call it belongs to; a new request (INVITE, OPTIONS...) to the agent of
+the trunk it comes from, by source address (trunk host names are resolved when the
+trunk is added). A new INVITE from an unknown source is dropped (nothing answers a
+scanner) or refused 403, as configured; OPTIONS from anyone is answered 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Literal
+
+from .call import ALLOW
+from .config import TrunkConfig
+from .errors import SipError
+from .headers import new_tag
+from .message import SipRequest, SipResponse, parse_message, response_to
+from .transport import TRANSPORTS, Address, Transport, open_named
+from .ua import UserAgent
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointConfig:
+    host: str = "127.0.0.1"  # the address the listeners bind
+    port: int = 5060  # UDP and TCP; 0 = a free port (the same for both)
+    advertised_host: str | None = None  # written in Via/Contact instead of `host` (NAT)
+    advertised_port: int | None = None
+    unknown_source: Literal["drop", "reject"] = "drop"  # a new INVITE from no trunk
+
+
+class _View:
+    """A listener as one agent sees it: the advertised address, a no-op close."""
+
+    def __init__(self, inner: Transport, host: str, port: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.reliable = inner.reliable
+        self.local_host = host
+        self.local_port = port
+
+    def send(self, data: bytes, addr: Address) -> None:
+        self.inner.send(data, addr)
+
+    def close(self) -> None:
+        """The endpoint owns the listener."""
+
+
+class SipEndpoint:
+    def __init__(self, config: EndpointConfig) -> None:
+        self.config = config
+        self.listeners: dict[str, Transport] = {}  # transport name → its listener
+        self.agents: dict[str, UserAgent] = {}
+        self.dropped = 0  # unparseable, stray or from unknown sources
+
+    @classmethod
+    async def open(cls, config: EndpointConfig) -> SipEndpoint:
+        self = cls(config)
+        for attempt in range(5):
+            try:
+                await self._open_listeners()
+                break
+            except OSError:
+                self._close_listeners()
+                if config.port or attempt == 4:
+                    raise  # a fixed port taken, or no luck with free ones
+        return self
+
+    async def _open_listeners(self) -> None:
+        port = self.config.port
+        for name in TRANSPORTS:  # the first one's port (a free one for 0) is everyone's
+            listener = await open_named(
+                name,
+                functools.partial(self._received, transport=name),
+                self.config.host,
+                port,
+                functools.partial(self._transport_error, name),
+            )
+            self.listeners[name] = listener
+            port = listener.local_port
+
+    def _close_listeners(self) -> None:
+        for listener in self.listeners.values():
+            listener.close()
+        self.listeners.clear()
+
+    @property
+    def _first(self) -> Transport:
+        if not self.listeners:
+            raise SipError("SIP endpoint not open")
+        return next(iter(self.listeners.values()))
+
+    @property
+    def local_port(self) -> int:
+        return self._first.local_port
+
+    @property
+    def advertised(self) -> tuple[str, int]:
+        cfg = self.config
+        return (
+            cfg.advertised_host or self._first.local_host,
+            cfg.advertised_port or self.local_port,
+        )
+
+    def _view(self, transport: str) -> _View:
+        inner = self.listeners.get(transport)
+        if inner is None:
+            raise SipError(f"SIP endpoint has no {transport!r} listener")
+        return _View(inner, *self.advertised)
+
+    # ---- trunks -------------------------------------------------------------------
+    async def add(self, key: str, config: TrunkConfig) -> UserAgent:
+        """Start the agent of a trunk (its registration too); replaces one under `key`."""
+        self.remove(key)
+        peers = set(config.allowed_peers) | await _resolve(config.host)
+        config = dataclasses.replace(config, allowed_peers=frozenset(peers))
+        ua = await UserAgent.start(config, self._view(config.transport))
+        self.agents[key] = ua
+        return ua
+
+    def remove(self, key: str) -> None:
+        ua = self.agents.pop(key, None)
+        if ua is not None:
+            ua.close()
+
+    def close(self) -> None:
+        for key in list(self.agents):
+            self.remove(key)
+        self._close_listeners()
+
+    # ---- routing ------------------------------------------------------------------
+    def _transport_error(self, transport: str, addr: Address) -> None:
+        for ua in list(self.agents.values()):
+            if ua.config.transport == transport:
+                ua.transport_error(addr)
+
+    def _received(self, data: bytes, addr: Address, transport: str) -> None:
+        if not data.strip(b"\r\n\x00 "):
+            return  # keep-alive
+        try:
+            message = parse_message(data)
+        except SipError as exc:
+            self.dropped += 1
+            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+            return
+        ua = self._owner(message, addr, transport)
+        if ua is None:
+            self._unrouted(message, addr, transport)
+            return
+        try:
+            ua.handle(message, addr)
+        except SipError as exc:
+            ua.dropped_messages += 1
+            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+        except Exception:  # a bug in one call's handling must not stop the listener
+            ua.internal_errors += 1
+            log.exception("error handling SIP message from %s:%s", addr[0], addr[1])
+
+    def _owner(
+        self, message: SipRequest | SipResponse, addr: Address, transport: str
+    ) -> UserAgent | None:
+        agents = list(self.agents.values())
+        for ua in agents:
+            if ua.claims(message):
+                return ua
+        if isinstance(message, SipResponse) or message.method == "ACK":
+            return None
+        same = [ua for ua in agents if ua.config.peer_allowed(addr[0])]
+        return next((ua for ua in same if ua.config.transport == transport), None) or next(
+            iter(same), None
+        )
+
+    def _unrouted(self, message: SipRequest | SipResponse, addr: Address, transport: str) -> None:
+        if isinstance(message, SipResponse) or message.method == "ACK":
+            self.dropped += 1
+            log.debug("stray %s from %s:%s dropped", _what(message), addr[0], addr[1])
+            return
+        if message.method == "OPTIONS":
+            reply = response_to(message, 200, "OK", new_tag(), extra=(("Allow", ALLOW),))
+        elif message.method == "INVITE" and self.config.unknown_source == "reject":
+            log.warning("INVITE from %s:%s refused (no trunk there)", addr[0], addr[1])
+            reply = response_to(message, 403, "Forbidden", new_tag())
+        else:
+            self.dropped += 1
+            log.warning("%s from %s:%s dropped (no trunk there)", message.method, *addr)
+            return
+        self._view(transport).send(reply.to_bytes(), addr)
+
+
+def _what(message: SipRequest | SipResponse) -> str:
+    return str(message.status) if isinstance(message, SipResponse) else message.method
+
+
+async def _resolve(host: str) -> set[str]:
+    """The trunk's addresses (its INVITEs come from one of them); {host} if unresolvable."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except OSError:
+        return {host}
+    return {str(info[4][0]) for info in infos} | {host}

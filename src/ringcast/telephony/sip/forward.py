@@ -1,0 +1,152 @@
+"""`ForwardingSipChannel`: a `SipChannel` that can bridge a second leg (the Forward node).
+
+`forward(request)` dials the agent through the same user agent (the trunk the
+call went out on) as a plain `SipChannel` without AMD. While it rings the callee
+hears the hold audio, or a ringback tone, repeated. On answer the agent hears
+the whisper, then `media.bridge.Bridge` relays audio both ways (transcoding
+between the legs' codecs), passes keys through and keeps the stereo recording;
+the flow gets `LegAnswered`. The agent hanging up gives `BridgeEnded`; a leg
+that never connects gives `LegFailed`. `stop_forward` (the flow ends, the
+callee hung up, the maximum duration) CANCELs a ringing agent or hangs up a
+connected one; hanging up this call does the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from ringcast.telephony.channel import (
+    Answered,
+    BridgeEnded,
+    DialFailed,
+    DialRequest,
+    ForwardRequest,
+    LegAnswered,
+    LegFailed,
+    Pcm,
+    RemoteHangup,
+)
+from ringcast.telephony.media.bridge import Bridge, StereoRecording
+
+from .channel import SipChannel
+
+log = logging.getLogger("ringcast.telephony.sip")
+
+
+@cache
+def ringback() -> Pcm:
+    """One ringback cadence: 1 s of 425 Hz, 3 s of silence."""
+    t = np.arange(8000) / 8000
+    tone = (6000 * np.sin(2 * np.pi * 425 * t)).astype(np.int16)
+    out = np.concatenate([tone, np.zeros(24000, np.int16)])
+    out.flags.writeable = False
+    return out
+
+
+class ForwardingSipChannel(SipChannel):
+    """A `SipChannel` that is also a `ForwardingChannel`."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._agent: SipChannel | None = None
+        self._bridge: Bridge | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._holding = False
+        self.recordings: list[StereoRecording] = []
+        """The bridged conversations' stereo recordings (callee left, agent right)."""
+
+    async def forward(self, request: ForwardRequest) -> None:
+        await self._release()
+        agent = SipChannel(self._ua, self._open_media, inband_dtmf=False)
+        self._agent = agent
+        self._hold(request.hold or [ringback()])
+        await agent.dial(
+            DialRequest(request.to, request.from_, request.ring_timeout_ms, enable_amd=False)
+        )
+        self._pump = asyncio.get_running_loop().create_task(self._follow(agent, request))
+
+    async def stop_forward(self, reason: str) -> None:
+        await self._release(reason)
+
+    async def hangup(self, reason: str = "normal") -> None:
+        await self._release(reason)
+        await super().hangup(reason)
+
+    def _remote_hangup(self, reason: str) -> None:
+        if self._agent is not None:
+            asyncio.get_running_loop().create_task(self._release("callee_hangup"))
+        super()._remote_hangup(reason)
+
+    # ---- internals ---------------------------------------------------------------
+
+    def _hold(self, clips: Sequence[Pcm]) -> None:
+        media = self._media
+        if media is None:
+            return
+        self._holding = True
+
+        def again(_: asyncio.Future[bool]) -> None:
+            if self._holding and self._media is media:
+                media.play(clips).add_done_callback(again)
+
+        media.play(clips).add_done_callback(again)
+
+    def _unhold(self) -> None:
+        if self._holding:
+            self._holding = False
+            if self._media is not None:
+                self._media.stop_playback()
+
+    async def _follow(self, agent: SipChannel, request: ForwardRequest) -> None:
+        while True:
+            event = await agent.next_event()
+            if agent is not self._agent:
+                return
+            if isinstance(event, Answered):
+                self._unhold()
+                agent_media = agent._media
+                if request.whisper and agent_media is not None:
+                    await agent_media.play(request.whisper)
+                if agent is not self._agent or self._media is None or agent._media is None:
+                    return
+                bridge = Bridge(self._media, agent._media, record=request.record)
+                self._bridge = bridge
+                bridge.start()
+                self._emit(LegAnswered(request.to))
+            elif isinstance(event, DialFailed):
+                self._unhold()
+                self._agent = None
+                self._emit(LegFailed(event.outcome, event.sip_status, event.reason))
+                return
+            elif isinstance(event, RemoteHangup):
+                self._end_bridge()
+                self._agent = None
+                self._emit(BridgeEnded("agent_hangup"))
+                return
+
+    def _end_bridge(self) -> None:
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            recording = bridge.stop()
+            if recording is not None:
+                self.recordings.append(recording)
+
+    async def _release(self, reason: str = "released") -> None:
+        """Cancel or hang up the agent's leg, if any. No event follows."""
+        agent, self._agent = self._agent, None
+        pump, self._pump = self._pump, None
+        self._unhold()
+        self._end_bridge()
+        if pump is not None and not pump.done():
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        if agent is not None:
+            await agent.hangup(reason)
