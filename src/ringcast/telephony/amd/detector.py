@@ -1,8 +1,8 @@
 """Answering-machine detection on the timeline of speech and silence after answer.
 
 Feed 20 ms frames from the moment of answer. Each frame is classified speech
-or not (`SpeechFrames`: webrtcvad gated by energy) and checked for a beep
-(`BeepDetector`); the timing rules below (the Asterisk `AMD()` family) then
+or not (`SpeechFrames`: the Silero VAD; before issue 20 webrtcvad gated by
+energy) and checked for a beep (`BeepDetector`); the timing rules below (the Asterisk `AMD()` family) then
 run on that timeline, and the first rule to fire is the verdict. Nothing
 looks ahead: the verdict at frame n depends on frames 0..n only.
 
@@ -80,6 +80,16 @@ hears the live message:
 `greeting_ms` is 2400 ms of speech, Twilio's published figure, rather than a
 value fitted to our corpus: 2000 (the tune choice) called 2.5 / 3.1% of
 holdout / fresh people machines (slow full sentences); 2400 calls 1.9 / 1.2%.
+
+Issue 20 (tune split only; figures in bench/amd.py's output): with businesses
+answering in one 3-4 s sentence in the corpus, greeting 2400 / span 4000 called
+4 % of tune people machines; 4000 / 4500 none (clean and SNR 5 dB). Tried and
+dropped: a machine when speech resumes after a >= 500 ms pause following
+>= 2-2.5 s of greeting (no change on tune); "either" VAD (Silero or webrtcvad):
++0.5 point clean, -5 points and 4-6 % humans called machines at SNR 5 dB; beep
+purity 0.6 (+2 points at SNR 5 dB, but a person called a machine on a clean
+line); after-greeting silence 900 ms (human decision 0.96 s instead of 1.05 s
+after they stop, -1 point clean).
 
 Tried and dropped: calling a greeting long once it has *lasted* 1.25 x
 `greeting_ms` (pauses included). On the tune split it took accuracy from
