@@ -7,8 +7,13 @@ N contacts (two custom attributes each), N jobs and N answered call attempts
 whose events say which key the callee pressed, then runs the export's
 `write_rows` (what `/api/exports` runs) into a file and prints rows/s, the
 file size and the process's peak RSS before and after. Run it at two sizes
-(e.g. --jobs 10000 and --jobs 100000): the peak grows by far less than the
-data, because only one batch (500 jobs) is in memory at a time.
+(e.g. --jobs 10000 and --jobs 100000): only one batch (500 jobs) is in memory
+at a time. Most of what the peak gains is SQLite's page cache, which fills up
+to its 64 MiB cap (`db/dialect.py`) as the file is read, whatever the export.
+
+Measured on the shared 2-core box (load ~9): 10,000 rows in 17.8 s (561
+rows/s), peak RSS 120 → 140 MB (13 MB database); 100,000 rows in 158 s (634
+rows/s, linear), 120 → 196 MB (132 MB database: 64 MB of it page cache).
 """
 
 from __future__ import annotations

@@ -157,6 +157,19 @@ def test_the_nul_scan_sees_an_escape_split_across_chunks():
     assert scan.nul_free
 
 
+def test_call_report_export_cells_are_spreadsheet_safe():
+    from ringcast.calls.export import _line
+
+    line = _line(["=cmd|' /C calc'!A0", "+33612345678", "@x", None, 3])
+    assert next(csv.reader(io.StringIO(line))) == [
+        "'=cmd|' /C calc'!A0",
+        "+33612345678",
+        "'@x",
+        "",
+        "3",
+    ]
+
+
 async def test_rejected_rows_file_escapes_formulas(api):
     text = "primaryPhone,firstName\n=cmd|' /C calc'!A0,@SUM(A1)\n+33612345678,Ann\n"
     r = await api.client.post(

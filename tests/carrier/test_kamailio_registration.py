@@ -64,6 +64,14 @@ async def test_the_dialer_listens_registers_and_keeps_alive_from_its_start(
     assert len(registers_from(kamailio, dialer.sip_port)) >= first + 2
     options = re.findall(rf"REQ OPTIONS \S+ from 127\.0\.0\.1:{dialer.sip_port} ", kamailio.log)
     assert len(options) >= 3
+    # the dialer's view of the trunk reaches the API's /metrics
+    line = f'ringcast_trunk_status{{status="up",trunk="{trunk_id}"}} 1.0'
+    for _ in range(50):
+        metrics = (await api.client.get("/metrics")).text
+        if line in metrics:
+            break
+        await asyncio.sleep(0.2)
+    assert line in metrics, [m for m in metrics.splitlines() if "trunk" in m]
     # stopping the dialer removes the binding
     assert dialer.stop() == 0, dialer.log[-3000:]
     assert re.search(

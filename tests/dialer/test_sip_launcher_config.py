@@ -35,6 +35,17 @@ def test_trunk_settings_reach_the_user_agent(tmp_path: Path):
     assert config.codecs == ("PCMA", "PCMU")
     assert config.register is True
     assert config.local_host == "127.0.0.2"
+    assert (config.number_format, config.tech_prefix, config.from_user) == ("e164", "", None)
+    carrier = launcher._config(
+        trunk(number_format="national", tech_prefix="77", asserted_identity=True, privacy=True,
+              from_user="acct", register_expires_s=120)
+    )  # fmt: skip
+    assert (carrier.number_format, carrier.tech_prefix, carrier.from_user) == (
+        "national",
+        "77",
+        "acct",
+    )
+    assert carrier.asserted_identity and carrier.privacy and carrier.register_expires_s == 120
     plain = launcher._config(trunk(register=False, codecs=("PCMU",)))
     assert plain.register is False
     assert plain.codecs == ("PCMU",)

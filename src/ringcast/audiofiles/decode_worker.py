@@ -25,6 +25,7 @@ from pathlib import Path
 from ringcast.audio.decode import DecodeLimits, SourceInfo, decode_audio
 from ringcast.audio.errors import AudioError, AudioTooLongError
 from ringcast.audio.wav import write_wav
+from ringcast.kit.offload import lower_priority
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["ringcast.audio.decode"])
@@ -89,6 +90,7 @@ def _memory_message(memory_bytes: int) -> str:
 
 def _work(path: str, out: str, limits: DecodeLimits, memory_bytes: int, send: Connection) -> None:
     try:
+        lower_priority()  # live calls first: the dialer's media clock wins the CPU
         _cap_memory(memory_bytes)
         decoded = decode_audio(path, limits)
         Path(out).write_bytes(write_wav(decoded.pcm))

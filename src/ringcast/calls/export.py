@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.calls.repository import JobRepository
-from ringcast.kit.csvsafe import safe_row
+from ringcast.kit.csvsafe import safe_cell
 
 COLUMNS = (
     "jobId",
@@ -37,9 +38,22 @@ def _iso(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else ""
 
 
+E164 = re.compile(r"\+\d{1,15}")
+
+
+def _cell(value: object) -> object:
+    """Spreadsheet-safe (kit/csvsafe), except the E.164 numbers we validated
+    ourselves, which no spreadsheet runs as a formula and stay exact for the
+    programs that read this export; any other text (a SIP reason phrase from
+    the far end) is escaped."""
+    if isinstance(value, str) and E164.fullmatch(value):
+        return value
+    return safe_cell(value)
+
+
 def _line(values: Sequence[object]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(safe_row("" if v is None else v for v in values))
+    csv.writer(buffer).writerow([_cell(v) for v in values])
     return buffer.getvalue()
 
 

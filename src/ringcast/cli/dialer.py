@@ -48,7 +48,9 @@ def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None
         return None  # scripted callees: no media clock
     from ringcast.dialer.metrics import FILE_NAME, registry_for, write_forever
 
-    return asyncio.create_task(write_forever(registry_for(clock), data_dir / FILE_NAME))
+    trunks = launcher if hasattr(launcher, "trunk_metrics") else None
+    registry = registry_for(clock, trunks)  # type: ignore[arg-type]
+    return asyncio.create_task(write_forever(registry, data_dir / FILE_NAME))
 
 
 def dialer(

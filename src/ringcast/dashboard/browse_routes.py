@@ -1,5 +1,6 @@
 """Pages to browse what a campaign is made of: contacts (search), audiences,
-audio files (listen), flows (drawn as graphs)."""
+audio files (listen), flows (drawn as graphs), and the number speaker's preview
+(a number read in ar / fr / en with the built-in dictionaries, as a call would)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from fastapi.responses import FileResponse
 
 from ringcast.api.deps import SessionDep, StateDep
 from ringcast.audiences import service as audiences
+from ringcast.audio.clip import Clip
+from ringcast.audio.errors import SpeakerError
+from ringcast.audio.requests import SayNumber
+from ringcast.audio.resolve import resolve_play
+from ringcast.audio.speaker import LANGUAGES, normalize_language
+from ringcast.audio.wav import write_wav
 from ringcast.audiofiles import service as audio
 from ringcast.contacts import service as contacts
 from ringcast.dashboard import flowgraph
@@ -75,11 +82,48 @@ async def audience_page(
 
 @router.get("/audio")
 async def audio_list(
-    request: Request, viewer: ViewerDep, session: SessionDep, page_no: PageQuery = None
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    page_no: PageQuery = None,
+    number: Annotated[str | None, Query(max_length=40)] = None,
+    language: Annotated[str, Query(max_length=10)] = "fr",
+    mode: Annotated[str, Query(max_length=10)] = "full",
 ) -> Response:
     params = _params(page_no, 50)
     rows, total = await audio.page(session, viewer.principal.organization_id, params)
-    return page(request, "audio.html", files=rows, total=total, params=params)
+    return page(request, "audio.html", files=rows, total=total, params=params,
+                speak_number=(number or "").strip(), speak_language=language,
+                speak_mode=mode)  # fmt: skip
+
+
+@router.get("/speak")
+async def speak(
+    viewer: ViewerDep,
+    number: Annotated[str, Query(min_length=1, max_length=40)],
+    language: Annotated[str, Query(max_length=10)] = "fr",
+    mode: Annotated[str, Query(max_length=10)] = "full",
+) -> Response:
+    """The number as the number speaker reads it on a call (8 kHz WAV)."""
+    if mode not in ("full", "digits"):
+        raise ValidationFailedError.single("mode", "invalid", "mode is full or digits")
+    try:
+        normalize_language(language)
+    except SpeakerError:
+        raise ValidationFailedError.single(
+            "language", "invalid", f"language is one of {', '.join(sorted(LANGUAGES))}"
+        ) from None
+    request = SayNumber(value=number.strip(), mode="digits" if mode == "digits" else "full",
+                        language=language)  # fmt: skip
+    try:
+        clip = resolve_play([request], audio_files=_no_files)
+    except SpeakerError as exc:
+        raise ValidationFailedError.single("number", "unspeakable", str(exc)) from None
+    return Response(write_wav(clip.pcm), media_type="audio/wav")
+
+
+def _no_files(audio_id: str) -> Clip:
+    raise KeyError(audio_id)  # a preview reads a number only, never an uploaded file
 
 
 @router.get("/audio/{audio_id}/listen")

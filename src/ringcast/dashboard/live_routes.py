@@ -15,10 +15,10 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,7 @@ from ringcast.calls.exports.endpoints import recording_url
 from ringcast.calls.exports.repository import ExportRepository
 from ringcast.calls.exports.schemas import ExportCreate
 from ringcast.calls.exports.writers import MEDIA_TYPES
+from ringcast.dashboard import views
 from ringcast.dashboard.forms import check_csrf, read_form
 from ringcast.dashboard.live_view import snapshot
 from ringcast.dashboard.render import env, page
@@ -77,12 +78,12 @@ def _region_html(region: Any, viewer: Any) -> str:
     return env.get_template("execution_live.html").render(region=region, viewer=viewer)
 
 
-@router.get("/executions/{execution_id}/live")
-async def execution_events(
-    request: Request, execution_id: str, viewer: ViewerDep, session: SessionDep, state: StateDep
-) -> Response:
-    org = viewer.principal.organization_id
-    await executions.get(session, org, execution_id)  # 404 before the stream starts
+Render = Callable[[], Awaitable[tuple[str, bool] | None]]
+
+
+def event_stream(request: Request, render: Render) -> StreamingResponse:
+    """Send `render()`'s HTML as an `update` event when it changed, every
+    `TICK_S`; `done` (and the end) once it says the region is final."""
 
     async def events() -> AsyncIterator[str]:
         started, last = time.monotonic(), ""
@@ -90,17 +91,17 @@ async def execution_events(
         while time.monotonic() - started < STREAM_MAX_S:
             if await request.is_disconnected():
                 return
-            region = await _fresh(state, org, execution_id)
-            if region is None:
+            rendered = await render()
+            if rendered is None:
                 return
-            html = _region_html(region, viewer)
+            html, final = rendered
             digest = hashlib.sha256(html.encode()).hexdigest()
             if digest != last:
                 last = digest
                 yield f"event: update\ndata: {json.dumps({'html': html})}\n\n"
             else:
                 yield ": still here\n\n"
-            if region.finished:
+            if final:
                 yield "event: done\ndata: {}\n\n"
                 return
             await asyncio.sleep(TICK_S)
@@ -110,6 +111,58 @@ async def execution_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get("/executions/{execution_id}/live")
+async def execution_events(
+    request: Request, execution_id: str, viewer: ViewerDep, session: SessionDep, state: StateDep
+) -> Response:
+    org = viewer.principal.organization_id
+    await executions.get(session, org, execution_id)  # 404 before the stream starts
+
+    async def render() -> tuple[str, bool] | None:
+        region = await _fresh(state, org, execution_id)
+        return _region_html(region, viewer), region.finished
+
+    return event_stream(request, render)
+
+
+@router.get("/live")
+async def overview_events(request: Request, viewer: ViewerDep, state: StateDep) -> Response:
+    """The overview's live executions, pushed like the execution page's region."""
+    org = viewer.principal.organization_id
+
+    async def render() -> tuple[str, bool] | None:
+        async with state.sessions() as session:
+            live = await views.live(session, org, utcnow())
+        html = env.get_template("overview_live.html").render(live=live, viewer=viewer)
+        return html, False
+
+    return event_stream(request, render)
+
+
+@router.get("/programs/{program_id}/live")
+async def program_events(
+    request: Request,
+    program_id: str,
+    viewer: ViewerDep,
+    session: SessionDep,
+    state: StateDep,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    """A program's executions on one page of its list, pushed as they move."""
+    org = viewer.principal.organization_id
+    program = await programs.get(session, org, program_id)
+    params = page_params(page=page_no, limit=20)
+
+    async def render() -> tuple[str, bool] | None:
+        async with state.sessions() as fresh:
+            rows, _ = await executions.page_for_program(fresh, org, program.id, params)
+            runs = await views.for_program(fresh, program.name, rows, utcnow())
+        html = env.get_template("program_live.html").render(runs=runs, program=program)
+        return html, False
+
+    return event_stream(request, render)
 
 
 async def _fresh(state: AppState, org: str, execution_id: str) -> Any:

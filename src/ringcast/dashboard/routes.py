@@ -115,7 +115,7 @@ async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Re
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
     dialer = supervised_status(get_state(request).extras)
-    return page(request, "overview.html", live=live, dialer=dialer, refresh=True)
+    return page(request, "overview.html", live=live, dialer=dialer)
 
 
 @router.get("/programs")
@@ -147,7 +147,6 @@ async def program_page(
         runs=runs,
         total=total,
         params=params,
-        refresh=True,
     )
 
 

@@ -33,6 +33,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.calls.repository import JobRepository
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.launcher import CallResult
+from ringcast.dialer.media_watch import MediaWatch
 from ringcast.dialer.next_state import JobUpdate
 from ringcast.dialer.store import DialerStore, FinishItem
 from ringcast.dids.inbound import find_inbound_did
@@ -81,7 +82,7 @@ class InboundCalls:
         sessions: async_sessionmaker[AsyncSession],
         storage: Storage,
         library: ClipLibrary,
-        channel_for: Callable[[UserAgent, SipCall], SipChannel],
+        channel_for: Callable[[UserAgent, SipCall], tuple[SipChannel, MediaWatch]],
         preload: Preload,
     ) -> None:
         self.sessions = sessions
@@ -160,9 +161,9 @@ class InboundCalls:
             )
             sink = StoredRecordingSink(self.storage, self.sessions, taken.job_id)
             runner = FlowRunner(self.library.resolve, sink)
-            channel = self.channel_for(ua, call)
+            channel, watch = self.channel_for(ua, call)
             trace = await runner.run(taken.flow, ctx, channel, RealTimebase())
-            result = CallResult.from_trace(trace)
+            result = watch.verdict(CallResult.from_trace(trace))
         except Exception as exc:  # recorded as a failed attempt, never lost
             log.exception("inbound call %s", call.call_id)
             call.hangup()

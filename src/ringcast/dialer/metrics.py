@@ -22,7 +22,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -70,9 +70,54 @@ class MediaClockCollector(Collector):
         yield streams
 
 
-def registry_for(clock: MediaClock) -> CollectorRegistry:
+class TrunkCollector(Collector):
+    """Each trunk's status as this dialer process sees it, and its inbound calls.
+
+    `source` is the SIP launcher (anything with `trunk_metrics()`)."""
+
+    STATUSES = ("up", "down", "unregistered")
+
+    def __init__(self, source: TrunkMetricsSource) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        statuses, active, refused = self.source.trunk_metrics()
+        status = GaugeMetricFamily(
+            "ringcast_trunk_status",
+            "1 for the trunk's current status (up, down, unregistered) as the dialer sees it",
+            labels=["trunk", "status"],
+        )
+        for trunk, current in statuses.items():
+            for name in self.STATUSES:
+                status.add_metric([trunk, name], 1.0 if current == name else 0.0)
+        yield status
+        inbound = GaugeMetricFamily(
+            "ringcast_inbound_calls", "Inbound calls in progress per trunk", labels=["trunk"]
+        )
+        for trunk, n in active.items():
+            inbound.add_metric([trunk], n)
+        yield inbound
+        refused_total = CounterMetricFamily(
+            "ringcast_inbound_refused",
+            "Inbound calls refused, by SIP status (404 no DID or flow, 486 over the cap)",
+            labels=["status"],
+        )
+        for code, n in refused.items():
+            refused_total.add_metric([str(code)], n)
+        yield refused_total
+
+
+class TrunkMetricsSource(Protocol):
+    def trunk_metrics(
+        self,
+    ) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]: ...
+
+
+def registry_for(clock: MediaClock, trunks: TrunkMetricsSource | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MediaClockCollector(clock))
+    if trunks is not None:
+        registry.register(TrunkCollector(trunks))
     return registry
 
 

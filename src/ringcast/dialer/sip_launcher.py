@@ -28,6 +28,7 @@ from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.media_watch import MediaWatch
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
@@ -39,11 +40,12 @@ from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.call import SipCall
-from ringcast.telephony.sip.channel import SipChannel, rtp_media
+from ringcast.telephony.sip.channel import SipChannel
 from ringcast.telephony.sip.channel_hooks import AmdFactory
 from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
 from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
+from ringcast.telephony.sip.numbers import NumberFormat
 from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
@@ -77,6 +79,8 @@ class SipLauncher:
         endpoint: EndpointConfig | None = None,
         register_wait_s: float = 5.0,
         trunk_sync_s: float = 10.0,
+        media_timeout_s: float | None = 30.0,
+        media_hold_timeout_s: float = 600.0,
     ) -> None:
         """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
         `endpoint` is the SIP address (default: `local_host`, a free port)."""
@@ -90,6 +94,8 @@ class SipLauncher:
         self.endpoint_config = endpoint or EndpointConfig(host=local_host, port=0)
         self.register_wait_s = register_wait_s
         self.trunk_sync_s = trunk_sync_s
+        self.media_timeout_ms = None if media_timeout_s is None else int(media_timeout_s * 1000)
+        self.media_hold_timeout_ms = int(media_hold_timeout_s * 1000)
         self.clock = MediaClock()
         self.endpoint: SipEndpoint | None = None
         self.lines: dict[str, _Line] = {}
@@ -120,6 +126,8 @@ class SipLauncher:
             ),
             register_wait_s=s.sip_register_wait_s,
             trunk_sync_s=s.sip_trunk_sync_s,
+            media_timeout_s=s.media_timeout_s,
+            media_hold_timeout_s=s.media_hold_timeout_s,
         )
 
     # ---- process lifecycle ---------------------------------------------------------
@@ -192,18 +200,44 @@ class SipLauncher:
             reason = line.health.last_error or "registration pending"
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
         await self._preload(plan.execution_id, plan.organization_id, plan.flow)
+        watch = self._media_watch(line)
         channel = ForwardingSipChannel(
-            line.ua, rtp_media(self.clock, self.local_host), amd_factory=self.amd_factory
+            line.ua,
+            watch.opener,
+            amd_factory=self.amd_factory,
+            media_timeout_ms=self.media_timeout_ms,
         )
         ctx = plan.run_context()
         runner = FlowRunner(
             self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
-        return CallResult.from_trace(trace)
+        return watch.verdict(CallResult.from_trace(trace))
 
-    def _inbound_channel(self, ua: UserAgent, call: SipCall) -> SipChannel:
-        return ForwardingSipChannel.inbound(ua, call, rtp_media(self.clock, self.local_host))
+    def _media_watch(self, line: _Line) -> MediaWatch:
+        """The call's media as its trunk wants it (see dialer/media_watch.py)."""
+        info = line.info
+        strict = None
+        if info is not None and info.strict_media_source:
+            strict = line.ua.config.allowed_peers | {line.ua.config.host}
+        return MediaWatch(
+            self.clock,
+            self.local_host,
+            self.endpoint_config.advertised_host,
+            latching=info.symmetric_rtp if info is not None else True,
+            strict_hosts=strict,
+            hold_timeout_ms=self.media_hold_timeout_ms,
+        )
+
+    def _inbound_channel(self, ua: UserAgent, call: SipCall) -> tuple[SipChannel, MediaWatch]:
+        line = next((ln for ln in self.lines.values() if ln.ua is ua), None)
+        watch = (
+            self._media_watch(line) if line is not None else MediaWatch(self.clock, self.local_host)
+        )
+        channel = ForwardingSipChannel.inbound(
+            ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms
+        )
+        return channel, watch
 
     async def _line(self, trunk: TrunkInfo | None, organization_id: str | None) -> _Line:
         if trunk is not None:
@@ -255,6 +289,13 @@ class SipLauncher:
             if self.endpoint is not None:
                 self.endpoint.remove(key)
 
+    def trunk_metrics(self) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]:
+        """For /metrics (dialer/metrics.py): status per trunk, inbound calls, refusals."""
+        statuses: dict[str, str | None] = {
+            k: ln.health.status for k, ln in self.lines.items() if k != "fallback"
+        }
+        return statuses, dict(self.inbound.active), dict(self.inbound.refused)
+
     def _status_changed(self, key: str, status: TrunkStatus, error: str | None) -> None:
         if key == "fallback":
             return
@@ -286,6 +327,11 @@ class SipLauncher:
             codecs=tuple(c for c in trunk.codecs if c in ("PCMU", "PCMA")) or ("PCMU", "PCMA"),
             register=trunk.register,
             register_expires_s=trunk.register_expires_s,
+            number_format=_number_format(trunk.number_format),
+            tech_prefix=trunk.tech_prefix or "",
+            asserted_identity=trunk.asserted_identity,
+            privacy=trunk.privacy,
+            from_user=trunk.from_user,
         )
 
     async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:
@@ -296,3 +342,9 @@ class SipLauncher:
                 session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
         self._preloaded.add(execution_id)
+
+
+def _number_format(value: str) -> NumberFormat:
+    return (
+        "national" if value == "national" else "e164_no_plus" if value == "e164_no_plus" else "e164"
+    )

@@ -2,7 +2,8 @@
 
 A spreadsheet opening a CSV runs a cell that starts with `=`, `+`, `-`, `@`
 (or a tab or carriage return before one of them) as a formula. Every text cell
-we write that starts with one of those characters gets a leading single quote,
+we write that starts with one of those characters gets a leading single quote
+(except a bare E.164 number, `+` and digits, kept exact),
 which spreadsheets show as text and never evaluate. Numbers we produce
 ourselves (ints, floats) are written as they are: `-3` from us is a number,
 not a formula. One rule for every CSV ringcast writes: use `safe_cell` /
@@ -13,10 +14,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# a whole cell that is an E.164 number ("+" and digits) is no formula a
+# spreadsheet can abuse, and phone numbers must stay exact to be used again
+E164 = re.compile(r"\+\d{1,15}")
 
 
 def safe_cell(value: object) -> object:
@@ -28,7 +33,9 @@ def safe_cell(value: object) -> object:
     if isinstance(value, int | float):
         return value
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not E164.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def safe_row(values: Iterable[object]) -> list[object]:

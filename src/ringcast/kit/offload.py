@@ -5,13 +5,19 @@ scans, checking a batch of rows, CSV parsing), so the event loop that answers
 Threads share the GIL, so pure-Python work here still takes turns with the
 loop (every few milliseconds) instead of freezing it; C work that holds the
 GIL (a JSON parse) is kept short by the limits in `kit/json_body.py`.
+
+Live calls come first: the pool's threads run at a lower CPU priority
+(`HEAVY_WORK_NICE`; on Linux a thread's nice value is its own), so on a busy
+host the dialer process's media clock wins the CPU over a big upload's parsing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -20,7 +26,18 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 WORKERS = 2
-_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ringcast-heavy")
+HEAVY_WORK_NICE = 10
+
+
+def lower_priority() -> None:
+    """Lower this thread's (or process's) CPU priority by HEAVY_WORK_NICE, if allowed."""
+    with contextlib.suppress(OSError):
+        os.nice(HEAVY_WORK_NICE)
+
+
+_pool = ThreadPoolExecutor(
+    max_workers=WORKERS, thread_name_prefix="ringcast-heavy", initializer=lower_priority
+)
 
 
 async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

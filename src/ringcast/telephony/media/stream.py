@@ -10,9 +10,23 @@ keep going. The header is packed into one reused buffer; sequence number
 run on from a random start for the life of the stream, whatever plays, and the
 marker bit flags the first packet and the first audio frame after silence.
 
-Receiving: a datagram that does not come from the negotiated remote address
-(or one allowed with `allow_source`) is dropped, as is any payload type other
-than the negotiated audio and telephone-event ones. Audio is decoded only when
+Receiving: a datagram must look like RTP (version 2, long enough) with the
+negotiated audio or telephone-event payload type, or it is dropped and changes
+nothing. Symmetric RTP (`latching`, on by default): the far end's real media
+address is learned from its packets, as every SBC and NAT requires (the SDP
+often names an address the RTP does not come from): the first valid packet from
+anywhere becomes the remote we send to, unless it already comes from the SDP's
+address; once a source is heard, another one is adopted only after
+`LATCH_PACKETS` consecutive valid packets from it (a stray or spoofed packet does
+not steal the stream). With `strict_hosts`, only sources on those IPs (plus the
+SDP's) may be latched. Without latching, only the SDP's address (and those
+allowed with `allow_source`) is heard. Each accepted packet updates the receive
+statistics of RFC 3550 (extended highest sequence number, loss, interarrival
+jitter, A.1/A.8): `reception()`. RTCP (`rtcp.py`) on the RTP port + 1 when it is
+free: every `rtcp_interval_s` (checked on the clock's once-a-second housekeeping) a
+sender report with a reception report block about the far end's stream goes to
+where its RTCP comes from (else its RTP port + 1); its SR/RR packets are read, and
+the block about our stream is kept as `remote_report` (what the far end heard). Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
 listeners, kept on the sender's timeline (losses filled with silence, late
 packets dropped: `timeline.py`). Telephone events become one digit per event.
@@ -38,6 +52,7 @@ import logging
 import secrets
 import socket
 import struct
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,6 +65,13 @@ from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.dtmf_inband import DtmfDetector
 from ringcast.telephony.media.dtmf_sender import FRAME_SAMPLES, DtmfJob
 from ringcast.telephony.media.rfc4733 import EventDeduplicator, parse_event
+from ringcast.telephony.media.rtcp import (
+    SR,
+    ReportBlock,
+    RtcpParseError,
+    parse_reports,
+    sender_report,
+)
 from ringcast.telephony.media.rtp import RTP_HEADER, RtpParseError, payload_bounds
 from ringcast.telephony.media.timeline import InboundTimeline
 from ringcast.telephony.media.udp import bind_rtp_socket
@@ -82,16 +104,24 @@ class MediaError(Exception):
     """Base of the media layer's errors."""
 
 
+LATCH_PACKETS = 5
+"""Consecutive valid packets from a new source before a latched stream moves to it."""
+
+
 @dataclass(slots=True)
 class StreamStats:
     packets_sent: int = 0
     packets_received: int = 0
+    latched: int = 0  # times the remote moved to where the RTP comes from
     dropped_source: int = 0
     dropped_payload_type: int = 0
     malformed: int = 0
     late: int = 0
     send_errors: int = 0
     digits_received: int = 0
+    rtcp_sent: int = 0
+    rtcp_received: int = 0
+    rtcp_malformed: int = 0
 
 
 class RtpStream:
@@ -105,7 +135,30 @@ class RtpStream:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sendto: Callable[[bytes | bytearray, tuple[str, int]], int] = _not_open
         self._remote: tuple[str, int] | None = None
+        self._sdp_remote: tuple[str, int] | None = None
         self._extra_sources: set[tuple[str, int]] = set()
+        self.latching = True
+        self.strict_hosts: frozenset[str] | None = None
+        self._heard = False  # a valid packet came from the current remote
+        self._candidate: tuple[str, int] | None = None
+        self._candidate_count = 0
+        # RFC 3550 reception state (A.1, A.8)
+        self._base_seq = -1
+        self._max_seq = 0
+        self._cycles = 0
+        self._transit = 0.0
+        self._jitter = 0.0
+        self.on_hold = False
+        self.hold_timeout_ms: int | None = None
+        # RTCP
+        self._rtcp: socket.socket | None = None
+        self._rtcp_remote: tuple[str, int] | None = None
+        self.rtcp_interval_s = 5.0
+        self._rtcp_due = 0.0
+        self._remote_ssrc: int | None = None
+        self._last_sr: tuple[int, float] | None = None  # (NTP middle 32 bits, when heard)
+        self._prior = (0, 0)  # (expected, received) at the last report
+        self.remote_report: ReportBlock | None = None
         self._payload_type = PCMU
         self._dtmf_payload_type: int | None = None
         self._dtmf_also: frozenset[int] = frozenset()  # telephone-event PTs we offered
@@ -149,8 +202,18 @@ class RtpStream:
     # ---- lifecycle ---------------------------------------------------------
 
     @classmethod
-    async def open(cls, clock: MediaClock, host: str = "127.0.0.1", port: int = 0) -> RtpStream:
-        """Bind a UDP socket (an even port when `port` is 0) and return the stream."""
+    async def open(
+        cls,
+        clock: MediaClock,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        advertised_host: str | None = None,
+    ) -> RtpStream:
+        """Bind a UDP socket (an even port when `port` is 0) and return the stream.
+
+        `local_host` is the address for our SDP: `advertised_host` (NAT) or the bound one.
+        """
         loop = asyncio.get_running_loop()
         stream = cls(clock)
         sock = bind_rtp_socket(host, port)
@@ -158,7 +221,22 @@ class RtpStream:
         stream._sendto = sock.sendto
         loop.add_reader(sock.fileno(), stream._on_readable)
         stream.local_host, stream.local_port = sock.getsockname()[:2]
+        if advertised_host:
+            stream.local_host = advertised_host
+        stream._open_rtcp(host)
         return stream
+
+    def _open_rtcp(self, host: str) -> None:
+        assert self._loop is not None
+        rtcp = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            rtcp.setblocking(False)
+            rtcp.bind((host, self.local_port + 1))
+        except OSError:  # taken: the call goes on without RTCP
+            rtcp.close()
+            return
+        self._rtcp = rtcp
+        self._loop.add_reader(rtcp.fileno(), self._on_rtcp_readable)
 
     def close(self) -> None:
         """Stop sending, release the socket; pending futures resolve (play → False)."""
@@ -174,6 +252,10 @@ class RtpStream:
         if self._sock is not None and self._loop is not None:
             self._loop.remove_reader(self._sock.fileno())
             self._sock.close()
+        if self._rtcp is not None and self._loop is not None:
+            self._loop.remove_reader(self._rtcp.fileno())
+            self._rtcp.close()
+            self._rtcp = None
 
     # ---- negotiation -------------------------------------------------------
 
@@ -191,7 +273,10 @@ class RtpStream:
         """
         if payload_type not in _CODECS:
             raise MediaError(f"unsupported audio payload type {payload_type}")
-        self._remote = (host, port)
+        if (host, port) != self._sdp_remote:  # a new SDP address: learn again
+            self._remote = self._sdp_remote = (host, port)
+            self._heard = False
+            self._candidate = None
         if payload_type != self._payload_type:
             self._payload_type = payload_type
             self._encode, self._decode, silence = _CODECS[payload_type]
@@ -332,13 +417,86 @@ class RtpStream:
         self._ts = (self._ts + FRAME_SAMPLES) & _MASK32
         self.stats.packets_sent += 1
 
+    def set_hold(self, on: bool) -> None:
+        """On hold (a=sendonly/inactive from the far end): the longer media timeout."""
+        self.on_hold = on
+        self.last_packet_at = self._clock.time()
+
+    @property
+    def timed_out(self) -> bool:
+        return self._timed_out
+
     def housekeep(self, now: float) -> None:
+        if self._rtcp is not None and self._remote is not None and now >= self._rtcp_due:
+            self._rtcp_due = now + self.rtcp_interval_s
+            self._send_rtcp(now)
         timeout_ms = self.media_timeout_ms
+        held = self.on_hold or not self.sending  # the far end holds the call (§8.4)
+        if held and self.hold_timeout_ms is not None:
+            timeout_ms = self.hold_timeout_ms
         if timeout_ms is None or self._timed_out or self.on_media_timeout is None:
             return
         if (now - self.last_packet_at) * 1000 >= timeout_ms:
             self._timed_out = True
             self.on_media_timeout()
+
+    # ---- RTCP --------------------------------------------------------------
+
+    def _report_block(self, now: float) -> ReportBlock | None:
+        if self._remote_ssrc is None or self._base_seq < 0:
+            return None
+        received = self.stats.packets_received
+        highest = self._cycles + self._max_seq
+        expected = highest - self._base_seq + 1
+        prior_expected, prior_received = self._prior
+        self._prior = (expected, received)
+        interval = expected - prior_expected
+        lost_interval = interval - (received - prior_received)
+        fraction = lost_interval / interval if interval > 0 and lost_interval > 0 else 0.0
+        lsr = dlsr = 0
+        if self._last_sr is not None:
+            lsr = self._last_sr[0]
+            dlsr = int((now - self._last_sr[1]) * 65536) & 0xFFFFFFFF
+        return ReportBlock(self._remote_ssrc, fraction, expected - received, highest,
+                           int(self._jitter), lsr, dlsr)  # fmt: skip
+
+    def _send_rtcp(self, now: float) -> None:
+        remote = self._remote
+        if self._rtcp is None or remote is None:
+            return
+        target = self._rtcp_remote or (remote[0], remote[1] + 1)
+        sent = self.stats.packets_sent
+        report = sender_report(
+            self._ssrc, time.time(), self._ts, sent, sent * FRAME_SAMPLES,
+            self._report_block(now), f"ringcast@{self.local_host}",
+        )  # fmt: skip
+        try:
+            self._rtcp.sendto(report, target)
+        except OSError:
+            return
+        self.stats.rtcp_sent += 1
+
+    def _on_rtcp_readable(self) -> None:
+        try:
+            data, addr = self._rtcp.recvfrom(_MAX_DATAGRAM)  # type: ignore[union-attr]
+        except OSError:
+            return
+        remote = self._remote
+        if remote is None or addr[0] != remote[0]:
+            return  # RTCP from the media's host only
+        try:
+            reports = parse_reports(data)
+        except RtcpParseError:
+            self.stats.rtcp_malformed += 1
+            return
+        self._rtcp_remote = (str(addr[0]), int(addr[1]))
+        self.stats.rtcp_received += 1
+        for report in reports:
+            if report.kind == SR:
+                self._last_sr = (report.ntp_middle, self._clock.time())
+            for block in report.blocks:
+                if block.ssrc == self._ssrc:
+                    self.remote_report = block
 
     # ---- receiving ---------------------------------------------------------
 
@@ -389,27 +547,112 @@ class RtpStream:
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         remote = self._remote
-        if (remote is None or addr[1] != remote[1] or addr[0] != remote[0]) and addr[
-            :2
-        ] not in self._extra_sources:
+        from_remote = remote is not None and addr[1] == remote[1] and addr[0] == remote[0]
+        if not from_remote and addr[:2] not in self._extra_sources and not self._latch(data, addr):
             self.stats.dropped_source += 1
             return
         if len(data) < _HEADER or data[0] & 0xC0 != 0x80:
             self.stats.malformed += 1
             return
         payload_type = data[1] & 0x7F
+        if (
+            payload_type != self._payload_type
+            and payload_type != self._dtmf_payload_type
+            and payload_type not in self._dtmf_also
+        ):
+            self.stats.dropped_payload_type += 1
+            return
+        if from_remote:
+            self._heard = True
+            self._candidate = None
+        now = self._clock.now
+        self.last_packet_at = now
+        self.stats.packets_received += 1
+        self._account(data, now)
         if payload_type == self._payload_type:
-            self.last_packet_at = self._clock.now
-            self.stats.packets_received += 1
             self._recent.append(data)
             if self._listeners:
                 self._deliver_audio(data)
-        elif payload_type == self._dtmf_payload_type or payload_type in self._dtmf_also:
-            self.last_packet_at = self._clock.now
-            self.stats.packets_received += 1
-            self._receive_event(data)
         else:
-            self.stats.dropped_payload_type += 1
+            self._receive_event(data)
+
+    def _known_type(self, payload_type: int) -> bool:
+        """Audio as negotiated, or telephone-event on the answer's or our offer's PT."""
+        return (
+            payload_type == self._payload_type
+            or payload_type == self._dtmf_payload_type
+            or payload_type in self._dtmf_also
+        )
+
+    def _latch(self, data: bytes, addr: tuple[str | object, int]) -> bool:
+        """Whether a packet from `addr` (not the remote) is heard: see the docstring."""
+        if not self.latching or self._sdp_remote is None:
+            return False
+        if len(data) < _HEADER or data[0] & 0xC0 != 0x80:
+            return False  # garbage changes nothing
+        if not self._known_type(data[1] & 0x7F):
+            return False
+        source = (str(addr[0]), int(addr[1]))
+        strict = self.strict_hosts
+        if strict is not None and source[0] not in strict and source[0] != self._sdp_remote[0]:
+            return False
+        if self._heard:
+            if source != self._candidate:
+                self._candidate, self._candidate_count = source, 0
+            self._candidate_count += 1
+            if self._candidate_count < LATCH_PACKETS:
+                return False
+        log.info("RTP on port %s latched to %s:%s", self.local_port, *source)
+        self._remote = source
+        self._heard = True
+        self._candidate = None
+        self.stats.latched += 1
+        return True
+
+    def _account(self, data: bytes, now: float) -> None:
+        """RFC 3550 A.1 (sequence, loss) and A.8 (jitter), per accepted packet."""
+        seq = (data[2] << 8) | data[3]
+        if self._base_seq < 0:
+            self._base_seq = self._max_seq = seq
+            self._remote_ssrc = int.from_bytes(data[8:12], "big")
+        elif seq > self._max_seq:
+            self._max_seq = seq
+        elif self._max_seq - seq > 0x8000:  # wrapped
+            self._cycles += 0x10000
+            self._max_seq = seq
+        if data[1] & 0x7F != self._payload_type:
+            return  # events keep their timestamp for the whole digit: no jitter sample
+        transit = now * 8000 - int.from_bytes(data[4:8], "big")
+        if self._transit:
+            d = abs(transit - self._transit)
+            if d < 8000 * 60:  # a timestamp jump (a new source) is no jitter
+                self._jitter += (d - self._jitter) / 16
+        self._transit = transit
+
+    def reception(self) -> dict[str, float | int]:
+        """What came in: RFC 3550 counts (expected, lost, loss %, jitter in ms)."""
+        received = self.stats.packets_received
+        if self._base_seq < 0:
+            return {"packetsReceived": 0, "packetsExpected": 0, "packetsLost": 0,
+                    "lossPercent": 0.0, "jitterMs": 0.0, "rtcpSent": self.stats.rtcp_sent,
+                    "rtcpReceived": self.stats.rtcp_received}  # fmt: skip
+        expected = self._cycles + self._max_seq - self._base_seq + 1
+        lost = max(0, expected - received)
+        out: dict[str, float | int] = {
+            "packetsReceived": received,
+            "packetsExpected": expected,
+            "packetsLost": lost,
+            "lossPercent": round(100 * lost / expected, 2) if expected else 0.0,
+            "jitterMs": round(self._jitter / 8, 2),
+            "rtcpSent": self.stats.rtcp_sent,
+            "rtcpReceived": self.stats.rtcp_received,
+        }
+        block = self.remote_report
+        if block is not None:  # what the far end heard of us (its last RTCP report)
+            out["remoteLossPercent"] = round(100 * block.fraction_lost, 2)
+            out["remotePacketsLost"] = block.cumulative_lost
+            out["remoteJitterMs"] = round(block.jitter / 8, 2)
+        return out
 
     def _deliver_audio(self, data: bytes) -> None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .numbers import NumberFormat
 from .transport import check_transport
 
 
@@ -28,6 +29,13 @@ class TrunkConfig:
     codecs: tuple[str, ...] = ("PCMU", "PCMA")  # offered in this order
     register: bool = False  # REGISTER with the trunk (see `Registration`)
     register_expires_s: int = 3600
+    # what the carrier expects of an INVITE (numbers.py): the called number's format
+    # and tech prefix, P-Asserted-Identity with the caller id, Privacy: id, the From user
+    number_format: NumberFormat = "e164"
+    tech_prefix: str = ""
+    asserted_identity: bool = False
+    privacy: bool = False
+    from_user: str | None = None
     offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
     max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
     max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off

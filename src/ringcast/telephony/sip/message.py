@@ -330,7 +330,8 @@ def response_to(
     headers.add("To", to)
     headers.add("Call-ID", request.call_id)
     headers.add("CSeq", request.headers.get("CSeq") or "")
-    if to_tag and 100 < status < 300:  # §12.1.1: a dialog's responses keep the proxies in
+    own_routes = any(name.lower() == "record-route" for name, _ in extra)
+    if to_tag and 100 < status < 300 and not own_routes:  # §12.1.1: keep the proxies in
         for route in request.headers.get_all("Record-Route"):
             headers.add("Record-Route", route)
     for name, value in extra:

@@ -29,6 +29,7 @@ from .early import options
 from .errors import SipError, SipStateError
 from .headers import NameAddr, Via, new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
+from .numbers import format_number
 from .registration import Registration
 from .resolver import Resolver
 from .transaction import (
@@ -143,10 +144,27 @@ class UserAgent:
 
     # ---- calls -------------------------------------------------------------------
     def new_call(self, to_user: str, from_user: str, call_id: str | None = None) -> SipCall:
-        """An outbound call, not yet sent; `call.start_invite(sdp)` sends it."""
+        """An outbound call, not yet sent; `call.start_invite(sdp)` sends it. Numbers are
+        written as the trunk wants them (`numbers.py`; From, P-Asserted-Identity, Privacy)."""
+        cfg = self.config
+        # '#' is not allowed unescaped in a SIP URI's user part (RFC 3261 25.1)
+        to = format_number(to_user, cfg.number_format, cfg.tech_prefix).replace("#", "%23")
+        caller = format_number(from_user, cfg.number_format)
         call = SipCall.outbound(
-            self._run_user, self.local, self.config, to_user, from_user, call_id, self.trunk_address
+            self._run_user,
+            self.local,
+            cfg,
+            to,
+            cfg.from_user or caller,
+            call_id,
+            self.trunk_address,
         )
+        if call.invite is not None and (cfg.asserted_identity or cfg.privacy):
+            domain = cfg.from_domain or cfg.host
+            if cfg.asserted_identity:
+                call.invite.headers.add("P-Asserted-Identity", f"<sip:{caller}@{domain}>")
+            if cfg.privacy:
+                call.invite.headers.add("Privacy", "id")
         self.calls[call.call_id] = call
         return call
 
