@@ -78,6 +78,8 @@ class Figures:
 
 
 def run(pcm: Pcm, det: Detector) -> tuple[AmdVerdict, float, int]:
+    """Frame by frame; past the end of the file the line is silent (as `classify` does)."""
+    pcm = np.concatenate([pcm, np.zeros(8000 * 10, dtype=np.int16)])
     t0 = time.process_time()
     i = 0
     verdict = None

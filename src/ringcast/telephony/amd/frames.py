@@ -93,7 +93,7 @@ class SpeechFrames:
     def __init__(
         self,
         *,
-        vad: Literal["silero", "webrtc", "either"] = "webrtc",
+        vad: Literal["silero", "webrtc", "either"] = "silero",
         silero_on: float = 0.5,
         silero_off: float = 0.35,
         vad_mode: int = 2,
