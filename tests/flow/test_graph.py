@@ -39,7 +39,7 @@ def test_defaults() -> None:
         False,
     )
     assert dial.config.amd.unknownRoute == "onAnswer"
-    assert dial.config.amd.initialSilence == 3500
+    assert dial.config.amd.initialSilence == 6000  # issue 20: late starters are heard (was 3500)
     menu = NODE_ADAPTER.validate_python({"id": "m", "type": "dtmf"})
     assert isinstance(menu, DtmfNode)
     assert (menu.config.mode, menu.config.timeout, menu.config.retry.maxRetries) == (
