@@ -132,3 +132,30 @@ def test_duration_settings_cover_every_usage_type_and_merge_partial_overrides():
     assert merged.audio_max_duration_s == {**AUDIO_MAX_DURATION_S, "hold_music": 7200.0}
     with pytest.raises(ValidationError, match="unknown usage type"):
         Settings(audio_max_duration_s={"jingle": 10})
+
+
+def test_libav_out_of_memory_under_the_cap_is_too_long_not_damaged(tmp_path, monkeypatch):
+    """Under the address-space cap libav may fail an allocation itself (ENOMEM, wrapped
+    as damaged audio by the decoder) before Python raises MemoryError: still 413."""
+    import multiprocessing
+
+    import av
+
+    from ringcast.audio.errors import CorruptAudioError
+    from ringcast.audiofiles import decode_worker
+
+    def out_of_memory(path, limits):
+        try:
+            raise av.error.MemoryError(12, "Cannot allocate memory")
+        except av.error.FFmpegError as exc:
+            raise CorruptAudioError(f"damaged OGG audio: {exc}") from exc
+
+    monkeypatch.setattr(decode_worker, "decode_audio", out_of_memory)
+    monkeypatch.setattr(decode_worker, "_cap_memory", lambda _bytes: None)
+    monkeypatch.setattr(decode_worker, "lower_priority", lambda: None)
+    receive, send = multiprocessing.Pipe(duplex=False)
+    decode_worker._work(str(tmp_path / "x.ogg"), str(tmp_path / "o.wav"), DecodeLimits(),
+                        64 * 2**20, send)  # fmt: skip
+    result = receive.recv()
+    assert isinstance(result, AudioTooLongError)
+    assert "more than the 64 MiB allowed" in str(result)

@@ -96,7 +96,10 @@ def _work(path: str, out: str, limits: DecodeLimits, memory_bytes: int, send: Co
         Path(out).write_bytes(write_wav(decoded.pcm))
         send.send(Decoded(decoded.source, decoded.duration_ms))
     except AudioError as exc:
-        send.send(exc)
+        if isinstance(exc.__cause__, MemoryError):  # libav's ENOMEM under our cap, not damage
+            send.send(AudioTooLongError(_memory_message(memory_bytes)))
+        else:
+            send.send(exc)
     except MemoryError:
         send.send(AudioTooLongError(_memory_message(memory_bytes)))
     finally:
