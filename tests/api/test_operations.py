@@ -90,3 +90,45 @@ async def test_docs_are_served_without_a_cdn_and_root_goes_to_the_dashboard(api)
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     root = await api.client.get("/", follow_redirects=False)
     assert root.status_code == 307 and root.headers["location"] == "/dashboard"
+
+
+async def test_metrics_carry_the_dialer_media_clock_while_fresh(api):
+    """The media clock runs in the dialer process; its figures reach /metrics through
+    the file it renders (dialer/metrics.py), and only while that file is fresh."""
+    import asyncio
+    import os
+    import time
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ringcast.dialer.metrics import FILE_NAME, FRESH_S, registry_for, write_once
+    from ringcast.telephony.media.clock import MediaClock
+
+    class Client:
+        def tick(self, frames: int) -> None:
+            pass
+
+        def housekeep(self, now: float) -> None:
+            pass
+
+    clock = MediaClock()
+    client = Client()
+    clock.register(client)
+    await asyncio.sleep(0.05)
+    time.sleep(0.25)  # a blocked loop: one tick ~250 ms late
+    await asyncio.sleep(0.05)
+    clock.unregister(client)
+    path = api.app.state.ringcast.settings.data_dir / FILE_NAME
+    write_once(registry_for(clock), path)
+
+    text = (await api.client.get("/metrics")).text
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    late = families["ringcast_media_clock_late_seconds"]
+    counts = {s.labels.get("le"): s.value for s in late.samples if s.name.endswith("_bucket")}
+    assert counts["+Inf"] == clock.stats.ticks
+    assert counts["+Inf"] - counts["0.2"] >= 1  # the late tick is in the 200-500 ms bucket
+    assert "ringcast_http_requests" in families  # the API's own metrics are still there
+
+    stale = time.time() - FRESH_S - 5
+    os.utime(path, (stale, stale))  # the dialer stopped writing: its figures are not live
+    assert "ringcast_media_clock" not in (await api.client.get("/metrics")).text

@@ -6,6 +6,8 @@ from sqlalchemy import text
 
 from ringcast.api import metrics
 from ringcast.api.deps import StateDep
+from ringcast.dialer.metrics import FILE_NAME as DIALER_METRICS_FILE
+from ringcast.dialer.metrics import read_fresh
 from ringcast.dialer.supervisor import DialerProcessState, supervised_status
 
 router = APIRouter(tags=["Operations"])
@@ -38,4 +40,6 @@ async def health(state: StateDep) -> JSONResponse:
 async def prometheus_metrics(state: StateDep) -> Response:
     metrics.observe_dialer(supervised_status(state.extras))
     body, content_type = metrics.render()
+    # the dialer process's media figures (the media clock's lateness...), while fresh
+    body += read_fresh(state.settings.data_dir / DIALER_METRICS_FILE)
     return Response(body, media_type=content_type)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ import typer
 from ringcast.cli import banner
 from ringcast.dialer.launcher import CallLauncher, ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
+from ringcast.telephony.media.clock import MediaClock
 
 
 def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
@@ -36,6 +38,16 @@ async def start_launcher(launcher: CallLauncher) -> None:
     start = getattr(launcher, "start", None)
     if start is not None:
         await start()
+
+
+def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None] | None:
+    """Hand the media clock's figures to the API's /metrics (see dialer/metrics.py)."""
+    clock = getattr(launcher, "clock", None)
+    if not isinstance(clock, MediaClock):
+        return None  # scripted callees: no media clock
+    from ringcast.dialer.metrics import FILE_NAME, registry_for, write_forever
+
+    return asyncio.create_task(write_forever(registry_for(clock), data_dir / FILE_NAME))
 
 
 def dialer(
@@ -86,6 +98,7 @@ def dialer(
         )
         launcher = build_launcher(state, simulate)
         await start_launcher(launcher)
+        metrics = publish_metrics(launcher, settings.data_dir)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -97,6 +110,8 @@ def dialer(
             typer.echo(READY_LINE)  # the supervisor's cue: this child is running
         typer.echo(f"dialer {runner.dialer.config.owner} running (Ctrl-C to stop)")
         await stop.wait()
+        if metrics is not None:
+            metrics.cancel()
         await runner.stop()
         close = getattr(launcher, "close", None)
         if close is not None:

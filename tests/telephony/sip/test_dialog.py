@@ -24,9 +24,9 @@ def invite() -> SipRequest:
 
 def uac_dialog() -> Dialog:
     req = invite()
+    # response_to mirrors the request's Record-Route (p1, p2) as a UAS does (§12.1.1)
     ok = response_to(req, 200, "OK", to_tag="theirs",
-                     extra=(("Contact", "<sip:far@10.0.0.9:5080>"), ("Record-Route", "<sip:p1;lr>"),
-                            ("Record-Route", "<sip:p2;lr>")))  # fmt: skip
+                     extra=(("Contact", "<sip:far@10.0.0.9:5080>"),))  # fmt: skip
     return Dialog.from_uac(req, ok)
 
 

@@ -1,0 +1,100 @@
+"""The dialer process's media metrics, handed to the API's `/metrics` through a file.
+
+The media clock lives in the dialer process (a supervised child of `ringcast
+serve`, or `ringcast dialer` alone); `/metrics` is served by the API process.
+The dialer renders its own registry every `WRITE_EVERY_S` into
+`<data_dir>/dialer-metrics.prom` (written to a temporary name, then renamed:
+a reader never sees half a file), and the API appends that file to its own
+exposition while it is fresh (`FRESH_S`); a stale file (the dialer is gone)
+is left out rather than reported as live figures. Rendering reads counters
+the clock already keeps: nothing is added to the 20 ms tick.
+
+With several dialer processes on one data directory the file holds the last
+writer's figures; each process's clock is its own, so read them per host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
+
+log = logging.getLogger("ringcast.dialer")
+
+FILE_NAME: Final = "dialer-metrics.prom"
+WRITE_EVERY_S: Final = 5.0
+FRESH_S: Final = 30.0
+
+
+class MediaClockCollector(Collector):
+    """`ringcast_media_clock_late_seconds` and friends, read from a clock's stats."""
+
+    def __init__(self, clock: MediaClock) -> None:
+        self.clock = clock
+
+    def collect(self) -> Iterator[HistogramMetricFamily | CounterMetricFamily | GaugeMetricFamily]:
+        stats = self.clock.stats
+        buckets: list[tuple[str, float]] = []
+        running = 0
+        for bound, count in zip(LATE_BUCKETS_MS, stats.late_buckets, strict=False):
+            running += count
+            buckets.append((repr(bound / 1000), running))
+        buckets.append(("+Inf", running + stats.late_buckets[-1]))
+        late = HistogramMetricFamily(
+            "ringcast_media_clock_late_seconds",
+            "How late each 20 ms media tick fired (every live call's frame waits on it)",
+        )
+        late.add_metric([], buckets, stats.late_sum_ms / 1000)
+        yield late
+        skipped = CounterMetricFamily(
+            "ringcast_media_clock_skipped_ticks",
+            "Media ticks skipped because the event loop was blocked for a whole period or more",
+        )
+        skipped.add_metric([], stats.skipped_ticks)
+        yield skipped
+        streams = GaugeMetricFamily(
+            "ringcast_media_streams", "RTP streams the media clock is sending right now"
+        )
+        streams.add_metric([], self.clock.clients)
+        yield streams
+
+
+def registry_for(clock: MediaClock) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MediaClockCollector(clock))
+    return registry
+
+
+def write_once(registry: CollectorRegistry, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_bytes(generate_latest(registry))
+    tmp.replace(path)
+
+
+async def write_forever(registry: CollectorRegistry, path: Path) -> None:
+    """Render `registry` into `path` every WRITE_EVERY_S until cancelled."""
+    while True:
+        try:
+            await asyncio.to_thread(write_once, registry, path)
+        except OSError as exc:  # a full disk must not stop the dialer
+            log.warning("dialer metrics not written to %s: %s", path, exc)
+        await asyncio.sleep(WRITE_EVERY_S)
+
+
+def read_fresh(path: Path, now: float | None = None) -> bytes:
+    """The dialer's exposition if it was written in the last FRESH_S, else nothing."""
+    with contextlib.suppress(OSError):
+        if (now or time.time()) - path.stat().st_mtime <= FRESH_S:
+            return path.read_bytes()
+    return b""
