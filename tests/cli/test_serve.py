@@ -31,8 +31,8 @@ CONTACTS = [f"+2126610001{n:02d}" for n in range(8)]
 PLAY_S = 3.0  # each answered call plays this long: the kill lands on calls in progress
 
 
-def free_port() -> int:
-    with socket.socket() as s:
+def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    with socket.socket(type=kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
@@ -139,6 +139,8 @@ async def test_serve_dials_from_a_supervised_child_that_survives_kill_9(tmp_path
         "RINGCAST_DATA_DIR": str(tmp_path),
         "RINGCAST_DIALER_LEASE_S": "3",
         "RINGCAST_DIALER_TICK_MS": "100",
+        # a fixed SIP port, as in production: the restarted child binds it again
+        "RINGCAST_SIP_PORT": str(free_port(socket.SOCK_DGRAM)),
         "RINGCAST_RATE_LIMIT_PER_SECOND": "1000",
         "RINGCAST_RATE_LIMIT_BURST": "2000",
     }
@@ -238,7 +240,7 @@ async def test_serve_dials_from_a_supervised_child_that_survives_kill_9(tmp_path
 def test_the_dialer_child_stops_when_its_parent_is_gone(tmp_path: Path) -> None:
     """serve killed with -9 cannot stop its child: the child sees its stdin close."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RINGCAST_")}
-    env["RINGCAST_DATA_DIR"] = str(tmp_path)
+    env |= {"RINGCAST_DATA_DIR": str(tmp_path), "RINGCAST_SIP_PORT": "0"}
     child = subprocess.Popen(
         ringcast("dialer", "--supervised", "--simulate"),
         env=env,
