@@ -97,6 +97,7 @@ class CallResult:
     flow_execution: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
+    legs: list[dict[str, Any]] = field(default_factory=list)  # the Forward node's legs
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:
@@ -111,6 +112,7 @@ class CallResult:
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
+            legs=[leg.to_dict() for leg in trace.legs],
         )
 
 

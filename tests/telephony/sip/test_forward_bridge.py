@@ -179,6 +179,7 @@ async def test_tones_cross_both_ways_and_the_agent_hanging_up_completes(phones: 
     assert strength(callee_heard, 600) > 0.3  # after the ringback (425 Hz) while it rang
     assert strength(callee_heard, 425) > 0.01
     assert len(channel.recordings) == 1
+    assert leg["recordingId"] is not None  # stored through the runner's sink
     stereo = channel.recordings[0].pcm()
     assert strength(stereo[:, 0], 1000) > 0.5 and strength(stereo[:, 1], 600) > 0.5
 

@@ -25,6 +25,7 @@ import numpy as np
 from ringcast.telephony.channel import (
     Answered,
     BridgeEnded,
+    BridgeRecording,
     DialFailed,
     DialRequest,
     ForwardRequest,
@@ -59,6 +60,7 @@ class ForwardingSipChannel(SipChannel):
         self._bridge: Bridge | None = None
         self._pump: asyncio.Task[None] | None = None
         self._holding = False
+        self._taken = 0
         self.recordings: list[StereoRecording] = []
         """The bridged conversations' stereo recordings (callee left, agent right)."""
 
@@ -74,6 +76,12 @@ class ForwardingSipChannel(SipChannel):
 
     async def stop_forward(self, reason: str) -> None:
         await self._release(reason)
+
+    def take_bridge_recordings(self) -> list[BridgeRecording]:
+        """The stereo recordings not taken yet (`BridgeRecordingChannel`)."""
+        fresh = self.recordings[self._taken :]
+        self._taken = len(self.recordings)
+        return [BridgeRecording(r.leg, r.pcm(), r.duration_ms) for r in fresh if r.duration_ms]
 
     async def hangup(self, reason: str = "normal") -> None:
         await self._release(reason)
@@ -116,7 +124,7 @@ class ForwardingSipChannel(SipChannel):
                     await agent_media.play(request.whisper)
                 if agent is not self._agent or self._media is None or agent._media is None:
                     return
-                bridge = Bridge(self._media, agent._media, record=request.record)
+                bridge = Bridge(self._media, agent._media, record=request.record, leg=request.leg)
                 self._bridge = bridge
                 bridge.start()
                 self._emit(LegAnswered(request.to))
