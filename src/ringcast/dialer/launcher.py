@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.trace import FlowTrace
+from ringcast.telephony.sip.forward import LegGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,8 @@ class CallPlan:
     flow_name: str
     flow_version: int
     start_at: datetime  # the paced slot this call was given
+    leg_gate: LegGate | None = None
+    """A Forward node's second leg takes a trunk channel and a paced start through this."""
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""

@@ -206,6 +206,8 @@ class SipLauncher:
             watch.opener,
             amd_factory=self.amd_factory,
             media_timeout_ms=self.media_timeout_ms,
+            leg_gate=plan.leg_gate,
+            trunk=plan.trunk.id if plan.trunk else "fallback",
         )
         ctx = plan.run_context()
         runner = FlowRunner(

@@ -141,13 +141,15 @@ def flow(to: str, **config: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def place(phones: Phones, g: dict[str, Any]) -> tuple[dict[str, Any], ForwardingSipChannel]:
+async def place(
+    phones: Phones, g: dict[str, Any], **channel_kw: Any
+) -> tuple[dict[str, Any], ForwardingSipChannel]:
     assert phones.ua is not None and phones.ua.transport is not None
     host, port = phones.ua.transport.local_host, phones.ua.transport.local_port
     clock = MediaClock()
     ua = await UserAgent.start(TrunkConfig(host=host, port=port))
     try:
-        channel = ForwardingSipChannel(ua, rtp_media(clock))
+        channel = ForwardingSipChannel(ua, rtp_media(clock), **channel_kw)
         ctx = RunContext(call_id=channel.call_id, contact={"primaryPhone": CALLEE},
                          from_number="+212500000000")  # fmt: skip
         runner = FlowRunner(silence_resolver)
