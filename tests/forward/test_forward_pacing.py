@@ -91,3 +91,17 @@ async def test_the_leg_holds_its_channel_while_bridged(phones: Phones) -> None:
     trace, _ = await place(phones, flow(AGENT), leg_gate=gate, trunk="t1")
     assert trace["legs"][0]["outcome"] == "completed" and trace["legs"][0]["trunk"] == "t1"
     assert seen == [2] and trunk.active == 1  # taken for the leg, given back at its end
+
+
+async def test_an_agent_hanging_up_during_the_whisper_fails_the_leg_at_once(
+    phones: Phones,
+) -> None:
+    phones.ends[CALLEE] = FarEnd(hz=1000)
+    phones.ends[AGENT] = FarEnd(hz=600, hangup_after_s=0.5)  # the whisper lasts 2 s
+    started = time.monotonic()
+    trace, channel = await place(phones, flow(AGENT, whisperAudioId="aud-whisper"))
+    assert trace["outcomeReason"] == "forward_failed", trace["events"]
+    leg = trace["legs"][0]
+    assert (leg["outcome"], leg["reason"]) == ("failed", "agent_hangup_during_whisper")
+    assert time.monotonic() - started < 6  # not the ring timeout's grace (15 s)
+    assert channel.recordings == []  # never bridged

@@ -156,7 +156,11 @@ class ForwardingSipChannel(SipChannel):
                 agent_media = agent._media
                 if request.whisper and agent_media is not None:
                     await agent_media.play(request.whisper)
-                if agent is not self._agent or self._media is None or agent._media is None:
+                if agent is not self._agent or self._media is None:
+                    return
+                if agent._media is None:  # the agent hung up during the whisper
+                    self._agent = None
+                    self._emit(LegFailed("failed", None, "agent_hangup_during_whisper"))
                     return
                 bridge = Bridge(self._media, agent._media, record=request.record, leg=request.leg)
                 self._bridge = bridge
