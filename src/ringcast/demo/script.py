@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from ringcast.calleefarm import Behaviour
 
 MAX_RETRIES = 1  # fixed_delay maxRetries: up to 2 attempts
+AGENT = "+212522000099"
+"""The agent a callee pressing 0 is forwarded to: a farm number that answers, says
+hello and hangs up after `AGENT_TALK_MS` (it takes many calls at once: a call centre)."""
+AGENT_TALK_MS = 3000
 LONGEST_CALL_MS = 120_000
 """No scripted call may last longer: the longest script (a callee who never presses a
 key hears the menu twice and waits out both 5 s timeouts) takes well under a minute,
@@ -26,6 +30,7 @@ class Expectation:
     outcome: str
     attempts: int
     choice: str | None
+    agent: bool = False  # forwarded to the agent, who answered and hung up
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,12 @@ class ScriptedContact:
 PROFILES: tuple[tuple[str, int, tuple[Behaviour, ...], Expectation], ...] = (
     ("human presses 1", 30, (Behaviour("human", ("1",)),), Expectation("completed", 1, "1")),
     ("human presses 2", 15, (Behaviour("human", ("2",)),), Expectation("completed", 1, "2")),
+    (
+        "human presses 0, talks to an agent",
+        6,
+        (Behaviour("human", ("0",)),),
+        Expectation("completed", 1, "0", agent=True),
+    ),
     (
         "human presses 1 in-band",
         8,
