@@ -392,7 +392,7 @@ class DialerStore:
             .outerjoin(Contact, Contact.id == Job.contact_id)
             .where(Job.id.in_([*found, *claimed]))
         )
-        phone_of: dict[int, str | None] = {job_id: phone for job_id, phone in rows.all()}
+        phone_of = {row[0]: row[1] for row in rows}
         taken = {phone_of.get(i) for i in claimed} - {None}
         admitted = []
         for job_id in found:
