@@ -10,6 +10,8 @@ from pathlib import Path
 import trustme
 
 CARRIER_NAME = "sip.carrier.test"
+CARRIER_HOST = "127.0.0.41"  # Kamailio, the TLS carrier (tests/secure's own addresses)
+PSTN_SIDE = "127.0.0.43"  # sipp behind it
 
 
 @dataclass

@@ -9,6 +9,7 @@ trunk dials as `tls` says (CA bundle or the system store, the server name to che
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .numbers import NumberFormat
@@ -44,6 +45,15 @@ class TrunkConfig:
 
     def __post_init__(self) -> None:
         check_transport(self.transport)
+
+    @property
+    def tls_client(self) -> TlsClient:
+        """How a TLS connection for this trunk verifies the peer: `tls`, checking the
+        trunk's host name when no other server name is set."""
+        client = self.tls or TlsClient()
+        if client.server_name is None:
+            client = dataclasses.replace(client, server_name=self.host)
+        return client
 
     @property
     def address(self) -> tuple[str, int]:

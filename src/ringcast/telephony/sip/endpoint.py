@@ -164,7 +164,7 @@ class SipEndpoint:
         self.remove(key)
         peers = set(config.allowed_peers) | await _resolve(config.host)
         config = dataclasses.replace(config, allowed_peers=frozenset(peers))
-        ua = await UserAgent.start(config, self._view(config.transport, config.tls))
+        ua = await UserAgent.start(config, self._view(config.transport, config.tls_client))
         self.agents[key] = ua
         return ua
 

@@ -440,7 +440,7 @@ class TransportConfig(Protocol):
     @property
     def local_port(self) -> int: ...
     @property
-    def tls(self) -> TlsClient | None: ...
+    def tls_client(self) -> TlsClient: ...
 
 
 async def _open_udp(receiver: Receiver, host: str, port: int, _on_error: ErrorHandler) -> Transport:
@@ -473,12 +473,12 @@ async def open_transport(
     config: TransportConfig, receiver: Receiver, on_error: ErrorHandler
 ) -> Transport:
     """Open the transport `config.transport` names on its local address (a TLS one
-    dials as `config.tls` says)."""
+    dials as `config.tls_client` says)."""
     transport = await open_named(
         config.transport, receiver, config.local_host, config.local_port, on_error
     )
-    if isinstance(transport, TlsTransport) and config.tls is not None:
-        transport.default_client = config.tls
+    if isinstance(transport, TlsTransport):
+        transport.default_client = config.tls_client
     return transport
 
 
