@@ -253,3 +253,29 @@ async def test_a_bad_listener_certificate_is_an_error_at_start(tmp_path) -> None
     missing = TlsServer(str(tmp_path / "none.crt"), str(tmp_path / "none.key"), port=0)
     with pytest.raises(SipConfigError, match="SIP TLS certificate/key"):
         await TlsTransport.open_tls(lambda d, a: None, "127.0.0.1", missing)
+
+
+async def test_a_connection_is_never_lent_to_a_trunk_with_other_tls_settings(pki: Pki) -> None:
+    """Two trunks to one address: one trusting the carrier's CA, one trusting another
+    CA. The second must verify on its own connection (and fail), not ride the first's."""
+    got: Got = []
+    server = await carrier(pki, got)
+    errors: list[tuple[Address, str]] = []
+    client = await TlsTransport.open_tls(
+        lambda data, addr: None, on_error=lambda addr, why: errors.append((addr, why))
+    )
+    addr = ("127.0.0.1", server.local_port)
+    try:
+        good = TlsClient(ca_pem=pki.ca_pem, server_name=CARRIER_NAME)
+        client.send(options(1), addr, good)
+        await until(lambda: len(got) == 1)
+        client.send(options(2), addr, TlsClient(ca_pem=pki.other_ca_pem, server_name=CARRIER_NAME))
+        await until(lambda: bool(errors))
+        assert errors[0][1].startswith("tls_certificate: "), errors
+        client.send(options(3), addr, good)  # the verified connection is still reused
+        await until(lambda: len(got) == 2)
+        assert [data for data, _ in got] == [options(1), options(3)]
+        assert len(server.connections) == 1
+    finally:
+        client.close()
+        server.close()

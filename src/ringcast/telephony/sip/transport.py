@@ -45,6 +45,7 @@ log = logging.getLogger("ringcast.telephony.sip")
 
 Address = tuple[str, int]
 Receiver = Callable[[bytes, Address], None]
+DialKey = tuple[Address, "TlsClient | None"]
 ErrorHandler = Callable[[Address, str], None]  # the peer, why (a call's outcomeReason)
 TRANSPORT_ERROR = "transport error"  # a peer we cannot reach (refused, reset, unroutable)
 
@@ -141,7 +142,7 @@ class TcpLimits:
 class _TcpConnection(asyncio.Protocol):
     def __init__(self, owner: TcpTransport, accepted: bool = False) -> None:
         self._owner = owner
-        self._accepted = accepted
+        self.accepted = accepted
         self._framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Address = ("", 0)
@@ -152,7 +153,7 @@ class _TcpConnection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = (str(host), int(port))
-        if self._accepted and not self._owner.admit(self.peer[0]):
+        if self.accepted and not self._owner.admit(self.peer[0]):
             log.warning("TCP connection from %s refused: connection cap reached", self.peer)
             self.transport.close()
             return
@@ -197,6 +198,7 @@ class _TcpConnection(asyncio.Protocol):
             self._idle.cancel()
         if self._owner.connections.get(self.peer) is self:
             del self._owner.connections[self.peer]
+        self._owner.forget(self)
 
 
 class TcpTransport:
@@ -213,7 +215,9 @@ class TcpTransport:
         self.on_error = on_error
         self.limits = limits or TcpLimits()
         self.connections: dict[Address, _TcpConnection] = {}
-        self._pending: dict[Address, list[bytes]] = {}
+        # the connections we dialled, by address and the TLS settings they were verified with
+        self._dialled: dict[DialKey, _TcpConnection] = {}
+        self._pending: dict[DialKey, list[bytes]] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.local_host = ""
@@ -254,17 +258,27 @@ class TcpTransport:
         self._send(data, addr, None)
 
     def _send(self, data: bytes, addr: Address, client: TlsClient | None) -> None:
-        conn = self.connections.get(addr)
-        if conn is not None and conn.transport is not None:
+        conn = self._reusable(addr, client)
+        if conn is not None:
             conn.write(data)  # connection reuse: the peer's own, or one we made
             return
-        if addr in self._pending:  # a connect is under way; queue behind it
-            self._pending[addr].append(data)
+        key = (addr, client)
+        if key in self._pending:  # a connect is under way; queue behind it
+            self._pending[key].append(data)
             return
-        self._pending[addr] = [data]
+        self._pending[key] = [data]
         task = asyncio.get_running_loop().create_task(self._connect(addr, client))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _reusable(self, addr: Address, client: TlsClient | None) -> _TcpConnection | None:
+        """An open connection to `addr`, whoever opened it."""
+        conn = self.connections.get(addr)
+        return conn if conn is not None and conn.transport is not None else None
+
+    def forget(self, conn: _TcpConnection) -> None:
+        for key in [k for k, c in self._dialled.items() if c is conn]:
+            del self._dialled[key]
 
     async def _dial(self, addr: Address, client: TlsClient | None) -> _TcpConnection:
         loop = asyncio.get_running_loop()
@@ -279,13 +293,14 @@ class TcpTransport:
         except (OSError, TimeoutError, ValueError) as exc:  # ssl.SSLError is an OSError
             reason = failure_reason(exc)
             log.warning("%s connect to %s failed: %s", self.name, addr, reason)
-            self._pending.pop(addr, None)
+            self._pending.pop((addr, client), None)
             if self.on_error is not None:
                 self.on_error(addr, reason)
             return
         # key the connection by the address we dialled, which is what callers use
         self.connections[addr] = conn
-        for data in self._pending.pop(addr, []):
+        self._dialled[addr, client] = conn
+        for data in self._pending.pop((addr, client), []):
             conn.write(data)
 
     def close(self) -> None:
@@ -414,7 +429,18 @@ class TlsTransport(TcpTransport):
         return self
 
     def send(self, data: bytes, addr: Address, client: TlsClient | None = None) -> None:
-        self._send(data, addr, client)
+        self._send(data, addr, client or self.default_client)
+
+    def _reusable(self, addr: Address, client: TlsClient | None) -> _TcpConnection | None:
+        """A connection we dialled to `addr` verified as `client` says, or one `addr`
+        opened to us (replies go back on it). Never one dialled for other TLS settings:
+        a trunk trusting a looser CA must not lend its connection to a stricter one."""
+        conn = self._dialled.get((addr, client))
+        if conn is None or conn.transport is None or conn.transport.is_closing():
+            conn = self.connections.get(addr)
+            if conn is None or not conn.accepted:
+                return None
+        return conn if conn.transport is not None else None
 
     async def _dial(self, addr: Address, client: TlsClient | None) -> _TcpConnection:
         client = client or self.default_client
