@@ -168,12 +168,12 @@ async def test_a_wrong_carrier_certificate_fails_the_call_with_a_clear_reason(
 ):
     if not db_url.startswith("sqlite"):
         return
-    over: dict[str, Any] = {"register": False}
+    over: dict[str, Any] = {"register": False, "optionsIntervalSec": 1}
     if wrong == "ca":
         over["tlsCaBundle"] = pki.other_ca_pem
     else:
         over["tlsServerName"] = "other.carrier.test"
-    await registration.create_trunk(api, tls_trunk(tls_kamailio, pki, **over))
+    trunk_id = await registration.create_trunk(api, tls_trunk(tls_kamailio, pki, **over))
     invites_before = len(re.findall(r"REQ INVITE .*proto=tls", tls_kamailio.log))
     tls_dialer(dialer_process, pki)
     _, eid = await launch(api, contacts=1, dids=1)
@@ -181,5 +181,8 @@ async def test_a_wrong_carrier_certificate_fails_the_call_with_a_clear_reason(
     attempt = await first_attempt(api, job.id)
     assert attempt["outcome"] == "failed", attempt
     assert attempt["outcomeReason"].startswith(why), attempt
+    # the trunk's status says why too (its OPTIONS keepalive cannot get through)
+    down = await registration.trunk_status(api, trunk_id, "down")
+    assert down["status"] == "down" and down["lastError"].startswith(f"OPTIONS {why}"), down
     # nothing was sent to a carrier we could not verify
     assert len(re.findall(r"REQ INVITE .*proto=tls", tls_kamailio.log)) == invites_before
