@@ -5,6 +5,9 @@ error at the dialer's start (status down, with the reason), never a UDP trunk.""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 
 from sqlalchemy import text
 
@@ -74,3 +77,21 @@ async def test_an_unknown_transport_in_the_database_is_an_error_at_start(api):
         assert trunk_id not in sip.lines  # no agent on UDP instead
     finally:
         await sip.close()
+
+
+def test_a_bad_tls_certificate_stops_the_dialer_at_its_start(tmp_path) -> None:
+    env = {
+        **os.environ,
+        "RINGCAST_DATA_DIR": str(tmp_path),
+        "RINGCAST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/r.db",
+        "RINGCAST_SIP_PORT": "0",
+        "RINGCAST_SIP_TLS_PORT": "0",
+        "RINGCAST_SIP_TLS_CERT_FILE": str(tmp_path / "missing.pem"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ringcast.cli.main", "dialer"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "error: cannot open the SIP address: SIP TLS certificate/key" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -104,6 +104,9 @@ class SipEndpoint:
                 self._close_listeners()
                 if config.port or attempt == 4:
                     raise  # a fixed port taken, or no luck with free ones
+            except BaseException:  # e.g. the TLS certificate: nothing stays open
+                self._close_listeners()
+                raise
         return self
 
     async def _open_listeners(self) -> None:
