@@ -49,6 +49,8 @@ class TrunkInfo:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
+    srtp: str = "off"
+    srtp_over_insecure_signaling: bool = False
 
 
 @dataclass(frozen=True, slots=True)

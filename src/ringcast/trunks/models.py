@@ -40,6 +40,11 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # SRTP (telephony/sip/sdes.py): off | optional | mandatory; SDES without TLS allowed
+    srtp: Mapped[str] = mapped_column(String(16), nullable=False, default="off")
+    srtp_over_insecure_signaling: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False
+    )
     # health, written by the dialer process that holds the trunk's SIP agent
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

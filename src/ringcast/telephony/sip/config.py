@@ -3,14 +3,17 @@
 The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
 directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
 host is always one of them); anything else gets 403. `transport` names one of
-`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`).
+`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`), and so is
+SRTP over clear-text signalling unless `srtp_over_insecure_signaling` (sdes.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import SipConfigError
 from .numbers import NumberFormat
+from .sdes import SrtpMode, check_signaling
 from .transport import check_transport
 
 
@@ -39,9 +42,16 @@ class TrunkConfig:
     offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
     max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
     max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
+    # SRTP with SDES keys (sdes.py): off | optional | mandatory; SDES needs TLS unless
+    # the operator explicitly allows keys in clear-text signalling
+    srtp: SrtpMode = "off"
+    srtp_over_insecure_signaling: bool = False
 
     def __post_init__(self) -> None:
         check_transport(self.transport)
+        problem = check_signaling(self.srtp, self.transport, self.srtp_over_insecure_signaling)
+        if problem is not None:
+            raise SipConfigError(problem)
 
     @property
     def address(self) -> tuple[str, int]:
