@@ -69,7 +69,7 @@ class Baresip:
 
 
 def start_baresip(
-    home: Path, mic: np.ndarray, mediaenc: str | None, dial: str | None = None
+    home: Path, mic: np.ndarray, mediaenc: str | None, dial: str | None = None, user: str = "bob"
 ) -> Baresip:
     """baresip on `PEER`, auto-answering, `mic` as its microphone, what it decodes dumped
     (`dump-*-dec.wav`); `mediaenc` e.g. "srtp-mand" (None: plain RTP)."""
@@ -103,7 +103,7 @@ def start_baresip(
     )
     enc = f";mediaenc={mediaenc}" if mediaenc else ""
     (home / "accounts").write_text(
-        f"<sip:bob@{PEER}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{enc}\n"
+        f"<sip:{user}@{PEER}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{enc}\n"
     )
     log = (home / "baresip.log").open("wb")
     args = [shutil.which("baresip") or "baresip", "-4", "-f", str(home), "-t", "40"]

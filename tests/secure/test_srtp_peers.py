@@ -203,7 +203,7 @@ class Sipp:
         self.proc.wait()
 
 
-def start_sipp_uas(home: Path) -> Sipp:
+def start_sipp_uas(home: Path, calls: int = 1) -> Sipp:
     """sipp's own `uas` scenario on PEER: answers RTP/AVP whatever it is offered and
     echoes the RTP it gets (`-rtp_echo`): a plain callee, SRTP unknown to it."""
     require_tool("sipp")
@@ -211,7 +211,7 @@ def start_sipp_uas(home: Path) -> Sipp:
     base = free_port_block(PEER, 6)
     exe = shutil.which("sipp") or "sipp"
     args = [exe, "-sn", "uas", "-i", PEER, "-p", str(base), "-mi", PEER, "-mp", str(base + 2),
-            "-rtp_echo", "-m", "1", "-timeout", "30s", "-nostdin",
+            "-rtp_echo", "-m", str(calls), "-timeout", "30s", "-nostdin",
             "-trace_msg", "-message_file", str(home / "messages.log")]  # fmt: skip
     proc = subprocess.Popen(args, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Sipp(proc, base, home)
