@@ -259,3 +259,28 @@ async def test_optional_against_a_plain_callee_goes_clear(tmp_path: Path, media:
     assert best_ncc(sent[RATE // 4 : RATE], recording.audio) > 0.95  # sipp's echo of us
     # the positive control of the capture check above: clear audio is found when sent
     assert clear_audio_found(udp_payloads(pcap), sent) > 20
+
+
+async def test_optional_against_a_callee_refusing_savp_retries_plain(
+    tmp_path: Path, media: Media
+) -> None:
+    """baresip without SRTP answers our RTP/SAVP offer 488: one more INVITE, RTP/AVP."""
+    mic = chirp(3.0, 300, 3000)
+    peer = start_baresip(tmp_path / "baresip", mic, None)
+    ua = await UserAgent.start(trunk(peer.port, "optional"))
+    sent = chirp(2.0, 2500, 400)
+    try:
+        channel = SipChannel(ua, media.open)
+        await channel.dial(DialRequest(to="bob", from_="ringcast", enable_amd=False))
+        await wait_answered(channel)
+        recording, _ = await talk(channel, sent, record_ms=3500)
+        await channel.hangup()
+        await asyncio.sleep(0.3)
+    finally:
+        ua.close()
+        peer.stop()
+    assert media.streams[0].srtp is None and media.streams[0].stats.packets_received > 100
+    assert len(media.streams) == 1  # the same stream (and port) for the second offer
+    assert best_ncc(mic[RATE // 2 : RATE * 2], recording.audio) > 0.95
+    dumps = sorted(peer.home.glob("dump-*-dec.wav"))
+    assert dumps and best_ncc(sent[RATE // 4 : RATE * 7 // 4], read_wav(dumps[-1])) > 0.95

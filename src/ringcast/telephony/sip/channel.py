@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Literal
 
 from ringcast.telephony.channel import (
@@ -165,20 +166,22 @@ class SipChannel:
         call = self._ua.new_call(request.to, request.from_, self._call_id)
         self._attach(call)
         proto, self._offered = srtp_offer(self._ua.config.srtp)
-        offer = build_sdp(
+        offer = partial(
+            build_sdp,
             media.local_host,
             media.local_port,
             self._sdp_session,
             self._sdp_version,
             payload_types(self._ua.config.codecs),
             DTMF_PT,
-            proto=proto,
             crypto=self._offered,
         )
+        if self._ua.config.srtp == "optional":  # refused (488): RTP/AVP, best-effort SDES
+            call.fallback_sdp = offer(proto=AVP)
         # RFC 3264: our offer says where *we* receive keys; a far end may send with it
         # although its answer names another PT (which is what we send with).
         media.accept_dtmf_payload_types(frozenset({DTMF_PT}))
-        call.start_invite(offer)
+        call.start_invite(offer(proto=proto))
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
 

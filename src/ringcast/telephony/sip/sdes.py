@@ -15,7 +15,9 @@ Modes (`TrunkConfig.srtp`):
   "best-effort" SDES of Asterisk's `media_encryption_optimistic` and FreeSWITCH's
   `rtp_secure_media=optional` — is answered with SRTP in the offer's profile;
   one without is answered in clear. A plain callee that refuses the SAVP offer
-  outright (488) fails the call like any 488: we do not re-INVITE with AVP.
+  outright (488, as baresip without SRTP does) gets one new INVITE with RTP/AVP and
+  the same a=crypto lines (`SipCall.fallback_sdp`): best-effort SDES, so it answers
+  clear and an SDES-aware one that only takes AVP answers with a key.
 
 Everything here is pure: keys are made with `secrets` (through `SrtpKey.generate`)
 and never logged; the channel installs the resulting `SrtpPair` on the stream.
