@@ -112,11 +112,21 @@ def check_two_way(home: Path, mic: np.ndarray, sent: np.ndarray, heard_by_us: np
     assert best_ncc(sent[RATE // 4 : RATE * 7 // 4], read_wav(dumps[-1])) > 0.95  # us → baresip
 
 
-async def wait_answered(channel: SipChannel) -> None:
+async def call_and_talk(
+    ua: UserAgent, media: Media, sent: np.ndarray, record_ms: int = 4500, linger_s: float = 0.0
+) -> tuple[RecordingDone, list[str]]:
+    """Dial, wait for the answer, play `sent` while recording, stay `linger_s`, hang up."""
+    channel = SipChannel(ua, media.open)
+    await channel.dial(DialRequest(to="bob", from_="ringcast", enable_amd=False))
     event = await asyncio.wait_for(channel.next_event(), 10)
     while not isinstance(event, Answered):
         assert not isinstance(event, DialFailed), event
         event = await asyncio.wait_for(channel.next_event(), 10)
+    heard = await talk(channel, sent, record_ms)
+    await asyncio.sleep(linger_s)
+    await channel.hangup()
+    await asyncio.sleep(0.4)
+    return heard
 
 
 async def test_mandatory_srtp_call_to_baresip_no_clear_payload_on_the_wire(
@@ -128,13 +138,8 @@ async def test_mandatory_srtp_call_to_baresip_no_clear_payload_on_the_wire(
     ua = await UserAgent.start(trunk(peer.port, "mandatory"))
     sent = chirp(2.0, 2500, 400)
     try:
-        channel = SipChannel(ua, media.open)
-        await channel.dial(DialRequest(to="bob", from_="ringcast", enable_amd=False))
-        await wait_answered(channel)
-        recording, digits = await talk(channel, sent)
-        await asyncio.sleep(2.5)  # baresip's first RTCP report comes ~5 s into the call
-        await channel.hangup()
-        await asyncio.sleep(0.5)
+        # baresip's first RTCP report comes ~5 s into the call: stay a little longer
+        recording, digits = await call_and_talk(ua, media, sent, linger_s=2.5)
     finally:
         ua.close()
         pcap = capture.stop()
@@ -244,12 +249,7 @@ async def test_optional_against_a_plain_callee_goes_clear(tmp_path: Path, media:
     ua = await UserAgent.start(trunk(peer.port, "optional"))
     sent = chirp(2.0, 2500, 400)
     try:
-        channel = SipChannel(ua, media.open)
-        await channel.dial(DialRequest(to="bob", from_="ringcast", enable_amd=False))
-        await wait_answered(channel)
-        recording, _ = await talk(channel, sent, record_ms=2500)
-        await channel.hangup()
-        await asyncio.sleep(0.3)
+        recording, _ = await call_and_talk(ua, media, sent, record_ms=2500)
     finally:
         ua.close()
         pcap = capture.stop()
@@ -270,12 +270,7 @@ async def test_optional_against_a_callee_refusing_savp_retries_plain(
     ua = await UserAgent.start(trunk(peer.port, "optional"))
     sent = chirp(2.0, 2500, 400)
     try:
-        channel = SipChannel(ua, media.open)
-        await channel.dial(DialRequest(to="bob", from_="ringcast", enable_amd=False))
-        await wait_answered(channel)
-        recording, _ = await talk(channel, sent, record_ms=3500)
-        await channel.hangup()
-        await asyncio.sleep(0.3)
+        recording, _ = await call_and_talk(ua, media, sent, record_ms=3500)
     finally:
         ua.close()
         peer.stop()
