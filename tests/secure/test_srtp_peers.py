@@ -9,6 +9,8 @@ branch's work; the SRTP path is the same over either.
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -130,8 +132,9 @@ async def call_and_talk(
 
 
 async def test_mandatory_srtp_call_to_baresip_no_clear_payload_on_the_wire(
-    tmp_path: Path, media: Media
+    tmp_path: Path, media: Media, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     mic = mic_with_keys()
     peer = start_baresip(tmp_path / "baresip", mic, "srtp-mand")
     capture = Capture(tmp_path / "call.pcap")
@@ -147,6 +150,9 @@ async def test_mandatory_srtp_call_to_baresip_no_clear_payload_on_the_wire(
     stream = media.streams[0]
     assert stream.srtp is not None
     assert stream.stats.srtp_failed == 0 and stream.stats.packets_received > 150
+    for key in (stream.srtp.tx_key, stream.srtp.rx_key):  # both keys: never in our logs
+        assert base64.b64encode(key.key_salt).decode() not in caplog.text
+        assert key.key_salt.hex() not in caplog.text
     assert stream.stats.rtcp_received >= 1  # baresip's SRTCP, authenticated and read
     assert digits == ["5", "9"]  # keys pressed at the far end, heard through SRTP
     check_two_way(peer.home, mic, sent, recording.audio)
