@@ -262,7 +262,9 @@ async def test_optional_against_a_plain_callee_goes_clear(tmp_path: Path, media:
         peer.stop()
     stream = media.streams[0]
     assert stream.srtp is None and stream.stats.packets_received > 50
-    assert best_ncc(sent[RATE // 4 : RATE], recording.audio) > 0.95  # sipp's echo of us
+    # sipp echoes us: a quarter second of what we sent comes back whole (a short window:
+    # loopback under a loaded CPU may drop a packet or two elsewhere)
+    assert best_ncc(sent[RATE // 2 : RATE * 3 // 4], recording.audio) > 0.95
     # the positive control of the capture check above: clear audio is found when sent
     assert clear_audio_found(udp_payloads(pcap), sent) > 20
 
