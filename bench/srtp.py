@@ -86,17 +86,23 @@ async def concurrent(calls: int, seconds: float, srtp: bool) -> dict[str, float]
         await asyncio.sleep(1.0)  # settle: every stream sending and latched
         clock.stats.late_ms.clear()
         received0 = sum(s.stats.packets_received for s in streams)
+        sent0 = sum(s.stats.packets_sent for s in streams)
+        skipped0 = clock.stats.skipped_ticks
         gc.collect()
         cpu0, wall0 = _cpu(), time.perf_counter()
         await asyncio.sleep(seconds)
         cpu, wall = _cpu() - cpu0, time.perf_counter() - wall0
         received = sum(s.stats.packets_received for s in streams) - received0
+        sent = sum(s.stats.packets_sent for s in streams) - sent0
         late = sorted(clock.stats.late_ms) or [0.0]
         return {
             "cpu_s": cpu,
             "cpu_pct": 100 * cpu / wall,
             "us_per_call_s": 1e6 * cpu / (calls * wall),
             "received": received,
+            "sent": sent,
+            "skipped_ticks": clock.stats.skipped_ticks - skipped0,
+            "send_errors": sum(s.stats.send_errors for s in streams),
             "expected": 2 * calls * 50 * wall,
             "failed": sum(s.stats.srtp_failed for s in streams),
             "late_p99_ms": late[int(0.99 * (len(late) - 1))],
@@ -134,8 +140,10 @@ def main() -> None:
         r = asyncio.run(concurrent(args.calls, args.seconds, srtp))
         results[srtp] = r
         print(f"   SRTP {'on ' if srtp else 'off'}: CPU {r['cpu_pct']:.1f} % "
-              f"({r['us_per_call_s']:.0f} us per call-second), received "
-              f"{r['received']:.0f}/{r['expected']:.0f}, auth failures {r['failed']:.0f}, "
+              f"({r['us_per_call_s']:.0f} us per call-second), sent {r['sent']:.0f} "
+              f"(of {r['expected']:.0f} on time; ticks skipped {r['skipped_ticks']:.0f}, "
+              f"send errors {r['send_errors']:.0f}), received {r['received']:.0f}, "
+              f"auth failures {r['failed']:.0f}, "
               f"clock late p99 {r['late_p99_ms']:.1f} ms max {r['late_max_ms']:.1f} ms")  # fmt: skip
     ratio = results[True]["cpu_s"] / max(results[False]["cpu_s"], 1e-9)
     extra = results[True]["us_per_call_s"] - results[False]["us_per_call_s"]
