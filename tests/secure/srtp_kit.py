@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ringcast.audio.g711 import ulaw_encode
-from support import require_tool
+from support import require_tool, unavailable
 from telephony.sip.test_baresip import RATE, write_wav
 
 OURS = "127.0.0.51"
@@ -144,7 +144,10 @@ class Capture:
         while "listening on" not in self._err.read_text(errors="replace"):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.proc.kill()
-                raise AssertionError(f"tcpdump did not start: {self._err.read_text()}")
+                log = self._err.read_text(errors="replace")
+                if "permission" in log.lower() or "not permitted" in log.lower():
+                    unavailable(f"tcpdump cannot capture on lo (needs CAP_NET_RAW): {log}")
+                raise AssertionError(f"tcpdump did not start: {log}")
             time.sleep(0.05)
 
     def stop(self) -> bytes:
