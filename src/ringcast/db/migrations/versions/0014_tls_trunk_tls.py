@@ -1,8 +1,9 @@
-"""trunks: SRTP mode (off | optional | mandatory) and SDES over clear-text signalling
+"""trunks: TLS settings (transport "tls")
 
-`srtp` is the trunk's SRTP policy (telephony/sip/sdes.py); SDES keys travel in
-the SDP, so a mode other than `off` needs `transport` tls or
-`srtp_over_insecure_signaling` (checked by trunks/service.py and TrunkConfig).
+`tls_ca_bundle` and `tls_client_cert` are PEM text, `tls_server_name` the name the
+carrier's certificate is checked against, `tls_client_key` the client certificate's
+private key sealed like the password (kit/secret_box.py). All null for every
+existing trunk: nothing changes for UDP and TCP trunks.
 
 Revision ID: 0014
 Revises: 0013
@@ -24,10 +25,10 @@ depends_on: str | Sequence[str] | None = None
 
 def _columns() -> tuple[sa.Column[object], ...]:
     return (
-        sa.Column("srtp", sa.String(16), nullable=False, server_default="off"),
-        sa.Column(
-            "srtp_over_insecure_signaling", sa.Boolean(), nullable=False, server_default=sa.false()
-        ),
+        sa.Column("tls_ca_bundle", sa.Text(), nullable=True),
+        sa.Column("tls_server_name", sa.String(255), nullable=True),
+        sa.Column("tls_client_cert", sa.Text(), nullable=True),
+        sa.Column("tls_client_key", sa.Text(), nullable=True),
     )
 
 
