@@ -69,21 +69,29 @@ class Baresip:
 
 
 def start_baresip(
-    home: Path, mic: np.ndarray, mediaenc: str | None, dial: str | None = None, user: str = "bob"
+    home: Path,
+    mic: np.ndarray,
+    mediaenc: str | None,
+    dial: str | None = None,
+    user: str = "bob",
+    host: str = PEER,
+    sip_port: int | None = None,
 ) -> Baresip:
-    """baresip on `PEER`, auto-answering, `mic` as its microphone, what it decodes dumped
-    (`dump-*-dec.wav`); `mediaenc` e.g. "srtp-mand" (None: plain RTP)."""
+    """baresip on `host` (SIP on `sip_port`, or a free one), auto-answering `user`, `mic`
+    as its microphone, what it decodes dumped (`dump-*-dec.wav`); `mediaenc` e.g.
+    "srtp-mand" (None: plain RTP)."""
     require_tool("baresip")
     home.mkdir(parents=True, exist_ok=True)
-    base = free_port_block(PEER, 10)
+    base = free_port_block(host, 10)
+    sip = base if sip_port is None else sip_port
     write_wav(home / "mic.wav", mic)
     (home / "config").write_text(
         "\n".join(
             [
                 "poll_method poll",
-                f"sip_listen {PEER}:{base}",
+                f"sip_listen {host}:{sip}",
                 "sip_transports udp",
-                f"net_interface {PEER}",
+                f"net_interface {host}",
                 "audio_player alsa,null",
                 "audio_alert alsa,null",
                 f"audio_source aufile,{home / 'mic.wav'}",
@@ -103,13 +111,13 @@ def start_baresip(
     )
     enc = f";mediaenc={mediaenc}" if mediaenc else ""
     (home / "accounts").write_text(
-        f"<sip:{user}@{PEER}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{enc}\n"
+        f"<sip:{user}@{host}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{enc}\n"
     )
     log = (home / "baresip.log").open("wb")
     args = [shutil.which("baresip") or "baresip", "-4", "-f", str(home), "-t", "40"]
     if dial is not None:
         args += ["-e", f"/dial {dial}"]
-    peer = Baresip(subprocess.Popen(args, stdout=log, stderr=log), base, home)
+    peer = Baresip(subprocess.Popen(args, stdout=log, stderr=log), sip, home)
     deadline = time.monotonic() + 10
     while "baresip is ready" not in peer.log():
         if peer.proc.poll() is not None or time.monotonic() > deadline:
