@@ -153,6 +153,7 @@ async def test_two_streams_talk_srtp_and_refuse_clear_rtp(caplog: pytest.LogCapt
         assert right.stats.packets_received >= 45 and right.stats.srtp_failed == 0
         assert len(heard) >= 45 and max(int(abs(f).max()) for f in heard) > 5000
         assert left.stats.rtcp_received >= 1 and right.stats.rtcp_received >= 1  # SRTCP
+        assert left.stats.srtcp_failed == right.stats.srtcp_failed == 0
         # a clear RTP packet to a secure stream is dropped and counted, never heard
         before = right.stats.packets_received
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

@@ -54,6 +54,7 @@ class MediaWatch:
         if stream.srtp is not None:  # the suite only: keys are never reported
             stats["srtp"] = stream.srtp.tx_key.suite
             stats["srtpFailed"] = stream.stats.srtp_failed
+            stats["srtcpFailed"] = stream.stats.srtcp_failed
         at = result.terminated_at or datetime.now(UTC)
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
         result.events.append({"type": "media_stats", "timestamp": stamp, "data": stats})

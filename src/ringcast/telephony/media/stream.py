@@ -43,8 +43,8 @@ SRTP (`srtp.py`, keys from SDES): `set_srtp(pair)` before `set_remote` makes the
 stream secure for good. The send function every packet goes through (`_sendto`,
 RTP and DTMF alike) is swapped for one that protects first, each datagram read is
 authenticated and decrypted before anything else looks at it (a clear, forged or
-replayed packet is counted in `srtp_failed` and dropped, so it cannot latch the
-stream either), and RTCP is protected and unprotected the same way (SRTCP). The
+replayed packet is counted in `srtp_failed`, `srtcp_failed` for RTCP, and dropped,
+so it cannot latch the stream either), and RTCP is protected and unprotected the same way (SRTCP). The
 rest of the stream never sees a protected byte.
 
 I/O is as thin as asyncio allows: a non-blocking socket, `sock.sendto` called
@@ -133,7 +133,8 @@ class StreamStats:
     rtcp_sent: int = 0
     rtcp_received: int = 0
     rtcp_malformed: int = 0
-    srtp_failed: int = 0  # SRTP/SRTCP packets that failed authentication or replay checks
+    srtp_failed: int = 0  # SRTP packets that failed authentication or replay checks
+    srtcp_failed: int = 0  # the same for RTCP (e.g. a peer's clear RTCP probe before SRTP)
 
 
 class RtpStream:
@@ -525,7 +526,7 @@ class RtpStream:
         if remote is None or addr[0] != remote[0]:
             return  # RTCP from the media's host only
         if self._srtp is not None:
-            data = self._unprotect(self._srtp.unprotect_rtcp, data)
+            data = self._unprotect(self._srtp.unprotect_rtcp, data, rtcp=True)
             if not data:
                 return
         try:
@@ -764,10 +765,13 @@ class RtpStream:
                 return
         self.datagram_received(data, addr)
 
-    def _unprotect(self, step: Callable[[bytes], bytes], data: bytes) -> bytes:
+    def _unprotect(self, step: Callable[[bytes], bytes], data: bytes, rtcp: bool = False) -> bytes:
         """SRTP/SRTCP in, plain out; b"" (counted) when it fails authentication."""
         try:
             return step(data)
         except SrtpError:
-            self.stats.srtp_failed += 1
+            if rtcp:
+                self.stats.srtcp_failed += 1
+            else:
+                self.stats.srtp_failed += 1
             return b""
