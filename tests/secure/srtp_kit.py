@@ -12,14 +12,13 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ringcast.audio.g711 import ulaw_encode
 from support import require_tool, unavailable
-from telephony.sip.test_baresip import RATE, write_wav
+from telephony.sip.test_baresip import RATE, Baresip, write_wav
 
 OURS = "127.0.0.51"
 PEER = "127.0.0.52"
@@ -49,23 +48,15 @@ def free_port_block(host: str, width: int) -> int:
     raise RuntimeError(f"no free UDP ports on {host}")
 
 
-@dataclass
-class Baresip:
-    proc: subprocess.Popen[bytes]
-    port: int
-    home: Path
-
-    def log(self) -> str:
-        return (self.home / "baresip.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a peer (killed after 5 s) and reap it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
 
 
 def start_baresip(
@@ -121,7 +112,7 @@ def start_baresip(
     deadline = time.monotonic() + 10
     while "baresip is ready" not in peer.log():
         if peer.proc.poll() is not None or time.monotonic() > deadline:
-            peer.stop()
+            stop(peer.proc)
             raise AssertionError(f"baresip did not start:\n{peer.log()}")
         time.sleep(0.05)
     return peer

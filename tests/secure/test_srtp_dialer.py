@@ -20,7 +20,7 @@ from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.sip_launcher import SipLauncher
 from ringcast.dialer.store import DialerStore
-from secure.srtp_kit import OURS, PEER, start_baresip
+from secure.srtp_kit import OURS, PEER, start_baresip, stop
 from secure.test_srtp_peers import start_sipp_uas
 from telephony.sip.test_baresip import chirp
 
@@ -81,7 +81,7 @@ async def test_mandatory_trunk_program_against_plain_sipp(
         await asyncio.sleep(0.3)
         rows = await run_program(api, sipp.port, "mandatory", contacts=2)
     finally:
-        sipp.stop()
+        stop(sipp.proc)
     assert [(a.outcome, a.outcome_reason) for a in rows] == [("failed", "srtp_required")] * 2
 
 
@@ -94,7 +94,7 @@ async def test_optional_trunk_program_to_baresip_over_srtp(
     try:
         rows = await run_program(api, peer.port, "optional", contacts=1)
     finally:
-        peer.stop()
+        stop(peer.proc)
     assert [(a.outcome, a.status) for a in rows] == [("completed", "completed")], [
         (a.outcome, a.outcome_reason) for a in rows
     ]
