@@ -12,7 +12,7 @@ import carrier.test_kamailio_registration as registration
 from dialer.dialer_kit import jobs, launch
 from programs.campaign_kit import phone
 from ringcast.telephony.media.recorder import beep_clip
-from secure.srtp_kit import Capture, clear_audio_found, start_baresip, udp_payloads
+from secure.srtp_kit import Capture, clear_audio_found, start_baresip, stop, udp_payloads
 from secure.test_srtp_dialer import LISTEN_GRAPH
 from secure.test_tls_kamailio import tls_dialer, tls_trunk
 from secure.tls_kit import PSTN_SIDE, Pki
@@ -46,7 +46,7 @@ async def test_tls_trunk_with_mandatory_srtp_to_baresip_behind_kamailio(
         report = await registration.final_report(api, job.id)
     finally:
         pcap = capture.stop()
-        peer.stop()
+        stop(peer.proc)
     assert report["finalOutcome"] == "completed", report
     (attempt,) = report["attempts"]
     stats = next(e["data"] for e in attempt["events"] if e["type"] == "media_stats")
