@@ -5,8 +5,8 @@ to, from, trunk, startedAt, answeredAt, terminatedAt, durationMs, outcome,
 reason, sipStatus, hungUpBy, nodeId, recordingId. NULL for attempts recorded
 before (read as no legs).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
