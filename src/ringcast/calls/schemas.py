@@ -47,6 +47,10 @@ class AttemptReport(Schema):
     answered_by: str | None
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
+    trunk_id: str | None = None  # the trunk that carried the attempt
+    trunks_tried: list[str] = Field(
+        default_factory=list
+    )  # every trunk it was offered to, in order (failover)
 
 
 class CallReport(Schema):

@@ -135,6 +135,8 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         answered_by=attempt.answered_by,
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
+        trunk_id=attempt.trunk_id,
+        trunks_tried=attempt.trunks_tried or ([attempt.trunk_id] if attempt.trunk_id else []),
     )
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,17 +42,25 @@ from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
 from ringcast.dialer.caller_id import CallerIdPool, PoolEntry
 from ringcast.dialer.clock import Clock
-from ringcast.dialer.launcher import CallLauncher, CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.launcher import (
+    CallLauncher,
+    CallPlan,
+    CallResult,
+    TrunkHealthView,
+    TrunkInfo,
+)
 from ringcast.dialer.next_state import after_attempt
 from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
+from ringcast.dialer.trunk_group import failover_order
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
 from ringcast.scheduling.windows import PauseWindows
 from ringcast.telephony.sip.outcome import retriable as sip_retriable
+from ringcast.trunks.limits_repository import LEASE_TTL_S, SharedTrunkLimits
 
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
@@ -59,6 +68,8 @@ NO_CALLING_TIME = "no_calling_time"
 
 
 MAX_HORIZON_S = 1.0
+ADMIT_WAIT_S = 1.0  # a failover trunk's start slot may be this far away, no further
+FIRST_TRUNK_WAIT_S = 20.0  # a call whose tick found no budget waits this long for one
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +102,13 @@ class _ExecState:
 @dataclass(slots=True)
 class _TrunkState:
     info: TrunkInfo
-    bucket: SmoothBucket
+    bucket: SmoothBucket  # in-process limits (SQLite)
     active: int = 0
+    # shared limits (PostgreSQL): start slots granted this tick, in database seconds
+    slots: list[float] = field(default_factory=list)
+    db_offset_s: float = 0.0  # database seconds minus our monotonic seconds
+    held: int = 0  # the channels our lease row says we hold
+    held_at: float = float("-inf")
 
 
 @dataclass(slots=True)
@@ -109,11 +125,18 @@ class Dialer:
         launcher: CallLauncher,
         clock: Clock,
         config: DialerConfig | None = None,
+        limits: SharedTrunkLimits | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """`limits`: trunk limits shared with every dialer on the database (PostgreSQL);
+        None keeps them in this process."""
         self.store = store
         self.launcher = launcher
         self.clock = clock
         self.config = config or DialerConfig()
+        self.limits = limits
+        self._health = launcher if isinstance(launcher, TrunkHealthView) else None
+        self._rng = rng or random.Random()
         self._states: dict[str, _ExecState] = {}
         self._trunks: dict[str, _TrunkState] = {}
         self._default_trunk: dict[str, str | None] = {}
@@ -147,8 +170,11 @@ class Dialer:
             self._last_renew = now
             await self.store.renew(self.config.owner, list(self._inflight), self._lease(now))
         live = await self.store.live_executions()
-        for execution in live:
-            await self._tick_execution(execution, now, report)
+        try:
+            for execution in live:
+                await self._tick_execution(execution, now, report)
+        finally:
+            await self._settle_shared()
         self._forget_ended({e.id for e in live})
         return report
 
@@ -221,34 +247,151 @@ class Dialer:
         return any(counts.get(node, 0) >= limit for node, limit in state.auto_pause)
 
     async def _capacity(self, state: _ExecState, in_progress: int, now: datetime) -> int:
+        """Free calls: the program's channels and CPS, and for each trunk group of the
+        pool the budget of its trunks that are up (the sum: a call takes any of them)."""
         execution = state.execution
         pool = await self._pool(state)
         free = execution.max_concurrent_calls - in_progress
-        now_s, horizon_s = self._mono, self._horizon_s
-        free = min(free, state.bucket.slots_within(now_s, horizon_s))
-        for trunk in await self._pool_trunks(execution.organization_id, pool):
-            free = min(
-                free,
-                trunk.info.max_channels - trunk.active,
-                trunk.bucket.slots_within(now_s, horizon_s),
-            )
+        free = min(free, state.bucket.slots_within(self._mono, self._horizon_s))
+        for group in self._pool_groups(execution.organization_id, pool):
+            total = 0
+            for trunk in [t for t in group if not self._down(t)] or group:
+                if total >= free:
+                    break
+                total += await self._trunk_free(trunk, free - total)
+            free = min(free, total)
         return min(free, self.config.max_claim_per_tick)
+
+    async def _trunk_free(self, trunk: _TrunkState, want: int) -> int:
+        """Starts the trunk allows up to the next tick: its free channels and CPS slots,
+        this process's (SQLite), or granted from the deployment's budget (PostgreSQL)."""
+        info = trunk.info
+        if self.limits is None:
+            return min(
+                info.max_channels - trunk.active,
+                trunk.bucket.slots_within(self._mono, self._horizon_s),
+            )
+        if len(trunk.slots) < want:
+            await self._grant(trunk, want - len(trunk.slots), self._horizon_s)
+        return len(trunk.slots)
+
+    async def _grant(self, trunk: _TrunkState, want: int, horizon_s: float) -> None:
+        assert self.limits is not None
+        info = trunk.info
+        held = trunk.active + len(trunk.slots)
+        grant = await self.limits.take(
+            info.id,
+            want=want,
+            active=held,
+            max_channels=info.max_channels,
+            cps=info.calls_per_second,
+            horizon_s=horizon_s,
+        )
+        if grant.now_s == 0.0:
+            return  # the database did not answer in time: nothing granted
+        mono = self.clock.monotonic()
+        trunk.db_offset_s = grant.now_s - mono
+        trunk.slots += grant.slots
+        trunk.held, trunk.held_at = held + len(grant.slots), mono
+
+    async def _settle_shared(self) -> None:
+        """End of tick (shared limits): hand back slots no claim used, and write the
+        channels we hold when calls ended (or the lease needs renewing)."""
+        if self.limits is None:
+            return
+        mono = self.clock.monotonic()
+        for trunk in self._trunks.values():
+            try:
+                if trunk.slots:
+                    slots, trunk.slots = tuple(trunk.slots), []
+                    await self.limits.give_back(trunk.info.id, slots, trunk.info.calls_per_second)
+                renew = trunk.active and mono - trunk.held_at > LEASE_TTL_S / 3
+                if trunk.held != trunk.active or renew:
+                    await self.limits.hold(trunk.info.id, trunk.active)
+                    trunk.held, trunk.held_at = trunk.active, mono
+            except Exception:  # held over: fewer calls until the lease expires, never more
+                log.exception("trunk %s: shared limits not settled", trunk.info.id)
 
     # ---- one call ----------------------------------------------------------
 
     def _start(self, state: _ExecState, job: ClaimedJob, now: datetime) -> None:
         assert state.pool is not None
         entry = state.pool.pick(now) or PoolEntry("")
-        trunk_id = entry.trunk_id or self._default_trunk.get(state.execution.organization_id)
-        trunk = self._trunks.get(trunk_id) if trunk_id else None
-        buckets = [state.bucket] + ([trunk.bucket] if trunk else [])
-        slot = reserve(buckets, self._mono)
-        start_at = now + timedelta(seconds=max(0.0, slot - self._mono))
-        if trunk is not None:
+        order = self._order(state.execution.organization_id, entry)
+        trunk = self._first_trunk(order)
+        slot: float | None
+        if trunk is None:
+            slot = reserve([state.bucket], self._mono)
+        elif self.limits is None:
+            slot = reserve([state.bucket, trunk.bucket], self._mono)
+        elif trunk.slots:  # a slot of this tick's grant, on our clock
+            slot = max(trunk.slots.pop(0) - trunk.db_offset_s, state.bucket.next_free(self._mono))
+            state.bucket.book(slot)
+        else:  # the grant ran out (groups shared by executions): ask in the call
+            slot = None
+            state.bucket.book(reserve([state.bucket], self._mono))
+        start_at = now + timedelta(seconds=max(0.0, (slot or self._mono) - self._mono))
+        held = []
+        if trunk is not None and slot is not None:
             trunk.active += 1
-        task = asyncio.create_task(self._call(state, job, entry.number, trunk, start_at))
+            held.append(trunk)
+        rest = [t for t in order if t is not trunk]
+        task = asyncio.create_task(
+            self._call(state, job, entry.number, trunk, rest, held, start_at)
+        )
         self._inflight[job.job_id] = task
         self._inflight_executions[job.job_id] = state.execution.id
+
+    def _order(self, organization_id: str, entry: PoolEntry) -> list[_TrunkState]:
+        """The call's trunks in failover order; those that are down left out (unless all
+        are: their status may be stale, and a call needs a trunk)."""
+        if entry.group:
+            ids = failover_order(entry.group, self._rng)
+        else:
+            default = entry.trunk_id or self._default_trunk.get(organization_id)
+            ids = [default] if default else []
+        order = [self._trunks[i] for i in ids if i in self._trunks]
+        return [t for t in order if not self._down(t)] or order
+
+    def _first_trunk(self, order: list[_TrunkState]) -> _TrunkState | None:
+        """The first trunk of the order with budget left this tick (else the first)."""
+        for trunk in order:
+            if self.limits is not None and trunk.slots:
+                return trunk
+            if self.limits is None and trunk.active < trunk.info.max_channels:
+                return trunk
+        return order[0] if order else None
+
+    async def _sleep(self, seconds: float) -> None:
+        await self.clock.sleep_until(self.clock.now() + timedelta(seconds=seconds))
+
+    def _down(self, trunk: _TrunkState) -> bool:
+        return self._health is not None and self._health.trunk_down(trunk.info.id)
+
+    async def _admit(self, trunk: _TrunkState, wait_s: float) -> bool:
+        """A channel and a start slot on `trunk` now, or within `wait_s`: True once the
+        call may start on it (the caller then owns one of its channels)."""
+        info = trunk.info
+        deadline = self.clock.monotonic() + wait_s
+        while True:
+            mono = self.clock.monotonic()
+            if self.limits is None:
+                slot = trunk.bucket.next_free(mono)
+                if trunk.active < info.max_channels and slot - mono <= max(wait_s, 0.0):
+                    trunk.bucket.book(slot)
+                    trunk.active += 1
+                    await self._sleep(max(0.0, slot - mono))
+                    return True
+            else:
+                await self._grant(trunk, 1, min(wait_s, ADMIT_WAIT_S))
+                if trunk.slots:
+                    slot = trunk.slots.pop(0) - trunk.db_offset_s
+                    trunk.active += 1
+                    await self._sleep(max(0.0, slot - mono))
+                    return True
+            if mono >= deadline:
+                return False
+            await self._sleep(min(self.config.tick_s, max(0.0, deadline - mono)))
 
     async def _call(
         self,
@@ -256,11 +399,21 @@ class Dialer:
         job: ClaimedJob,
         caller_id: str,
         trunk: _TrunkState | None,
+        rest: list[_TrunkState],
+        held: list[_TrunkState],
         start_at: datetime,
     ) -> None:
         execution = state.execution
         call_id = str(uuid.uuid4())
         created_at = self.clock.now()
+
+        async def admit(trunk_id: str) -> bool:
+            other = self._trunks.get(trunk_id)
+            if other is None or not await self._admit(other, ADMIT_WAIT_S):
+                return False
+            held.append(other)
+            return True
+
         try:
             await self.clock.sleep_until(start_at)
             if job.contact is None:
@@ -269,6 +422,8 @@ class Dialer:
                 result = CallResult("cancelled", "dnc")
             elif state.callee is not None and state.callee.never(str(job.contact["primaryPhone"])):
                 result = CallResult("cancelled", NO_CALLING_TIME)
+            elif trunk is not None and not held and not await admit(trunk.info.id):
+                result = CallResult("failed", "trunk_limit: no channel or start slot free")
             else:
                 plan = CallPlan(
                     call_id=call_id,
@@ -287,17 +442,22 @@ class Dialer:
                     flow_name=execution.flow_name,
                     flow_version=execution.flow_version,
                     start_at=start_at,
+                    failover=tuple(t.info for t in rest),
+                    admit=admit,
                 )
                 try:
                     result = await self.launcher.launch(plan)
                 except Exception as exc:  # a launcher bug must not lose the job
                     log.exception("launcher failed for job %s", job.job_id)
                     result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
+                if result.trunk_id is None and trunk is not None:
+                    result.trunk_id = trunk.info.id
+                    result.trunks_tried = result.trunks_tried or [trunk.info.id]
             to_number = str(job.contact["primaryPhone"]) if job.contact else ""
             await self._record(state, job, call_id, caller_id, to_number, created_at, result)
         finally:
-            if trunk is not None:
-                trunk.active -= 1
+            for used in held:
+                used.active -= 1
             self._inflight.pop(job.job_id, None)
             self._inflight_executions.pop(job.job_id, None)
 
@@ -451,10 +611,17 @@ class Dialer:
             else:
                 known.info = info
 
-    async def _pool_trunks(self, organization_id: str, pool: CallerIdPool) -> list[_TrunkState]:
-        ids = {e.trunk_id for e in pool.entries} or {None}
+    def _pool_groups(self, organization_id: str, pool: CallerIdPool) -> list[list[_TrunkState]]:
+        """The distinct trunk groups of the pool's DIDs (a DID without one: its trunk or
+        the organization's default), as known trunks."""
         default = self._default_trunk.get(organization_id)
-        return [self._trunks[t] for t in {i or default for i in ids} if t in self._trunks]
+        groups: set[tuple[str, ...]] = set()
+        for entry in pool.entries or [PoolEntry("")]:
+            ids: list[str | None] = [m.trunk_id for m in entry.group]
+            ids = ids or [entry.trunk_id or default]
+            groups.add(tuple(sorted({i for i in ids if i is not None})))
+        known = [[self._trunks[i] for i in g if i in self._trunks] for g in groups]
+        return [g for g in known if g]
 
 
 __all__: Sequence[str] = ["Dialer", "DialerConfig", "TickReport"]
