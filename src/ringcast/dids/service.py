@@ -40,7 +40,11 @@ def _apply_group(changes: dict[str, Any]) -> None:
     """Store the group in its wire shape and point `trunk_id` at its first trunk (what
     inbound matching and older readers use); a bare `trunkId` is a group of one."""
     if "trunk_group" in changes and changes["trunk_group"] is not None:
-        group = sorted(changes["trunk_group"], key=lambda m: m["priority"])
+        # a partial update's dump leaves defaults out, also inside the members
+        group = sorted(
+            ({"priority": 1, "weight": 1, **m} for m in changes["trunk_group"]),
+            key=lambda m: m["priority"],
+        )
         changes["trunk_id"] = group[0]["trunk_id"]
         changes["trunk_group"] = [
             {"trunkId": m["trunk_id"], "priority": m["priority"], "weight": m["weight"]}
