@@ -71,8 +71,9 @@ class CallPlan:
     start_at: datetime  # the paced slot this call was given
     # the next trunks of the DID's group, in failover order (trunk groups)
     failover: tuple[TrunkInfo, ...] = ()
-    # takes a channel and a start slot on a failover trunk (its limits); False: none free
-    admit: Callable[[str], Awaitable[bool]] | None = None
+    # awaited right before each INVITE with its trunk's id: holds a channel and waits
+    # for a start slot of that trunk (its limits); False: none came free
+    pace: Callable[[str], Awaitable[bool]] | None = None
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""

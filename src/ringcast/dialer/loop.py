@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
@@ -68,8 +69,13 @@ NO_CALLING_TIME = "no_calling_time"
 
 
 MAX_HORIZON_S = 1.0
-ADMIT_WAIT_S = 1.0  # a failover trunk's start slot may be this far away, no further
-FIRST_TRUNK_WAIT_S = 20.0  # a call whose tick found no budget waits this long for one
+PACE_WAIT_S = 60.0  # a call waits this long at most for a channel and start slot
+# An INVITE later than this after its slot (and than one slot interval) forfeits it and
+# takes a new one: slots 1/cps apart, each INVITE in [slot, slot + 1/cps], so any one
+# second at the carrier holds at most cps + 1 of them.
+LATE_S = 0.04
+SET_UP_LEAD_S = 0.25  # shared limits: a call sets up this early, its INVITE waits the slot
+RETAKE_LEAD_S = 0.1  # a call that missed its slot takes one at least this far ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,15 @@ class _TrunkState:
 
 
 @dataclass(slots=True)
+class _CallBudget:
+    """What one call holds: a channel on each trunk in `held`, and the start slot
+    (our monotonic seconds) it was given on a trunk and has not used yet."""
+
+    held: list[_TrunkState] = field(default_factory=list)
+    slots: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class TickReport:
     claimed: int = 0
     recovered: int = 0
@@ -146,6 +161,8 @@ class Dialer:
         self._last_renew: datetime | None = None
         self._last_sweep: datetime | None = None
         self.lost_leases = 0
+        self.late_starts = 0  # shared limits: calls that missed their slot and took another
+        self.grants_refused = 0  # shared limits: grants the database did not answer in time
         self._mono = 0.0  # this tick's monotonic seconds (pacing)
         self._horizon_s = self.config.tick_s
         self._ticked = False
@@ -275,10 +292,20 @@ class Dialer:
             await self._grant(trunk, want - len(trunk.slots), self._horizon_s)
         return len(trunk.slots)
 
-    async def _grant(self, trunk: _TrunkState, want: int, horizon_s: float) -> None:
+    async def _grant(
+        self,
+        trunk: _TrunkState,
+        want: int,
+        horizon_s: float,
+        *,
+        new_channel: bool = True,
+        lead_s: float = SET_UP_LEAD_S,
+    ) -> None:
+        """Slots (and as many channels, unless the call asking holds one) from the
+        deployment's budget, added to `trunk.slots`."""
         assert self.limits is not None
         info = trunk.info
-        held = trunk.active + len(trunk.slots)
+        held = trunk.active + len(trunk.slots) - (0 if new_channel else want)
         grant = await self.limits.take(
             info.id,
             want=want,
@@ -286,11 +313,17 @@ class Dialer:
             max_channels=info.max_channels,
             cps=info.calls_per_second,
             horizon_s=horizon_s,
+            lead_s=lead_s,
         )
         if grant.now_s == 0.0:
+            self.grants_refused += 1
             return  # the database did not answer in time: nothing granted
         mono = self.clock.monotonic()
-        trunk.db_offset_s = grant.now_s - mono
+        try:
+            trunk.db_offset_s = await self.limits.offset(self.clock.monotonic)
+        except Exception:  # no offset: these slots are not used (fewer calls, not more)
+            log.exception("trunk %s: database clock offset unknown", info.id)
+            return
         trunk.slots += grant.slots
         trunk.held, trunk.held_at = held + len(grant.slots), mono
 
@@ -319,6 +352,7 @@ class Dialer:
         entry = state.pool.pick(now) or PoolEntry("")
         order = self._order(state.execution.organization_id, entry)
         trunk = self._first_trunk(order)
+        budget = _CallBudget()
         slot: float | None
         if trunk is None:
             slot = reserve([state.bucket], self._mono)
@@ -327,17 +361,17 @@ class Dialer:
         elif trunk.slots:  # a slot of this tick's grant, on our clock
             slot = max(trunk.slots.pop(0) - trunk.db_offset_s, state.bucket.next_free(self._mono))
             state.bucket.book(slot)
-        else:  # the grant ran out (groups shared by executions): ask in the call
+        else:  # the grant ran out (groups shared by executions): paced at the INVITE
             slot = None
             state.bucket.book(reserve([state.bucket], self._mono))
         start_at = now + timedelta(seconds=max(0.0, (slot or self._mono) - self._mono))
-        held = []
         if trunk is not None and slot is not None:
             trunk.active += 1
-            held.append(trunk)
+            budget.held.append(trunk)
+            budget.slots[trunk.info.id] = slot
         rest = [t for t in order if t is not trunk]
         task = asyncio.create_task(
-            self._call(state, job, entry.number, trunk, rest, held, start_at)
+            self._call(state, job, entry.number, trunk, rest, budget, start_at)
         )
         self._inflight[job.job_id] = task
         self._inflight_executions[job.job_id] = state.execution.id
@@ -368,30 +402,47 @@ class Dialer:
     def _down(self, trunk: _TrunkState) -> bool:
         return self._health is not None and self._health.trunk_down(trunk.info.id)
 
-    async def _admit(self, trunk: _TrunkState, wait_s: float) -> bool:
-        """A channel and a start slot on `trunk` now, or within `wait_s`: True once the
-        call may start on it (the caller then owns one of its channels)."""
-        info = trunk.info
-        deadline = self.clock.monotonic() + wait_s
+    async def _pace(self, budget: _CallBudget, trunk_id: str) -> bool:
+        """Right before the INVITE on `trunk_id`: hold one of its channels and start in
+        one of its CPS slots; with shared limits at most `LATE_S` after it (a call the
+        event loop or its set-up made later forfeits that slot and takes another), so
+        the carrier never sees a burst. False when nothing came free in `PACE_WAIT_S`."""
+        trunk = self._trunks.get(trunk_id)
+        if trunk is None:
+            return True  # not a trunk of ours (the settings' fallback)
+        deadline = self.clock.monotonic() + PACE_WAIT_S
         while True:
             mono = self.clock.monotonic()
-            if self.limits is None:
-                slot = trunk.bucket.next_free(mono)
-                if trunk.active < info.max_channels and slot - mono <= max(wait_s, 0.0):
-                    trunk.bucket.book(slot)
+            slot = budget.slots.pop(trunk_id, None)
+            if slot is None:
+                slot = await self._take_slot(trunk, new_channel=trunk not in budget.held)
+                if slot is not None and trunk not in budget.held:
                     trunk.active += 1
-                    await self._sleep(max(0.0, slot - mono))
-                    return True
-            else:
-                await self._grant(trunk, 1, min(wait_s, ADMIT_WAIT_S))
-                if trunk.slots:
-                    slot = trunk.slots.pop(0) - trunk.db_offset_s
-                    trunk.active += 1
-                    await self._sleep(max(0.0, slot - mono))
-                    return True
+                    budget.held.append(trunk)
+            if slot is not None:
+                if slot > mono:
+                    await self._sleep(slot - mono)
+                late_s = min(LATE_S, 1.0 / trunk.info.calls_per_second)
+                if self.limits is None or self.clock.monotonic() - slot <= late_s:
+                    return True  # (in-process limits keep today's pacing: late calls go)
+                self.late_starts += 1
+                continue  # too late for this slot: take the next free one
             if mono >= deadline:
                 return False
-            await self._sleep(min(self.config.tick_s, max(0.0, deadline - mono)))
+            await self._sleep(self.config.tick_s)
+
+    async def _take_slot(self, trunk: _TrunkState, new_channel: bool) -> float | None:
+        """One start slot within the next second (and a channel, if `new_channel`)."""
+        info = trunk.info
+        mono = self.clock.monotonic()
+        if self.limits is None:
+            slot = trunk.bucket.next_free(mono)
+            if (new_channel and trunk.active >= info.max_channels) or slot - mono > 1.0:
+                return None
+            trunk.bucket.book(max(slot, mono))
+            return max(slot, mono)
+        await self._grant(trunk, 1, 1.0, new_channel=new_channel, lead_s=RETAKE_LEAD_S)
+        return trunk.slots.pop(0) - trunk.db_offset_s if trunk.slots else None
 
     async def _call(
         self,
@@ -400,30 +451,23 @@ class Dialer:
         caller_id: str,
         trunk: _TrunkState | None,
         rest: list[_TrunkState],
-        held: list[_TrunkState],
+        budget: _CallBudget,
         start_at: datetime,
     ) -> None:
         execution = state.execution
         call_id = str(uuid.uuid4())
         created_at = self.clock.now()
-
-        async def admit(trunk_id: str) -> bool:
-            other = self._trunks.get(trunk_id)
-            if other is None or not await self._admit(other, ADMIT_WAIT_S):
-                return False
-            held.append(other)
-            return True
-
         try:
-            await self.clock.sleep_until(start_at)
+            # with shared limits the call sets up (flow, media) before its slot and the
+            # INVITE waits for the slot itself (`_pace`): set-up time is no lateness
+            lead = SET_UP_LEAD_S if self.limits is not None else 0.0
+            await self.clock.sleep_until(start_at - timedelta(seconds=lead))
             if job.contact is None:
                 result = CallResult("cancelled", "contact_deleted")
             elif job.on_dnc:
                 result = CallResult("cancelled", "dnc")
             elif state.callee is not None and state.callee.never(str(job.contact["primaryPhone"])):
                 result = CallResult("cancelled", NO_CALLING_TIME)
-            elif trunk is not None and not held and not await admit(trunk.info.id):
-                result = CallResult("failed", "trunk_limit: no channel or start slot free")
             else:
                 plan = CallPlan(
                     call_id=call_id,
@@ -443,7 +487,7 @@ class Dialer:
                     flow_version=execution.flow_version,
                     start_at=start_at,
                     failover=tuple(t.info for t in rest),
-                    admit=admit,
+                    pace=partial(self._pace, budget),
                 )
                 try:
                     result = await self.launcher.launch(plan)
@@ -456,7 +500,7 @@ class Dialer:
             to_number = str(job.contact["primaryPhone"]) if job.contact else ""
             await self._record(state, job, call_id, caller_id, to_number, created_at, result)
         finally:
-            for used in held:
+            for used in budget.held:
                 used.active -= 1
             self._inflight.pop(job.job_id, None)
             self._inflight_executions.pop(job.job_id, None)

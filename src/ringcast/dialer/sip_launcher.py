@@ -208,6 +208,7 @@ class SipLauncher:
             amd_factory=self.amd_factory,
             media_timeout_ms=self.media_timeout_ms,
             failover=failover.next_agent if plan.failover else None,
+            before_invite=failover.pace if plan.pace is not None else None,
         )
         ctx = plan.run_context()
         runner = FlowRunner(
@@ -355,8 +356,9 @@ class SipLauncher:
 
 class _Failover:
     """A call's walk down its trunk group (`SipChannel`'s failover hook): the next
-    trunk that is not down, ready (registered) and has a channel and a start slot
-    free (`CallPlan.admit`); the trunks tried, in order, and the one carrying it."""
+    trunk that is not down and ready (registered); the trunks tried, in order, and the
+    one carrying it. Each INVITE first waits for its trunk's channel and start slot
+    (`CallPlan.pace`, the trunk's limits)."""
 
     def __init__(self, launcher: SipLauncher, plan: CallPlan, line: _Line) -> None:
         self.launcher = launcher
@@ -380,14 +382,17 @@ class _Failover:
                 launcher.register_wait_s
             ):
                 continue
-            if self.plan.admit is not None and not await self.plan.admit(info.id):
-                continue
             log.info("call %s: %s %s on trunk %s, next trunk %s",
                      self.plan.call_id, status, reason, self.carrier, info.id)  # fmt: skip
             self.carrier = info.id
             self.tried.append(info.id)
             return line.ua
         return None
+
+    async def pace(self, ua: UserAgent) -> bool:
+        if self.plan.pace is None or self.carrier is None:
+            return True
+        return await self.plan.pace(self.carrier)
 
 
 def _number_format(value: str) -> NumberFormat:

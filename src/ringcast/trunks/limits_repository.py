@@ -9,27 +9,68 @@ holds, valid until `expires_s`. `take` runs in one short transaction: lock the
 trunk's budget row (`SELECT … FOR UPDATE`, bounded by `lock_timeout`), count the
 other processes' live channels, grant up to `want` starts that fit in the channels
 left and in the slots up to `now + horizon`, move the schedule past them and write
-this process's channels. The row lock serialises grants for one trunk and nothing
-else; no lock is held between transactions, so a dialer that dies holds nothing but
+this process's channels — one statement in its own transaction (`_TAKE`), so the
+row lock lives for that statement only, never across a round trip or a late event
+loop. The row lock serialises grants for one trunk and nothing else; no lock is held
+between statements, so a dialer that dies holds nothing but
 its lease row, which expires. Any failure (lock timeout, database down) grants
 nothing: a limit is never exceeded because the database was slow.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 
 from ringcast.db.dialect import insert_ignoring, upsert
 from ringcast.trunks.models import TrunkBudget, TrunkChannelLease
 
 LOCK_TIMEOUT_MS = 250
 LEASE_TTL_S = 15.0
+OFFSET_EVERY_S = 30.0  # how often the database clock's offset is measured again
+OFFSET_PROBES = 5
 _NOW = func.extract("epoch", func.clock_timestamp())
+
+# lock the trunk's schedule, count the other processes' live channels, grant what fits,
+# move the schedule, write our channels: one statement (PostgreSQL data-modifying CTEs)
+_TAKE = text("""
+WITH b AS (
+    SELECT next_slot_s, extract(epoch FROM clock_timestamp())::float8 AS now
+    FROM trunk_budgets WHERE trunk_id = :t FOR UPDATE
+), o AS (
+    SELECT coalesce(sum(l.in_use), 0) AS others
+    FROM trunk_channel_leases l, b
+    WHERE l.trunk_id = :t AND l.owner <> :me AND l.expires_s > b.now
+), f AS (
+    SELECT b.now, greatest(b.next_slot_s, b.now + :lead) AS first, o.others FROM b, o
+), g AS (
+    SELECT f.now, f.first, greatest(0, least(
+        :want, :max - f.others - :active,
+        CASE WHEN f.first <= f.now + :lead + :horizon + 1e-9
+             THEN 1 + floor((f.now + :lead + :horizon - f.first + 1e-9) / :interval)
+             ELSE 0 END
+    ))::int AS n FROM f
+), u AS (
+    UPDATE trunk_budgets SET next_slot_s = g.first + g.n * :interval
+    FROM g WHERE trunk_budgets.trunk_id = :t AND g.n > 0
+), h AS (
+    INSERT INTO trunk_channel_leases (trunk_id, owner, in_use, expires_s)
+    SELECT :t, :me, :active + g.n, g.now + :ttl FROM g
+    ON CONFLICT (trunk_id, owner)
+    DO UPDATE SET in_use = excluded.in_use, expires_s = excluded.expires_s
+)
+SELECT now, first, n FROM g
+""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +86,26 @@ class SharedTrunkLimits:
         self.sessions = sessions
         self.owner = owner
         self._known: set[str] = set()
+        self._offset: tuple[float, float] | None = None  # (offset, measured at)
+
+    async def offset(self, monotonic: Callable[[], float]) -> float:
+        """Database seconds minus `monotonic()` seconds: the probe with the shortest
+        round trip of a few, re-measured every `OFFSET_EVERY_S` (NTP-style), so a
+        granted slot is started on our clock within about half a round trip."""
+        now = monotonic()
+        if self._offset is not None and now - self._offset[1] < OFFSET_EVERY_S:
+            return self._offset[0]
+        best: tuple[float, float] | None = None  # (round trip, offset)
+        async with self.sessions() as s:
+            for _ in range(OFFSET_PROBES):
+                before = monotonic()
+                db_now = float((await s.execute(select(_NOW))).scalar_one())
+                after = monotonic()
+                probe = (after - before, db_now - (before + after) / 2)
+                best = probe if best is None or probe < best else best
+        assert best is not None
+        self._offset = (best[1], now)
+        return best[1]
 
     async def take(
         self,
@@ -55,37 +116,42 @@ class SharedTrunkLimits:
         max_channels: int,
         cps: float,
         horizon_s: float,
+        lead_s: float = 0.0,
     ) -> Grant:
-        """Grant up to `want` starts; this process then holds `active` + granted channels."""
+        """Grant up to `want` starts, none sooner than `lead_s` from now (the time a call
+        needs to be ready for it) nor later than `lead_s + horizon_s`; this process then
+        holds `active` + granted channels. One statement in its own transaction: the
+        trunk's row is locked only while it runs, never across a round trip."""
+        params = {
+            "t": trunk_id,
+            "me": self.owner,
+            "want": want,
+            "active": active,
+            "max": max_channels,
+            "interval": 1.0 / cps,
+            "lead": lead_s,
+            "horizon": horizon_s,
+            "ttl": LEASE_TTL_S,
+        }
         try:
-            async with self.sessions.begin() as s:
-                await self._ensure(s, trunk_id)
-                await s.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
-                row = (
-                    await s.execute(
-                        select(TrunkBudget.next_slot_s, _NOW)
-                        .where(TrunkBudget.trunk_id == trunk_id)
-                        .with_for_update()
-                    )
-                ).one()
-                next_slot, now = float(row[0]), float(row[1])
-                others = await self._others(s, trunk_id, now)
-                interval = 1.0 / cps
-                first = max(next_slot, now)
-                fit = 0
-                if first <= now + horizon_s + 1e-9:
-                    fit = 1 + math.floor((now + horizon_s - first + 1e-9) / interval)
-                n = max(0, min(want, max_channels - others - active, fit))
-                if n:
-                    await s.execute(
-                        update(TrunkBudget)
-                        .where(TrunkBudget.trunk_id == trunk_id)
-                        .values(next_slot_s=first + n * interval)
-                    )
-                await self._hold(s, trunk_id, active + n, now)
-                return Grant(tuple(first + i * interval for i in range(n)), now)
+            async with self._autocommit() as conn:
+                await self._ensure(conn, trunk_id)
+                await conn.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
+                try:
+                    row = (await conn.execute(_TAKE, params)).one()
+                finally:
+                    await conn.execute(text("RESET lock_timeout"))
         except DBAPIError:
             return Grant((), 0.0)
+        now, first, n = float(row[0]), float(row[1]), int(row[2])
+        return Grant(tuple(first + i / cps for i in range(n)), now)
+
+    @contextlib.asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
+        engine: AsyncEngine = self.sessions.kw["bind"]
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     async def give_back(self, trunk_id: str, unused: tuple[float, ...], cps: float) -> None:
         """Return the tail of a grant nobody booked after it (else those slots stay unused:
@@ -109,7 +175,7 @@ class SharedTrunkLimits:
             now = float((await s.execute(select(_NOW))).scalar_one())
             await self._hold(s, trunk_id, active, now)
 
-    async def _ensure(self, s: AsyncSession, trunk_id: str) -> None:
+    async def _ensure(self, s: AsyncSession | AsyncConnection, trunk_id: str) -> None:
         if trunk_id in self._known:
             return
         await s.execute(
@@ -118,16 +184,6 @@ class SharedTrunkLimits:
             )
         )
         self._known.add(trunk_id)
-
-    async def _others(self, s: AsyncSession, trunk_id: str, now: float) -> int:
-        total = await s.execute(
-            select(func.coalesce(func.sum(TrunkChannelLease.in_use), 0)).where(
-                TrunkChannelLease.trunk_id == trunk_id,
-                TrunkChannelLease.owner != self.owner,
-                TrunkChannelLease.expires_s > now,
-            )
-        )
-        return int(total.scalar_one())
 
     async def _hold(self, s: AsyncSession, trunk_id: str, in_use: int, now: float) -> None:
         stmt = upsert(

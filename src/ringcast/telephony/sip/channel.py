@@ -93,9 +93,13 @@ class SipChannel:
         inband_dtmf: bool = True,
         media_timeout_ms: int | None = None,
         failover: FailoverHook | None = None,
+        before_invite: Callable[[UserAgent], Awaitable[bool]] | None = None,
     ) -> None:
+        """`before_invite(ua)` is awaited right before each INVITE (pacing: the
+        trunk's channel and CPS slot); False fails the dial `trunk_limit`."""
         self._ua = ua
         self._failover = failover
+        self._before_invite = before_invite
         self._rang = False  # a 180/183 came: the callee was reached (no failover on 408)
         self._open_media = open_media
         self._amd_factory = amd_factory
@@ -157,6 +161,13 @@ class SipChannel:
         except OSError as exc:  # no RTP port: a failed dial, not a crash of the flow
             log.error("call %s: cannot open media: %s", self._call_id, exc)
             self._emit(DialFailed("failed", None, f"media: {exc}"))
+            return
+        if self._before_invite is not None and not await self._before_invite(self._ua):
+            self._close_media()
+            self._emit(DialFailed("failed", None, "trunk_limit: no channel or start slot free"))
+            return
+        if self._ended:  # hung up while waiting for the slot
+            self._close_media()
             return
         call = self._ua.new_call(request.to, request.from_, self._call_id)
         self._attach(call)
