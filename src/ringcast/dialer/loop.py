@@ -112,7 +112,7 @@ class _TrunkState:
     active: int = 0
     # shared limits (PostgreSQL): start slots granted this tick, in database seconds
     slots: list[float] = field(default_factory=list)
-    db_offset_s: float = 0.0  # database seconds minus our monotonic seconds
+    db_offset_s: float = 0.0  # the schedule's epoch seconds minus our monotonic seconds
     held: int = 0  # the channels our lease row says we hold
     held_at: float = float("-inf")
 
@@ -313,17 +313,14 @@ class Dialer:
             max_channels=info.max_channels,
             cps=info.calls_per_second,
             horizon_s=horizon_s,
+            now_s=self._epoch(),
             lead_s=lead_s,
         )
         if grant.now_s == 0.0:
             self.grants_refused += 1
             return  # the database did not answer in time: nothing granted
         mono = self.clock.monotonic()
-        try:
-            trunk.db_offset_s = await self.limits.offset(self.clock.monotonic)
-        except Exception:  # no offset: these slots are not used (fewer calls, not more)
-            log.exception("trunk %s: database clock offset unknown", info.id)
-            return
+        trunk.db_offset_s = self._epoch() - mono
         trunk.slots += grant.slots
         trunk.held, trunk.held_at = held + len(grant.slots), mono
 
@@ -336,11 +333,11 @@ class Dialer:
         for trunk in self._trunks.values():
             try:
                 if trunk.slots:
-                    slots, trunk.slots = tuple(trunk.slots), []
+                    slots, trunk.slots = _contiguous_tail(trunk.slots, trunk.info), []
                     await self.limits.give_back(trunk.info.id, slots, trunk.info.calls_per_second)
                 renew = trunk.active and mono - trunk.held_at > LEASE_TTL_S / 3
                 if trunk.held != trunk.active or renew:
-                    await self.limits.hold(trunk.info.id, trunk.active)
+                    await self.limits.hold(trunk.info.id, trunk.active, self._epoch())
                     trunk.held, trunk.held_at = trunk.active, mono
             except Exception:  # held over: fewer calls until the lease expires, never more
                 log.exception("trunk %s: shared limits not settled", trunk.info.id)
@@ -396,6 +393,10 @@ class Dialer:
                 return trunk
         return order[0] if order else None
 
+    def _epoch(self) -> float:
+        """The shared schedule's time: this host's clock (NTP between hosts)."""
+        return self.clock.now().timestamp()
+
     async def _sleep(self, seconds: float) -> None:
         await self.clock.sleep_until(self.clock.now() + timedelta(seconds=seconds))
 
@@ -420,6 +421,7 @@ class Dialer:
                     trunk.active += 1
                     budget.held.append(trunk)
             if slot is not None:
+                mono = self.clock.monotonic()  # the take may have waited on the database
                 if slot > mono:
                     await self._sleep(slot - mono)
                 late_s = min(LATE_S, 1.0 / trunk.info.calls_per_second)
@@ -666,6 +668,17 @@ class Dialer:
             groups.add(tuple(sorted({i for i in ids if i is not None})))
         known = [[self._trunks[i] for i in g if i in self._trunks] for g in groups]
         return [g for g in known if g]
+
+
+def _contiguous_tail(slots: list[float], info: TrunkInfo) -> tuple[float, ...]:
+    """The unbroken run of slots at the end of ours (one interval apart): only those can
+    be handed back; a gap means other dialers hold the slots in it."""
+    ordered = sorted(slots)
+    interval = 1.0 / info.calls_per_second
+    start = len(ordered) - 1
+    while start > 0 and abs(ordered[start] - ordered[start - 1] - interval) < 1e-4:
+        start -= 1
+    return tuple(ordered[start:])
 
 
 __all__: Sequence[str] = ["Dialer", "DialerConfig", "TickReport"]

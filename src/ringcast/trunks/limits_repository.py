@@ -2,8 +2,10 @@
 
 Mechanism (README "Trunk limits across dialers"): one `trunk_budgets` row per trunk
 holds the next free start slot of the trunk's CPS schedule (a virtual schedule, the
-GCRA form of a token bucket: slots exactly 1/cps apart) in the database's own clock
-(`clock_timestamp()`, so dialers on hosts with different clocks agree), and one
+GCRA form of a token bucket: slots exactly 1/cps apart) in epoch seconds of the
+dialers' own clocks (the hosts' system clock: exact between dialers of one host, as
+good as NTP between hosts — a probe of the database's clock over a loaded connection
+was worse, by half a round trip), and one
 `trunk_channel_leases` row per (trunk, dialer process) the channels that process
 holds, valid until `expires_s`. `take` runs in one short transaction: lock the
 trunk's budget row (`SELECT … FOR UPDATE`, bounded by `lock_timeout`), count the
@@ -20,10 +22,10 @@ nothing: a limit is never exceeded because the database was slow.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -37,15 +39,12 @@ from ringcast.trunks.models import TrunkBudget, TrunkChannelLease
 
 LOCK_TIMEOUT_MS = 250
 LEASE_TTL_S = 15.0
-OFFSET_EVERY_S = 30.0  # how often the database clock's offset is measured again
-OFFSET_PROBES = 5
-_NOW = func.extract("epoch", func.clock_timestamp())
 
 # lock the trunk's schedule, count the other processes' live channels, grant what fits,
 # move the schedule, write our channels: one statement (PostgreSQL data-modifying CTEs)
 _TAKE = text("""
 WITH b AS (
-    SELECT next_slot_s, extract(epoch FROM clock_timestamp())::float8 AS now
+    SELECT next_slot_s, CAST(:now AS float8) AS now
     FROM trunk_budgets WHERE trunk_id = :t FOR UPDATE
 ), o AS (
     SELECT coalesce(sum(l.in_use), 0) AS others
@@ -88,25 +87,6 @@ class SharedTrunkLimits:
         self._known: set[str] = set()
         self._offset: tuple[float, float] | None = None  # (offset, measured at)
 
-    async def offset(self, monotonic: Callable[[], float]) -> float:
-        """Database seconds minus `monotonic()` seconds: the probe with the shortest
-        round trip of a few, re-measured every `OFFSET_EVERY_S` (NTP-style), so a
-        granted slot is started on our clock within about half a round trip."""
-        now = monotonic()
-        if self._offset is not None and now - self._offset[1] < OFFSET_EVERY_S:
-            return self._offset[0]
-        best: tuple[float, float] | None = None  # (round trip, offset)
-        async with self.sessions() as s:
-            for _ in range(OFFSET_PROBES):
-                before = monotonic()
-                db_now = float((await s.execute(select(_NOW))).scalar_one())
-                after = monotonic()
-                probe = (after - before, db_now - (before + after) / 2)
-                best = probe if best is None or probe < best else best
-        assert best is not None
-        self._offset = (best[1], now)
-        return best[1]
-
     async def take(
         self,
         trunk_id: str,
@@ -116,6 +96,7 @@ class SharedTrunkLimits:
         max_channels: int,
         cps: float,
         horizon_s: float,
+        now_s: float,
         lead_s: float = 0.0,
     ) -> Grant:
         """Grant up to `want` starts, none sooner than `lead_s` from now (the time a call
@@ -132,6 +113,7 @@ class SharedTrunkLimits:
             "lead": lead_s,
             "horizon": horizon_s,
             "ttl": LEASE_TTL_S,
+            "now": now_s,
         }
         try:
             async with self._autocommit() as conn:
@@ -169,11 +151,10 @@ class SharedTrunkLimits:
                 .values(next_slot_s=unused[0])
             )
 
-    async def hold(self, trunk_id: str, active: int) -> None:
+    async def hold(self, trunk_id: str, active: int, now_s: float) -> None:
         """Write the channels this process holds now (calls ended since the last grant)."""
         async with self.sessions.begin() as s:
-            now = float((await s.execute(select(_NOW))).scalar_one())
-            await self._hold(s, trunk_id, active, now)
+            await self._hold(s, trunk_id, active, now_s)
 
     async def _ensure(self, s: AsyncSession | AsyncConnection, trunk_id: str) -> None:
         if trunk_id in self._known:
