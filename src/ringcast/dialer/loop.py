@@ -351,12 +351,14 @@ class Dialer:
         trunk = self._first_trunk(order)
         budget = _CallBudget()
         slot: float | None
+        trunk_slot: float | None = None  # the INVITE is paced on this one (shared limits)
         if trunk is None:
             slot = reserve([state.bucket], self._mono)
         elif self.limits is None:
             slot = reserve([state.bucket, trunk.bucket], self._mono)
         elif trunk.slots:  # a slot of this tick's grant, on our clock
-            slot = max(trunk.slots.pop(0) - trunk.db_offset_s, state.bucket.next_free(self._mono))
+            trunk_slot = trunk.slots.pop(0) - trunk.db_offset_s
+            slot = max(trunk_slot, state.bucket.next_free(self._mono))
             state.bucket.book(slot)
         else:  # the grant ran out (groups shared by executions): paced at the INVITE
             slot = None
@@ -365,7 +367,9 @@ class Dialer:
         if trunk is not None and slot is not None:
             trunk.active += 1
             budget.held.append(trunk)
-            budget.slots[trunk.info.id] = slot
+            # the program's own pacing may start the call later than the trunk's slot: the
+            # INVITE is still checked against the trunk's slot (late: a new one)
+            budget.slots[trunk.info.id] = slot if trunk_slot is None else trunk_slot
         rest = [t for t in order if t is not trunk]
         task = asyncio.create_task(
             self._call(state, job, entry.number, trunk, rest, budget, start_at)
