@@ -69,6 +69,10 @@ class AttemptReport(Schema):
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
     legs: list[CallLeg] = Field(default_factory=list)
+    trunk_id: str | None = None  # the trunk that carried the attempt
+    trunks_tried: list[str] = Field(
+        default_factory=list
+    )  # every trunk it was offered to, in order (failover)
 
 
 class CallReport(Schema):

@@ -136,6 +136,8 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
         legs=[CallLeg.model_validate(leg) for leg in attempt.legs or ()],
+        trunk_id=attempt.trunk_id,
+        trunks_tried=attempt.trunks_tried or ([attempt.trunk_id] if attempt.trunk_id else []),
     )
 
 

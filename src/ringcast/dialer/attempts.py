@@ -34,6 +34,8 @@ class AttemptRecord:
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
     legs: list[dict[str, Any]] | None = None  # the Forward node's second legs
+    trunk_id: str | None = None
+    trunks_tried: list[str] | None = None
 
     @classmethod
     def of(
@@ -70,6 +72,8 @@ class AttemptRecord:
             flow_execution=result.flow_execution,
             events=result.events,
             legs=result.legs or None,
+            trunk_id=result.trunk_id,
+            trunks_tried=result.trunks_tried or None,
         )
 
     def lost(self) -> AttemptRecord:

@@ -15,10 +15,10 @@ dialer as `failed` / `launcher_error`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
@@ -79,6 +79,11 @@ class CallPlan:
     start_at: datetime  # the paced slot this call was given
     leg_gate: LegGate | None = None
     """A Forward node's second leg takes a trunk channel and a paced start through this."""
+    # the next trunks of the DID's group, in failover order (trunk groups)
+    failover: tuple[TrunkInfo, ...] = ()
+    # awaited right before each INVITE with its trunk's id: holds a channel and waits
+    # for a start slot of that trunk (its limits); False: none came free
+    pace: Callable[[str], Awaitable[bool]] | None = None
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""
@@ -108,6 +113,8 @@ class CallResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
     legs: list[dict[str, Any]] = field(default_factory=list)  # the Forward node's legs
+    trunk_id: str | None = None  # the trunk that carried the call
+    trunks_tried: list[str] = field(default_factory=list)  # every trunk it was offered to
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:
@@ -144,3 +151,11 @@ def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
 
 class CallLauncher(Protocol):
     async def launch(self, plan: CallPlan) -> CallResult: ...
+
+
+@runtime_checkable
+class TrunkHealthView(Protocol):
+    """A launcher that knows its trunks' health (the SIP launcher): the dialer offers
+    no call to a trunk that is down while its group has another."""
+
+    def trunk_down(self, trunk_id: str) -> bool: ...

@@ -212,6 +212,7 @@ class SipLauncher:
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
         await self._preload(plan.execution_id, plan.organization_id, plan.flow)
         watch = self._media_watch(line)
+        failover = _Failover(self, plan, line)
         channel = ForwardingSipChannel(
             line.ua,
             watch.opener,
@@ -219,13 +220,22 @@ class SipLauncher:
             media_timeout_ms=self.media_timeout_ms,
             leg_gate=plan.leg_gate,
             trunk=plan.trunk.id if plan.trunk else "fallback",
+            failover=failover.next_agent if plan.failover else None,
+            before_invite=failover.pace if plan.pace is not None else None,
         )
         ctx = plan.run_context()
         runner = FlowRunner(
             self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
-        return watch.verdict(CallResult.from_trace(trace))
+        result = watch.verdict(CallResult.from_trace(trace))
+        result.trunk_id, result.trunks_tried = failover.carrier, failover.tried
+        return result
+
+    def trunk_down(self, trunk_id: str) -> bool:
+        """Whether the trunk's OPTIONS keepalive (or registration) finds it down."""
+        line = self.lines.get(trunk_id)
+        return line is not None and line.health.status == "down"
 
     def _media_watch(self, line: _Line) -> MediaWatch:
         """The call's media as its trunk wants it (see dialer/media_watch.py)."""
@@ -367,6 +377,47 @@ class SipLauncher:
                 session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
         self._preloaded.add(execution_id)
+
+
+class _Failover:
+    """A call's walk down its trunk group (`SipChannel`'s failover hook): the next
+    trunk that is not down and ready (registered); the trunks tried, in order, and the
+    one carrying it. Each INVITE first waits for its trunk's channel and start slot
+    (`CallPlan.pace`, the trunk's limits)."""
+
+    def __init__(self, launcher: SipLauncher, plan: CallPlan, line: _Line) -> None:
+        self.launcher = launcher
+        self.plan = plan
+        self.left = list(plan.failover)
+        first = plan.trunk.id if plan.trunk is not None else None
+        self.carrier: str | None = first
+        self.tried: list[str] = [first] if first else []
+
+    async def next_agent(self, status: int | None, reason: str) -> UserAgent | None:
+        launcher = self.launcher
+        while self.left:
+            info = self.left.pop(0)
+            try:
+                async with launcher._lock:
+                    line = await launcher._line_for(info, self.plan.organization_id)
+            except (SecretBoxError, SipConfigError, OSError) as exc:
+                log.error("trunk %s: %s", info.id, exc)
+                continue
+            if line.health.status == "down" or not await line.health.ready(
+                launcher.register_wait_s
+            ):
+                continue
+            log.info("call %s: %s %s on trunk %s, next trunk %s",
+                     self.plan.call_id, status, reason, self.carrier, info.id)  # fmt: skip
+            self.carrier = info.id
+            self.tried.append(info.id)
+            return line.ua
+        return None
+
+    async def pace(self, ua: UserAgent) -> bool:
+        if self.plan.pace is None or self.carrier is None:
+            return True
+        return await self.plan.pace(self.carrier)
 
 
 def _srtp_mode(value: str) -> SrtpMode:

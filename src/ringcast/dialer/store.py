@@ -28,6 +28,7 @@ from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.dialer.next_state import JobUpdate
+from ringcast.dialer.trunk_group import parse_group
 from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
@@ -268,11 +269,11 @@ class DialerStore:
     async def pool(self, organization_id: str, numbers: Sequence[str]) -> list[PoolEntry]:
         async with self.sessions() as s:
             rows = await s.execute(
-                select(Did.number, Did.trunk_id, Did.last_used_at).where(
+                select(Did.number, Did.trunk_id, Did.last_used_at, Did.trunk_group).where(
                     Did.organization_id == organization_id, Did.number.in_(numbers)
                 )
             )
-            found = {n: PoolEntry(n, t, u) for n, t, u in rows.all()}
+            found = {n: PoolEntry(n, t, u, parse_group(t, g)) for n, t, u, g in rows.all()}
         # a DID deleted since launch still keeps its place: the number was pinned
         return [found.get(n, PoolEntry(n)) for n in numbers]
 

@@ -54,3 +54,29 @@ class Trunk(IdMixin, TimestampMixin, Base):
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class TrunkBudget(Base):
+    """A trunk's shared CPS schedule: the next free start slot, in the database's
+    epoch seconds (trunks/limits_repository.py; PostgreSQL deployments)."""
+
+    __tablename__ = "trunk_budgets"
+
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("trunks.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_slot_s: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class TrunkChannelLease(Base):
+    """The channels one dialer process holds on a trunk, until `expires_s` (database
+    epoch seconds): a dead process's channels come back when its lease runs out."""
+
+    __tablename__ = "trunk_channel_leases"
+
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("trunks.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    in_use: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_s: Mapped[float] = mapped_column(Float, nullable=False)
