@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringcast.calls.amd import amd_summary
 from ringcast.calls.repository import JobRepository
 from ringcast.kit.csvsafe import safe_cell
 
@@ -31,6 +32,9 @@ COLUMNS = (
     "outcome",
     "outcomeReason",
     "answeredBy",
+    "amdReason",
+    "amdDecisionMs",
+    "amdGreetingMs",
 )
 
 
@@ -64,8 +68,9 @@ async def csv_lines(
     async for job, phone, attempt in JobRepository(session).export_rows(
         organization_id, execution_ids
     ):
-        call: list[object] = [None] * 11
+        call: list[object] = [None] * 14
         if attempt is not None:
+            amd = amd_summary(attempt)
             call = [
                 attempt.attempt,
                 attempt.id,
@@ -77,7 +82,10 @@ async def csv_lines(
                 attempt.duration_ms,
                 attempt.outcome,
                 attempt.outcome_reason,
-                attempt.answered_by,
+                amd.answered_by,
+                amd.reason,
+                amd.decision_ms,
+                amd.greeting_ms,
             ]
         yield _line(
             [job.id, job.execution_id, job.contact_id, phone, job.status, job.final_outcome, *call]
