@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -271,6 +271,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip before and Asterisk")
     parser.add_argument("--details", action="store_true", help="list every wrong call by kind")
     parser.add_argument(
+        "--kws-fast",
+        action="store_true",
+        help="decode phrases only on calls `now` did not call machines (see main())",
+    )
+    parser.add_argument(
         "--keywords",
         action="append",
         choices=["off", "auto", "on"],
@@ -280,7 +285,7 @@ def main() -> None:
     args = parser.parse_args()
     args.keywords = args.keywords or (["off", "auto"] if keywords.available() else ["off"])
     ensure_corpus(args.corpus, args.seed, args.per_split)
-    values = {k: int(v) for k, v in (p.split("=", 1) for p in args.set)}
+    values: dict[str, Any] = {k: int(v) for k, v in (p.split("=", 1) for p in args.set)}
     settings = dataclasses.replace(AmdSettings(), **values)
     configs: dict[str, Callable[[dict[str, str]], Detector]] = {}
     for mode in args.keywords:

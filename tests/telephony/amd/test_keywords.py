@@ -195,3 +195,10 @@ def test_dial_node_rejects_a_bad_keywords_mode():
         AmdConfig.model_validate({"keywords": "maybe"})
     with pytest.raises(ValidationError):
         AmdConfig.model_validate({"language": "en US; drop"})
+
+
+def test_threaded_spotter_gives_up_when_the_worker_is_far_behind(monkeypatch, spotter_ok):
+    threaded = keywords.ThreadedSpotter()
+    monkeypatch.setattr(keywords, "MAX_BACKLOG_FRAMES", 0)
+    threaded.feed(np.zeros(160, np.int16))
+    assert threaded.spotter.over_budget and threaded.spotter.cpu_s == 0.0

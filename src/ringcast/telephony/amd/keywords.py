@@ -185,6 +185,12 @@ class KeywordSpotter:
         self._closed = True
 
 
+MAX_BACKLOG_FRAMES: Final = 1500
+"""Frames queued for the worker (30 s of audio over all calls) beyond which a call's
+spotter gives up rather than queue more: a host too busy to decode loses the evidence,
+never the media clock's time or unbounded memory."""
+
+
 class KeywordWorker:
     """One low-priority thread decoding every call's queued audio, off the media clock."""
 
@@ -200,6 +206,10 @@ class KeywordWorker:
         while (job := self._jobs.get()) is not None:
             spotter, frame = job
             spotter.feed(frame)
+
+    @property
+    def backlog(self) -> int:
+        return self._jobs.qsize()
 
     def submit(self, spotter: KeywordSpotter, frame: Pcm) -> None:
         self._jobs.put((spotter, frame))
@@ -233,8 +243,12 @@ class ThreadedSpotter:
         return self.spotter.hit
 
     def feed(self, frame: Pcm) -> None:
-        if not self.spotter.over_budget:
-            self._worker.submit(self.spotter, frame)
+        if self.spotter.over_budget:
+            return
+        if self._worker.backlog >= MAX_BACKLOG_FRAMES:
+            self.spotter.over_budget = True  # too far behind: no evidence from this call
+            return
+        self._worker.submit(self.spotter, frame)
 
     def close(self) -> None:
         self.spotter.close()
