@@ -18,7 +18,7 @@ from ringcast.auth.repository import OrganizationRepository
 from ringcast.calls.amd import amd_summary
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
-from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
+from ringcast.calls.schemas import AttemptReport, CallInfo, CallLeg, CallReport
 from ringcast.contacts.repository import ContactRepository
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
@@ -140,6 +140,7 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         amd_greeting_ms=amd.greeting_ms,
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
+        legs=[CallLeg.model_validate(leg) for leg in attempt.legs or ()],
     )
 
 
