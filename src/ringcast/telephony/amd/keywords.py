@@ -27,7 +27,8 @@ same as a worker that keeps up) so its figures are repeatable.
 
 Measured (bench/amd.py --keywords off --keywords auto --kws-fast, clean / SNR 5 dB,
 accuracy and humans called machines, without -> with; load average 13-25 on 2 cores):
-flite 94.5 -> 97.0 % / 0 -> 0 %; festival 91.0 -> 92.0 % / 1 -> 1 %; fresh 93.0 ->
+flite 94.5 -> 97.0 % and 86.0 -> 87.0 % / 0 -> 0 %; festival 91.0 -> 92.0 % and
+87.5 -> 88.0 % / 1 -> 1 %; fresh 93.0 ->
 93.5 % and 88.0 -> 89.5 % / 2 -> 2 % and 6 -> 6 %; holdout unchanged (94.0 / 87.0 %,
 mostly not English); tune SNR 5 dB with every language on: 0 % humans called machines.
 CPU 1.8-4.4 % of a core per call analysed (Silero included). A first phrase set (with
