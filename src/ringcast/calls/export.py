@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringcast.calls.amd import amd_summary
 from ringcast.calls.repository import JobRepository
 from ringcast.kit.csvsafe import safe_cell
 
@@ -33,6 +34,9 @@ COLUMNS = (
     "outcome",
     "outcomeReason",
     "answeredBy",
+    "amdReason",
+    "amdDecisionMs",
+    "amdGreetingMs",
     "forwardedTo",
     "forwardOutcome",
     "forwardDurationMs",
@@ -69,8 +73,9 @@ async def csv_lines(
     async for job, phone, attempt in JobRepository(session).export_rows(
         organization_id, execution_ids
     ):
-        call: list[object] = [None] * 14
+        call: list[object] = [None] * 17
         if attempt is not None:
+            amd = amd_summary(attempt)
             legs = attempt.legs or []
             call = [
                 attempt.attempt,
@@ -83,7 +88,10 @@ async def csv_lines(
                 attempt.duration_ms,
                 attempt.outcome,
                 attempt.outcome_reason,
-                attempt.answered_by,
+                amd.answered_by,
+                amd.reason,
+                amd.decision_ms,
+                amd.greeting_ms,
                 legs[-1].get("to") if legs else None,
                 legs[-1].get("outcome") if legs else None,
                 sum(leg.get("durationMs") or 0 for leg in legs) if legs else None,

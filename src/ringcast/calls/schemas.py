@@ -66,6 +66,14 @@ class AttemptReport(Schema):
     outcome: str
     outcome_reason: str | None
     answered_by: str | None
+    """human | machine | unknown (AMD's verdict), `not run` (answered without AMD),
+    None (never answered); see `calls.amd`."""
+    amd_reason: str | None
+    """The AMD rule that decided (long_greeting, after_greeting_silence, keyword, ...)."""
+    amd_decision_ms: int | None
+    """Audio time from answer to AMD's deciding frame."""
+    amd_greeting_ms: int | None
+    """The greeting heard by then: first word to the end of the last speech."""
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
     legs: list[CallLeg] = Field(default_factory=list)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.auth.repository import OrganizationRepository
+from ringcast.calls.amd import amd_summary
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
 from ringcast.calls.schemas import AttemptReport, CallInfo, CallLeg, CallReport
@@ -114,6 +115,7 @@ async def create_call_request(
 
 
 def attempt_report(attempt: CallAttempt) -> AttemptReport:
+    amd = amd_summary(attempt)
     return AttemptReport(
         call_id=attempt.id,
         attempt=attempt.attempt,
@@ -132,7 +134,10 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         ),
         outcome=attempt.outcome,
         outcome_reason=attempt.outcome_reason,
-        answered_by=attempt.answered_by,
+        answered_by=amd.answered_by,
+        amd_reason=amd.reason,
+        amd_decision_ms=amd.decision_ms,
+        amd_greeting_ms=amd.greeting_ms,
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
         legs=[CallLeg.model_validate(leg) for leg in attempt.legs or ()],

@@ -145,6 +145,7 @@ def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
                 "answeredBy": data.get("answeredBy"),
                 "amdReason": data.get("amdReason"),
                 "amdDecisionMs": data.get("amdDecisionMs"),
+                "amdGreetingMs": data.get("amdGreetingMs"),
             }
     return None
 

@@ -27,6 +27,7 @@ class CallAnswered:
     answered_by: AnsweredBy = "unknown"
     amd_reason: str | None = None
     amd_decision_ms: int | None = None
+    amd_greeting_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

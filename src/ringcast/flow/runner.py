@@ -279,7 +279,9 @@ class FlowRunner:
         if isinstance(raw, DigitReceived):
             return DigitPressed(raw.digit)
         if isinstance(raw, Answered):
-            return CallAnswered(raw.answered_by, raw.amd_reason, raw.amd_decision_ms)
+            return CallAnswered(
+                raw.answered_by, raw.amd_reason, raw.amd_decision_ms, raw.greeting_ms
+            )
         if isinstance(raw, DialFailed):
             return CallFailed(raw.outcome, raw.sip_status, raw.reason)
         if isinstance(raw, RemoteHangup):

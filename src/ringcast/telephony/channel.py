@@ -67,6 +67,9 @@ class AmdSettings:
     between_words_silence_ms: int = 50
     maximum_words: int = 6
     silence_threshold: int = 32
+    keywords: bool = False
+    """Spot voicemail phrases (pocketsphinx, en-US; `telephony.amd.keywords`) as
+    machine-only evidence, when the `kws` extra is installed."""
 
 
 @dataclass(frozen=True, slots=True)

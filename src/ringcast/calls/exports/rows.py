@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ringcast.calls.amd import AmdSummary, amd_summary
 from ringcast.calls.exports.repository import JobBundle
 from ringcast.flow.graph import DtmfNode, FlowGraph, ForwardNode, RecordNode, SetVariableNode
 
@@ -48,6 +49,7 @@ RESULT_COLUMNS = (
     "outcomeReason",
     "amdResult",
     "amdReason",
+    "amdDecisionMs",
     "firstCallAt",
     "lastCallAt",
     "talkTimeSeconds",
@@ -108,7 +110,8 @@ class ExportColumns:
     def row(self, bundle: JobBundle, recording_url: str) -> list[object]:
         job, contact = bundle.job, bundle.contact
         custom = (contact.custom_attributes if contact is not None else None) or {}
-        reason = amd_result = amd_reason = None
+        reason = None
+        amd = AmdSummary(None)
         keys: dict[str, str] = {}
         variables: dict[str, object] = {}
         talk_ms = forward_ms = 0
@@ -119,9 +122,9 @@ class ExportColumns:
                 forward_ms += leg.get("durationMs") or 0
             reason = attempt.outcome_reason or reason
             talk_ms += attempt.duration_ms or 0
-            if attempt.answered_by is not None:
-                amd_result = attempt.answered_by
-                amd_reason = _amd_reason(attempt.events) or amd_reason
+            summary = amd_summary(attempt)
+            if summary.answered_by is not None:
+                amd = summary
             keys.update(_collected(attempt.events))
             final = (attempt.flow_execution or {}).get("finalVariables") or {}
             if isinstance(final, dict):
@@ -140,8 +143,9 @@ class ExportColumns:
             job.status,
             job.final_outcome,
             reason,
-            amd_result,
-            amd_reason,
+            amd.answered_by,
+            amd.reason,
+            amd.decision_ms,
             _iso(min(times)) if times else None,
             _iso(max(times)) if times else None,
             round(talk_ms / 1000, 1) if bundle.attempts else None,
@@ -177,11 +181,3 @@ def _collected(events: list[dict[str, Any]]) -> dict[str, str]:
         if node is not None and value is not None:
             found.setdefault(node, []).append(str(value))
     return {node: " ".join(values) for node, values in found.items()}
-
-
-def _amd_reason(events: list[dict[str, Any]]) -> str | None:
-    for event in events:
-        if event.get("type") == "call_answered":
-            reason = (event.get("data") or {}).get("amdReason")
-            return str(reason) if reason is not None else None
-    return None
