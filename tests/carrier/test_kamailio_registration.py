@@ -11,7 +11,7 @@ from typing import Any
 
 from carrier.carrier_kit import sip_options
 from carrier.pstn import start_pstn
-from dialer.dialer_kit import jobs, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, jobs, launch
 
 
 async def trunk_status(api: Any, trunk_id: str, want: str, timeout_s: float = 15) -> dict:
@@ -86,7 +86,8 @@ async def test_the_first_call_after_the_start_waits_for_the_registration(
     if not db_url.startswith("sqlite"):
         return
     await create_trunk(api, kamailio.trunk())
-    _, eid = await launch(api, contacts=1, dids=1)  # due before the dialer even runs
+    # due before the dialer even runs; the callee talks and the flow listens (media)
+    _, eid = await launch(api, contacts=1, dids=1, graph=LISTEN_A_SECOND)
     sipp = start_pstn(tmp_path, kamailio.pstn_port)
     try:
         dialer = dialer_process()

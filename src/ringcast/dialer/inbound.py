@@ -34,6 +34,7 @@ from ringcast.calls.repository import JobRepository
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.launcher import CallResult
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.next_state import JobUpdate
 from ringcast.dialer.store import DialerStore, FinishItem
 from ringcast.dids.inbound import find_inbound_did
@@ -84,12 +85,14 @@ class InboundCalls:
         library: ClipLibrary,
         channel_for: Callable[[UserAgent, SipCall], tuple[SipChannel, MediaWatch]],
         preload: Preload,
+        tally: CallTally | None = None,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
         self.library = library
         self.channel_for = channel_for
         self.preload = preload
+        self.tally = tally or CallTally()
         self.store = DialerStore(sessions)
         self.active: dict[str, int] = {}
         self.refused: dict[int, int] = {}  # SIP status → count
@@ -168,6 +171,7 @@ class InboundCalls:
             log.exception("inbound call %s", call.call_id)
             call.hangup()
             result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
+        self.tally.add("inbound", result)
         record = AttemptRecord.of(
             execution, call_id, caller or None, taken.did_number, created, result, "inbound"
         )

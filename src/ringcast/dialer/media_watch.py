@@ -6,8 +6,9 @@ timeout while on hold). `verdict(result)` adds a `media_stats` event to an answe
 attempt (packets sent and received, expected, lost, loss %, jitter, RTCP reports sent
 and read and what the far end's reports said of our stream, where the media was
 latched) and settles what the flow alone cannot know: the media watchdog fired
-→ `failed` / `media_timeout`; answered but not one RTP packet came → the outcome
-keeps its value with the reason `no_media` (never a plain `completed`).
+→ `failed` / `media_timeout`; answered but not one RTP packet came → `failed` /
+`no_media` whatever the flow said (a call that carried no media never reports success;
+retried like any failure when the retry policy's `retryOn` has `failed`).
 """
 
 from __future__ import annotations
@@ -56,5 +57,5 @@ class MediaWatch:
         if stream.timed_out:
             result.outcome, result.outcome_reason = "failed", "media_timeout"
         elif stats["packetsReceived"] == 0:
-            result.outcome_reason = "no_media"
+            result.outcome, result.outcome_reason = "failed", "no_media"
         return result

@@ -29,6 +29,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
@@ -103,8 +104,9 @@ class SipLauncher:
         self._preloaded: set[str] = set()
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self.calls = CallTally()  # finished calls, for /metrics
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload
+            sessions, storage, self.library, self._inbound_channel, self._preload, self.calls
         )
 
     @classmethod
@@ -185,6 +187,11 @@ class SipLauncher:
 
     # ---- calls ---------------------------------------------------------------------
     async def launch(self, plan: CallPlan) -> CallResult:
+        result = await self._launch(plan)
+        self.calls.add("outbound", result)
+        return result
+
+    async def _launch(self, plan: CallPlan) -> CallResult:
         try:
             async with self._lock:
                 line = await self._line(plan.trunk, plan.organization_id)
