@@ -27,7 +27,7 @@ from carrier.carrier_kit import (
     terminate,
 )
 from support import require_tool
-from telephony.sipp.conftest import sipp  # noqa: F401  (sipp as the trunk)
+from telephony.sipp.conftest import clock, open_media, sipp  # noqa: F401  (sipp as the trunk)
 
 
 @pytest.fixture(scope="module")

@@ -57,13 +57,16 @@ ELSEWHERE = (
 SILENT = RECV_INVITE + TRYING + RINGING + OK_SDP + RECV_ACK + pause(200) + WAIT_BYE
 
 
-async def place_one_call(api: Any, sipp: Any, dialer_process: Any, **env: str) -> dict:
+async def place_one_call(
+    api: Any, sipp: Any, dialer_process: Any, graph: dict[str, Any] = WAIT_FOR_A_KEY, **env: str
+) -> dict:
+    """One call of a program on `graph` to the sipp peer: its final call report."""
     h = api.acme.headers()
     trunk = {"name": "sipp", "host": "127.0.0.1", "port": sipp.port, "optionsIntervalSec": 0}
     r = await api.client.post("/api/trunks", json=trunk, headers=h)
     assert r.status_code == 201, r.text
     c = await seed_campaign(api, contacts=1, dids=1)
-    r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": WAIT_FOR_A_KEY}, headers=h)
+    r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": graph}, headers=h)
     assert r.status_code == 200, r.text
     _, eid = await launch_again(api, c)
     dialer_process(**env)
@@ -87,10 +90,10 @@ async def launch_again(api: Any, c: Any) -> tuple[Any, str]:
     return c, launched.json()["executionId"]
 
 
-def scenario_peer(sipp: Any, workdir: Any, name: str, body: str) -> Any:
+def scenario_peer(sipp: Any, workdir: Any, name: str, body: str, **kwargs: Any) -> Any:
     path = workdir / f"{name}.xml"
     path.write_text(HDR.format(name=name) + body + END)
-    return sipp(name, scenario_path=path)
+    return sipp(name, scenario_path=path, **kwargs)
 
 
 def media_stats(attempt: dict) -> dict:
