@@ -66,7 +66,7 @@ class InboundTrunk:
 
 
 @dataclass(frozen=True, slots=True)
-class _Taken:
+class Taken:
     execution: Execution
     job_id: int
     did_number: str
@@ -141,11 +141,11 @@ class InboundCalls:
             if pinned is None:
                 self._refuse(call, 404, "No Inbound Flow")
                 return
-            taken = await _open_job(session, trunk.organization_id, did.number, pinned, now)
+            taken = await open_job(session, trunk.organization_id, did.number, pinned, now)
         await self._run(taken, ua, call, caller, now)
 
     async def _run(
-        self, taken: _Taken, ua: UserAgent, call: SipCall, caller: str, created: datetime
+        self, taken: Taken, ua: UserAgent, call: SipCall, caller: str, created: datetime
     ) -> None:
         execution = taken.execution
         call_id = str(uuid.uuid4())
@@ -172,31 +172,38 @@ class InboundCalls:
             call.hangup()
             result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
         self.tally.add("inbound", result)
-        record = AttemptRecord.of(
-            execution, call_id, caller or None, taken.did_number, created, result, "inbound"
-        )
-        final = JobStatus.COMPLETED if result.outcome == "completed" else JobStatus.FAILED
-        item = FinishItem(
-            job_id=taken.job_id,
-            owner=OWNER,
-            attempt=1,
-            record=record,
-            job=JobUpdate(final, None, result.outcome),
-            node_counts=result.node_execution_count,
-            auto_pause=(),
-            caller_id=None,
-            now=datetime.now(UTC),
-        )
-        await self.store.finish([item])
+        await self.store.finish([finish_item(taken, call_id, caller, created, result)])
 
 
-async def _open_job(
+def finish_item(
+    taken: Taken, call_id: str, caller: str, created: datetime, result: CallResult
+) -> FinishItem:
+    """The inbound call's attempt (direction `inbound`, from the caller to the DID) and
+    its job's end: never retried."""
+    record = AttemptRecord.of(
+        taken.execution, call_id, caller or None, taken.did_number, created, result, "inbound"
+    )
+    final = JobStatus.COMPLETED if result.outcome == "completed" else JobStatus.FAILED
+    return FinishItem(
+        job_id=taken.job_id,
+        owner=OWNER,
+        attempt=1,
+        record=record,
+        job=JobUpdate(final, None, result.outcome),
+        node_counts=result.node_execution_count,
+        auto_pause=(),
+        caller_id=None,
+        now=datetime.now(UTC),
+    )
+
+
+async def open_job(
     session: AsyncSession,
     organization_id: str,
     did_number: str,
     pinned: tuple[Flow, FlowVersion],
     now: datetime,
-) -> _Taken:
+) -> Taken:
     org = await OrganizationRepository(session).get(organization_id)
     execution = await ExecutionRepository(session).add(
         build_execution(
@@ -231,4 +238,4 @@ async def _open_job(
             lease_expires_at=lease,
         )
     )
-    return _Taken(execution, job.id, did_number, compile_flow(execution.flow_graph))
+    return Taken(execution, job.id, did_number, compile_flow(execution.flow_graph))
