@@ -49,6 +49,9 @@ class TrunkInfo:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
+    offer_100rel: bool = True
+    max_redirects: int = 3
+    max_retry_after_s: int = 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,6 +339,9 @@ class SipLauncher:
             asserted_identity=trunk.asserted_identity,
             privacy=trunk.privacy,
             from_user=trunk.from_user,
+            offer_100rel=trunk.offer_100rel,
+            max_redirects=trunk.max_redirects,
+            max_retry_after_s=trunk.max_retry_after_s,
         )
 
     async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:

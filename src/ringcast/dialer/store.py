@@ -129,7 +129,8 @@ def trunk_info(t: Trunk) -> TrunkInfo:
         t.max_channels, t.calls_per_second, tuple(t.codecs), bool(t.register),
         t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
         t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
-        t.asserted_identity, t.privacy, t.from_user,
+        t.asserted_identity, t.privacy, t.from_user, t.offer_100rel, t.max_redirects,
+        t.max_retry_after_s,
     )  # fmt: skip
 
 

@@ -40,6 +40,9 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    offer_100rel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    max_redirects: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    max_retry_after_s: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
     # health, written by the dialer process that holds the trunk's SIP agent
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
