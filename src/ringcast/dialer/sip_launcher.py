@@ -50,6 +50,7 @@ from ringcast.telephony.sip.numbers import NumberFormat
 from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
+UNREGISTER_WAIT_S = 3.0  # at shutdown, for each trunk's un-REGISTER (with its challenge)
 
 
 class NoTrunkError(Exception):
@@ -145,6 +146,12 @@ class SipLauncher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
             self._sync_task = None
+        lines = list(self.lines.values())
+        for line in lines:
+            line.health.close()
+        # every trunk's binding removed before the listeners close: the registrar's
+        # challenge to the Expires: 0 must still reach its agent (a stale contact else)
+        await asyncio.gather(*(line.ua.unregister(UNREGISTER_WAIT_S) for line in lines))
         for key in list(self.lines):
             self._stop_line(key)
         await self.inbound.close()

@@ -105,6 +105,24 @@ class UserAgent:
         for call in list(self.calls.values()):
             call.hangup()
 
+    async def unregister(self, timeout_s: float = 3.0) -> bool:
+        """Remove the registration (Expires: 0, a challenge to it answered) and wait for
+        the registrar's final answer, at most `timeout_s`: True when it came (or there
+        was nothing to remove). `close()` after it sends nothing more."""
+        reg = self.registration
+        if reg is None or reg.state != "registered":
+            return True
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        reg.on_removed = lambda: None if done.done() else done.set_result(None)
+        reg.stop()
+        if not reg.removing:
+            return True
+        try:
+            await asyncio.wait_for(done, timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
     def close(self) -> None:
         """Stop at once: un-REGISTER if registered, drop timers and calls, close the socket."""
         if self.registration is not None:
