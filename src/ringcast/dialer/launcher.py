@@ -52,6 +52,7 @@ class TrunkInfo:
     offer_100rel: bool = True
     max_redirects: int = 3
     max_retry_after_s: int = 60
+    inbound_digest: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -349,6 +349,7 @@ class SipLauncher:
             offer_100rel=trunk.offer_100rel,
             max_redirects=trunk.max_redirects,
             max_retry_after_s=trunk.max_retry_after_s,
+            inbound_digest=trunk.inbound_digest,
         )
 
     async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:

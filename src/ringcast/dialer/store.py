@@ -130,7 +130,7 @@ def trunk_info(t: Trunk) -> TrunkInfo:
         t.options_interval_s, t.register_expires_s, t.symmetric_rtp,
         t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
         t.asserted_identity, t.privacy, t.from_user, t.offer_100rel, t.max_redirects,
-        t.max_retry_after_s,
+        t.max_retry_after_s, t.inbound_digest,
     )  # fmt: skip
 
 

@@ -43,6 +43,7 @@ class Trunk(IdMixin, TimestampMixin, Base):
     offer_100rel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     max_redirects: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     max_retry_after_s: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
+    inbound_digest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # health, written by the dialer process that holds the trunk's SIP agent
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -52,6 +52,8 @@ class _CarrierSettings(Schema):
     max_redirects: int = Field(default=3, ge=0, le=10)
     # the longest back-off a 503/480 Retry-After may impose on the trunk's next calls
     max_retry_after_s: int = Field(default=60, ge=0, le=3600, alias="maxRetryAfterSec")
+    # its INVITEs may come from any address, proven by its username/password (407)
+    inbound_digest: bool = False
 
 
 class TrunkCreate(_CarrierSettings, InputSchema):
@@ -102,6 +104,7 @@ class TrunkUpdate(InputSchema):
     offer_100rel: bool | None = Field(default=None, alias="offer100rel")
     max_redirects: int | None = Field(default=None, ge=0, le=10)
     max_retry_after_s: int | None = Field(default=None, ge=0, le=3600, alias="maxRetryAfterSec")
+    inbound_digest: bool | None = None
 
     _host = field_validator("host", "from_domain")(_check_host)
 

@@ -81,6 +81,7 @@ class UserAgent:
         self.trunk_address: Address = config.address  # an IP once resolved
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
+        self.trusted_invites: set[str] = set()  # Call-IDs whose INVITE proved the trunk's digest
 
     @classmethod
     async def start(cls, config: TrunkConfig, transport: Transport | None = None) -> UserAgent:
@@ -434,7 +435,9 @@ class UserAgent:
     def _new_invite(self, request: SipRequest, addr: Address) -> None:
         key = self._server_key(request)
         self._server[key] = _TxRecord(invite_server(request, self.reliable), addr)
-        if not self.config.peer_allowed(addr[0]):
+        trusted = request.call_id in self.trusted_invites
+        self.trusted_invites.discard(request.call_id)
+        if not (trusted or self.config.peer_allowed(addr[0])):
             log.warning("INVITE from %s:%s refused (not a configured trunk)", addr[0], addr[1])
             self.respond(request, response_to(request, 403, "Forbidden", new_tag()))
             return

@@ -1,4 +1,5 @@
-"""trunks: the SIP a carrier speaks, per trunk (100rel offered, 3xx hops, Retry-After cap)
+"""trunks: the SIP a carrier speaks, per trunk (100rel offered, 3xx hops, Retry-After cap,
+inbound INVITEs known by digest credentials instead of the source address)
 
 Until now fixed in `TrunkConfig`; the defaults are those values (100rel offered, 3
 redirects followed, a Retry-After back-off of at most 60 s).
@@ -26,6 +27,7 @@ def _columns() -> tuple[sa.Column[object], ...]:
         sa.Column("offer_100rel", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("max_redirects", sa.Integer(), nullable=False, server_default="3"),
         sa.Column("max_retry_after_s", sa.Integer(), nullable=False, server_default="60"),
+        sa.Column("inbound_digest", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
 
 
