@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from carrier.carrier_kit import free_port
-from carrier.pstn import call_in
+from carrier.pstn import call_in, call_refused
 from carrier.test_kamailio_inbound import ASSETS, DID, PRESS_ONE, sipp_logs, wait_exit
 from ringcast.telephony.sip.inbound_auth import DigestGate
 from ringcast.telephony.sip.message import parse_message
@@ -22,33 +22,17 @@ CARRIER_HOST = "127.0.0.71"  # where the trunk is said to be: nobody, its calls 
 CALLER_HOST = "127.0.0.72"
 USER, PASSWORD = "carrier-acct", "in-s3cret"
 
-CHALLENGED = """  <recv response="100" optional="true"/>
-  <recv response="407" auth="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [last_From:]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-"""
-
 
 def authenticated_call(password: str) -> str:
     """INVITE, 407, the INVITE again with credentials ([authentication]), then the call
     of `call_in` (RFC 4733 key 1, our BYE)."""
     plain = call_in(ASSETS / "dtmf_2833_1.pcap")
-    first = plain.split("  <recv response=")[0]
+    challenged = call_refused(407).replace('response="407"', 'response="407" auth="true"')
     again = plain.replace(
         "CSeq: 1 INVITE",
         f"CSeq: 2 INVITE\n      [authentication username={USER} password={password}]",
     ).replace("CSeq: 1 ACK", "CSeq: 2 ACK")
-    return first + CHALLENGED + again
+    return challenged + again
 
 
 def call_from_elsewhere(tmp: Path, port: int, scenario: str) -> subprocess.Popen[bytes]:
