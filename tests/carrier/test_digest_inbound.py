@@ -85,6 +85,13 @@ async def test_a_digest_authenticated_invite_from_anywhere_runs_the_dids_flow(
     assert (call["from"], call["to"], call["outcome"]) == ("+33612345678", DID, "completed"), call
     report = (await api.client.get(f"/api/call-report/{call['jobId']}", headers=h)).json()
     assert report["attempts"][0]["flowExecution"]["finalVariables"]["choice"] == "1"
+    # inbound calls are counted apart in /metrics (the dialer's figures, every few seconds)
+    want = 'ringcast_calls_total{direction="inbound",outcome="completed"} 1.0'
+    for _ in range(60):
+        if want in (text := (await api.client.get("/metrics")).text):
+            break
+        await asyncio.sleep(0.5)
+    assert want in text, [m for m in text.splitlines() if "ringcast_calls" in m]
 
 
 def invite(extra: str = "") -> Any:
