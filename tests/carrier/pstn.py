@@ -36,14 +36,19 @@ ANSWER = (
 
 
 def start_pstn(
-    workdir: Path, port: int, body: str = ANSWER, calls: int = 1, name: str = "pstn"
+    workdir: Path,
+    port: int,
+    body: str = ANSWER,
+    calls: int = 1,
+    name: str = "pstn",
+    host: str = PSTN_HOST,
 ) -> subprocess.Popen[bytes]:
-    """sipp on PSTN_HOST:`port` running `body` (scenario XML without its header)."""
+    """sipp on `host`:`port` running `body` (scenario XML without its header)."""
     path = workdir / f"{name}.xml"
     path.write_text(HDR.format(name=name) + body + END)
     return subprocess.Popen(
-        ["sipp", "-sf", str(path), "-i", PSTN_HOST, "-p", str(port), "-mi", PSTN_HOST,
-         "-m", str(calls), "-nostdin", "-timeout", "60s", "-mp", str(free_port(PSTN_HOST)),
+        ["sipp", "-sf", str(path), "-i", host, "-p", str(port), "-mi", host,
+         "-m", str(calls), "-nostdin", "-timeout", "60s", "-mp", str(free_port(host)),
          "-trace_msg", "-message_file", str(workdir / f"{name}.log")],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -5,11 +5,13 @@
 timeout while on hold). `verdict(result)` adds a `media_stats` event to an answered
 attempt (packets sent and received, expected, lost, loss %, jitter, RTCP reports sent
 and read and what the far end's reports said of our stream, where the media was
-latched) and settles what the flow alone cannot know: the media watchdog fired
-→ `failed` / `media_timeout`; the session timer ran out with no refresh from the far
-end (RFC 4028 §10: we sent BYE) → `failed` / `session_expired`; answered but not one RTP packet came → `failed` /
-`no_media` whatever the flow said (a call that carried no media never reports success;
-retried like any failure when the retry policy's `retryOn` has `failed`).
+latched, with SRTP the suite and the packets failing authentication) and settles
+what the flow alone cannot know: the media watchdog fired → `failed` /
+`media_timeout`; the session timer ran out with no refresh from the far end (RFC 4028
+§10: we sent BYE) → `failed` / `session_expired`; answered but not one RTP packet
+came → `failed` / `no_media` whatever the flow said (a call that carried no media
+never reports success; retried like any failure when the retry policy's `retryOn`
+has `failed`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ class MediaWatch:
             "latched": stream.stats.latched,
             "remote": f"{remote[0]}:{remote[1]}" if remote else None,
         }
+        if stream.srtp is not None:  # the suite only: keys are never reported
+            stats["srtp"] = stream.srtp.tx_key.suite
+            stats["srtpFailed"] = stream.stats.srtp_failed
+            stats["srtcpFailed"] = stream.stats.srtcp_failed
         at = result.terminated_at or datetime.now(UTC)
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
         result.events.append({"type": "media_stats", "timestamp": stamp, "data": stats})

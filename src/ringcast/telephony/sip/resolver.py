@@ -4,9 +4,10 @@ A trunk host that is an IP literal is used as it is. A domain name is looked up
 as RFC 3263 §4 says: its NAPTR records first (`naptr_transport` picks the transport
 they prefer among ours: the lowest order, then preference, of `SIP+D2U` (udp),
 `SIP+D2T` (tcp), `SIPS+D2T` (tls)); the trunk's transport's NAPTR record with flag
-`s` names the SRV name to ask, else `_sip._udp.<name>` / `_sip._tcp.<name>`. SRV
-(the lowest priority, then the highest weight, wins) gives the target and port;
-without SRV records, the name's A record with the trunk's port.
+`s` names the SRV name to ask, else `_sip._udp.<name>` / `_sip._tcp.<name>` /
+`_sips._tcp.<name>` (TLS). SRV (the lowest priority, then the highest weight, wins)
+gives the target and port; without SRV records, the name's A record with the trunk's
+port.
 Lookups go through dnspython's asyncio resolver, answers are kept for their TTL
 (a failed SRV lookup for `NEGATIVE_TTL_S`); a name the DNS does not know (an
 /etc/hosts entry such as `localhost`) falls back to the loop's `getaddrinfo`, which
@@ -95,6 +96,13 @@ async def _dns_a(name: str, client: DnsClient = None) -> tuple[list[str], int]:
     return [str(info[4][0]) for info in infos], HOSTS_TTL_S
 
 
+def srv_name(host: str, transport: str) -> str:
+    """The SRV name of a trunk (RFC 3263 §4.2): TLS is `_sips._tcp`, not `_sip._tls`."""
+    if transport == "tls":
+        return f"_sips._tcp.{host}"
+    return f"_sip._{transport}.{host}"
+
+
 def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -153,13 +161,13 @@ class Resolver:
             return (host, port)
         records: list[Srv] = []
         if "." in host:  # a domain (not `localhost`): RFC 3263 NAPTR, then SRV
-            srv_name = f"_sip._{transport}.{host}"
+            name = srv_name(host, transport)
             service = SERVICES.get(transport)
             for _, _, flags, svc, replacement in await self._naptr_records(host):
                 if svc == service and flags == "s" and replacement not in ("", "."):
-                    srv_name = replacement
+                    name = replacement
                     break
-            records = await self._cached(self._srv_cache, srv_name, self._srv)
+            records = await self._cached(self._srv_cache, name, self._srv)
         if records:
             _, _, port, host = min(records, key=lambda r: (r[0], -r[1]))
             if is_ip(host):

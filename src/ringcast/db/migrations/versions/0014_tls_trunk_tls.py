@@ -1,8 +1,9 @@
-"""trunks: the SIP a carrier speaks, per trunk (100rel offered, 3xx hops, Retry-After cap,
-inbound INVITEs known by digest credentials instead of the source address)
+"""trunks: TLS settings (transport "tls")
 
-Until now fixed in `TrunkConfig`; the defaults are those values (100rel offered, 3
-redirects followed, a Retry-After back-off of at most 60 s).
+`tls_ca_bundle` and `tls_client_cert` are PEM text, `tls_server_name` the name the
+carrier's certificate is checked against, `tls_client_key` the client certificate's
+private key sealed like the password (kit/secret_box.py). All null for every
+existing trunk: nothing changes for UDP and TCP trunks.
 
 Revision ID: 0014
 Revises: 0013
@@ -24,10 +25,10 @@ depends_on: str | Sequence[str] | None = None
 
 def _columns() -> tuple[sa.Column[object], ...]:
     return (
-        sa.Column("offer_100rel", sa.Boolean(), nullable=False, server_default=sa.true()),
-        sa.Column("max_redirects", sa.Integer(), nullable=False, server_default="3"),
-        sa.Column("max_retry_after_s", sa.Integer(), nullable=False, server_default="60"),
-        sa.Column("inbound_digest", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("tls_ca_bundle", sa.Text(), nullable=True),
+        sa.Column("tls_server_name", sa.String(255), nullable=True),
+        sa.Column("tls_client_cert", sa.Text(), nullable=True),
+        sa.Column("tls_client_key", sa.Text(), nullable=True),
     )
 
 
