@@ -109,3 +109,26 @@ class Recording(Schema):
     duration_ms: int
     size_bytes: int
     created_at: datetime
+
+
+Direction = Literal["outbound", "inbound"]
+Outcome = Literal["completed", "no_answer", "busy", "rejected", "voicemail", "failed", "cancelled"]
+
+
+class CallSummary(Schema):
+    """One call (an attempt) in `GET /api/call-report`; its job's whole report is
+    `GET /api/call-report/{jobId}`."""
+
+    job_id: str
+    execution_id: str
+    call_id: str
+    attempt: int
+    direction: str
+    from_: str | None = Field(alias="from")
+    to: str
+    status: str
+    outcome: str
+    outcome_reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    duration_ms: int | None

@@ -57,6 +57,11 @@ class TrunkInfo:
     tls_client_key: str | None = field(default=None, repr=False)
     srtp: str = "off"
     srtp_over_insecure_signaling: bool = False
+    # the SIP a carrier speaks (100rel, 3xx hops, Retry-After cap), digest-known inbound
+    offer_100rel: bool = True
+    max_redirects: int = 3
+    max_retry_after_s: int = 60
+    inbound_digest: bool = False
 
 
 @dataclass(frozen=True, slots=True)

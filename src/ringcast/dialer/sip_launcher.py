@@ -29,6 +29,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
@@ -51,6 +52,7 @@ from ringcast.telephony.sip.transport import TlsClient
 from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
+UNREGISTER_WAIT_S = 3.0  # at shutdown, for each trunk's un-REGISTER (with its challenge)
 
 
 class NoTrunkError(Exception):
@@ -105,8 +107,9 @@ class SipLauncher:
         self._preloaded: set[str] = set()
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self.calls = CallTally()  # finished calls, for /metrics
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload
+            sessions, storage, self.library, self._inbound_channel, self._preload, self.calls
         )
 
     @classmethod
@@ -146,6 +149,12 @@ class SipLauncher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
             self._sync_task = None
+        lines = list(self.lines.values())
+        for line in lines:
+            line.health.close()
+        # every trunk's binding removed before the listeners close: the registrar's
+        # challenge to the Expires: 0 must still reach its agent (a stale contact else)
+        await asyncio.gather(*(line.ua.unregister(UNREGISTER_WAIT_S) for line in lines))
         for key in list(self.lines):
             self._stop_line(key)
         await self.inbound.close()
@@ -196,6 +205,11 @@ class SipLauncher:
 
     # ---- calls ---------------------------------------------------------------------
     async def launch(self, plan: CallPlan) -> CallResult:
+        result = await self._launch(plan)
+        self.calls.add("outbound", result)
+        return result
+
+    async def _launch(self, plan: CallPlan) -> CallResult:
         try:
             async with self._lock:
                 line = await self._line(plan.trunk, plan.organization_id)
@@ -356,6 +370,10 @@ class SipLauncher:
             asserted_identity=trunk.asserted_identity,
             privacy=trunk.privacy,
             from_user=trunk.from_user,
+            offer_100rel=trunk.offer_100rel,
+            max_redirects=trunk.max_redirects,
+            max_retry_after_s=trunk.max_retry_after_s,
+            inbound_digest=trunk.inbound_digest,
             srtp=_srtp_mode(trunk.srtp),  # with a transport it cannot use: SipConfigError
             srtp_over_insecure_signaling=trunk.srtp_over_insecure_signaling,
         )

@@ -152,6 +152,8 @@ def trunk_info(t: Trunk) -> TrunkInfo:
         t.asserted_identity, t.privacy, t.from_user,
         t.tls_ca_bundle, t.tls_server_name, t.tls_client_cert, t.tls_client_key,
         srtp=t.srtp, srtp_over_insecure_signaling=t.srtp_over_insecure_signaling,
+        offer_100rel=t.offer_100rel, max_redirects=t.max_redirects,
+        max_retry_after_s=t.max_retry_after_s, inbound_digest=t.inbound_digest,
     )  # fmt: skip
 
 

@@ -40,6 +40,10 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    offer_100rel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    max_redirects: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    max_retry_after_s: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
+    inbound_digest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # SRTP (telephony/sip/sdes.py): off | optional | mandatory; SDES without TLS allowed
     srtp: Mapped[str] = mapped_column(String(16), nullable=False, default="off")
     srtp_over_insecure_signaling: Mapped[bool] = mapped_column(

@@ -269,8 +269,9 @@ class SipChannel:
             else:
                 self._emit(dial_failed(event.status, event.reason))
         elif isinstance(event, CallEnded):
-            if event.by == "remote":
-                self._remote_hangup(event.reason)
+            # the far end's BYE, or the SIP layer's own (no ACK, session expired): the
+            # call is over either way and the flow hears it as a hangup with the reason
+            self._remote_hangup(event.reason)
         elif isinstance(event, CallDigit):
             self._on_media_digit(event.digit, "sip_info")
         elif isinstance(event, CallMediaUpdate):
