@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dialer.dialer_kit import attempts, execution, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, attempts, execution, launch
 from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -48,7 +48,9 @@ def carriers(tmp_path: Path, db_url: str):
     started: list[Carrier] = []
 
     def start(name: str, host: str, scenario: str | None = None) -> Carrier:
-        c = carrier(tmp_path / name, host, scenario)
+        # -rtp_echo: a callee that answers carries media (an answer without any is
+        # `failed` / `no_media`); the flow listens a second so the echo has time to come
+        c = carrier(tmp_path / name, host, scenario, "-rtp_echo")
         started.append(c)
         return c
 
@@ -69,7 +71,9 @@ async def test_503_on_the_first_trunk_completes_on_the_second(api, carriers):
     second = carriers("second", "127.0.0.62")
     t1 = await add_trunk(api, "first", first, optionsIntervalSec=0)
     t2 = await add_trunk(api, "second", second, optionsIntervalSec=0)
-    c, eid = await launch(api, contacts=2, dids=1, callsPerSecond=10, maxConcurrentCalls=2)
+    c, eid = await launch(
+        api, contacts=2, dids=1, graph=LISTEN_A_SECOND, callsPerSecond=10, maxConcurrentCalls=2
+    )
     await set_group(api, c.dids, [{"trunkId": t1, "priority": 1}, {"trunkId": t2, "priority": 2}])
     launcher = _launcher(api)
     try:
@@ -118,7 +122,9 @@ async def test_a_trunk_down_by_options_never_gets_an_invite(api, carriers, monke
     second = carriers("second", "127.0.0.66")
     t1 = await add_trunk(api, "first", first, optionsIntervalSec=1)
     t2 = await add_trunk(api, "second", second, optionsIntervalSec=0)
-    c, eid = await launch(api, contacts=3, dids=1, callsPerSecond=10, maxConcurrentCalls=3)
+    c, eid = await launch(
+        api, contacts=3, dids=1, graph=LISTEN_A_SECOND, callsPerSecond=10, maxConcurrentCalls=3
+    )
     # same priority, the down trunk weighted to take nearly every call were it up
     await set_group(api, c.dids, [{"trunkId": t1, "weight": 1000}, {"trunkId": t2, "weight": 1}])
     launcher = _launcher(api)

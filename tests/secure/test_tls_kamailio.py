@@ -22,7 +22,7 @@ import carrier.test_kamailio_inbound as inbound
 import carrier.test_kamailio_registration as registration
 from carrier.carrier_kit import DialerProcess, Kamailio, free_port, terminate
 from carrier.pstn import call_in, start_pstn
-from dialer.dialer_kit import jobs, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, jobs, launch
 from secure.tls_kit import CARRIER_NAME, PSTN_SIDE, Pki
 from support import require_tool
 
@@ -104,7 +104,8 @@ async def test_an_outbound_call_over_tls_through_kamailio_completes(
             tls_dialer(dialer_process, pki)
             up = await registration.trunk_status(api, trunk_id, "up")
             assert up["status"] == "up", up  # registered over TLS
-            _, eid = await launch(api, contacts=1, dids=1)
+            # the callee talks, the flow listens a second: a call that carries media
+            _, eid = await launch(api, contacts=1, dids=1, graph=LISTEN_A_SECOND)
             (job,) = await jobs(api, eid)
             report = await registration.final_report(api, job.id)
             assert report["finalOutcome"] == "completed", report
