@@ -10,7 +10,10 @@ for the registration: a trunk that cannot register fails the call as
 `trunk_unregistered`, never with the carrier's raw 403. One shared `MediaClock`
 for every call's RTP (the telephony engine's design), a `ClipLibrary` preloaded
 once per execution with the audio and dictionaries its pinned flow references,
-and recordings stored through the storage seam.
+and recordings stored through the storage seam. Overload control
+(telephony/overload.py): the process's calls, in and out, are counted against
+`dialer_max_calls`, and with the media clock's lateness they decide `room()` (what
+the dialer may claim) and the 503 a new INVITE gets while full.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.overload import OverloadConfig, OverloadGuard
 from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
@@ -81,6 +85,7 @@ class SipLauncher:
         trunk_sync_s: float = 10.0,
         media_timeout_s: float | None = 30.0,
         media_hold_timeout_s: float = 600.0,
+        overload: OverloadConfig | None = None,
     ) -> None:
         """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
         `endpoint` is the SIP address (default: `local_host`, a free port)."""
@@ -97,6 +102,7 @@ class SipLauncher:
         self.media_timeout_ms = None if media_timeout_s is None else int(media_timeout_s * 1000)
         self.media_hold_timeout_ms = int(media_hold_timeout_s * 1000)
         self.clock = MediaClock()
+        self.guard = OverloadGuard(overload, self.clock)
         self.endpoint: SipEndpoint | None = None
         self.lines: dict[str, _Line] = {}
         self._lock = asyncio.Lock()
@@ -104,7 +110,7 @@ class SipLauncher:
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload
+            sessions, storage, self.library, self._inbound_channel, self._preload, self.guard
         )
 
     @classmethod
@@ -128,6 +134,11 @@ class SipLauncher:
             trunk_sync_s=s.sip_trunk_sync_s,
             media_timeout_s=s.media_timeout_s,
             media_hold_timeout_s=s.media_hold_timeout_s,
+            overload=OverloadConfig(
+                max_calls=s.dialer_max_calls or None,
+                max_late_ms=s.media_overload_late_ms or None,
+                retry_after_s=s.sip_retry_after_s,
+            ),
         )
 
     # ---- process lifecycle ---------------------------------------------------------
@@ -155,7 +166,7 @@ class SipLauncher:
 
     async def _open(self) -> SipEndpoint:
         if self.endpoint is None:
-            self.endpoint = await SipEndpoint.open(self.endpoint_config)
+            self.endpoint = await SipEndpoint.open(self.endpoint_config, self.guard)
             host, port = self.endpoint.advertised
             log.info("SIP listening on %s:%s (UDP, TCP), advertised as %s:%s",
                      self.endpoint_config.host, self.endpoint.local_port, host, port)  # fmt: skip
@@ -184,7 +195,19 @@ class SipLauncher:
                     log.error("trunk %s: %s", info.id, exc)
 
     # ---- calls ---------------------------------------------------------------------
+    def room(self) -> int | None:
+        """How many more calls this process may start now (overload control: 0 while
+        full; None: no cap). The dialer claims no more than this."""
+        return self.guard.room()
+
     async def launch(self, plan: CallPlan) -> CallResult:
+        self.guard.enter()
+        try:
+            return await self._launch(plan)
+        finally:
+            self.guard.leave()
+
+    async def _launch(self, plan: CallPlan) -> CallResult:
         try:
             async with self._lock:
                 line = await self._line(plan.trunk, plan.organization_id)
@@ -294,7 +317,10 @@ class SipLauncher:
         statuses: dict[str, str | None] = {
             k: ln.health.status for k, ln in self.lines.items() if k != "fallback"
         }
-        return statuses, dict(self.inbound.active), dict(self.inbound.refused)
+        refused = dict(self.inbound.refused)
+        if self.guard.refused:
+            refused[503] = self.guard.refused
+        return statuses, dict(self.inbound.active), refused
 
     def _status_changed(self, key: str, status: TrunkStatus, error: str | None) -> None:
         if key == "fallback":

@@ -23,6 +23,7 @@ import socket
 from dataclasses import dataclass
 from typing import Literal
 
+from ..overload import OverloadGuard
 from .call import ALLOW
 from .config import TrunkConfig
 from .errors import SipError
@@ -61,15 +62,18 @@ class _View:
 
 
 class SipEndpoint:
-    def __init__(self, config: EndpointConfig) -> None:
+    def __init__(self, config: EndpointConfig, overload: OverloadGuard | None = None) -> None:
         self.config = config
+        self.overload = overload  # handed to every agent: 503 to new INVITEs while full
         self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
         self.dropped = 0  # unparseable, stray or from unknown sources
 
     @classmethod
-    async def open(cls, config: EndpointConfig) -> SipEndpoint:
-        self = cls(config)
+    async def open(
+        cls, config: EndpointConfig, overload: OverloadGuard | None = None
+    ) -> SipEndpoint:
+        self = cls(config, overload)
         for attempt in range(5):
             try:
                 await self._open_listeners()
@@ -129,6 +133,7 @@ class SipEndpoint:
         peers = set(config.allowed_peers) | await _resolve(config.host)
         config = dataclasses.replace(config, allowed_peers=frozenset(peers))
         ua = await UserAgent.start(config, self._view(config.transport))
+        ua.overload = self.overload
         self.agents[key] = ua
         return ua
 
