@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     dialer_max_calls: int = Field(default=1000, ge=0)
     media_overload_late_ms: float = Field(default=40.0, ge=0.0)
     sip_retry_after_s: int = Field(default=5, ge=1, le=3600)
+    # media workers (telephony/media/workers.py): every call's RTP and media clock in
+    # this many worker processes, so one dialer uses every core; 0 = in the dialer's
+    # own event loop (one core, the default until the worker path is proven for every
+    # call type: see docs/adr/0001-media-workers.md)
+    media_workers: int = Field(default=0, ge=0, le=256)
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)

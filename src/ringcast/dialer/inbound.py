@@ -170,6 +170,7 @@ class InboundCalls:
             runner = FlowRunner(self.library.resolve, sink)
             channel, watch = self.channel_for(ua, call)
             trace = await runner.run(taken.flow, ctx, channel, RealTimebase())
+            await watch.settle()
             result = watch.verdict(CallResult.from_trace(trace))
         except Exception as exc:  # recorded as a failed attempt, never lost
             log.exception("inbound call %s", call.call_id)

@@ -13,7 +13,9 @@ once per execution with the audio and dictionaries its pinned flow references,
 and recordings stored through the storage seam. Overload control
 (telephony/overload.py): the process's calls, in and out, are counted against
 `dialer_max_calls`, and with the media clock's lateness they decide `room()` (what
-the dialer may claim) and the 503 a new INVITE gets while full.
+the dialer may claim) and the 503 a new INVITE gets while full. With
+`media_workers` > 0 (RINGCAST_MEDIA_WORKERS) every call's RTP runs in media worker
+processes instead of this loop (telephony/media/workers.py; docs/adr).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.workers import MediaWorkers
 from ringcast.telephony.overload import OverloadConfig, OverloadGuard
 from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.call import SipCall
@@ -86,6 +89,7 @@ class SipLauncher:
         media_timeout_s: float | None = 30.0,
         media_hold_timeout_s: float = 600.0,
         overload: OverloadConfig | None = None,
+        media_workers: int = 0,
     ) -> None:
         """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
         `endpoint` is the SIP address (default: `local_host`, a free port)."""
@@ -103,6 +107,8 @@ class SipLauncher:
         self.media_hold_timeout_ms = int(media_hold_timeout_s * 1000)
         self.clock = MediaClock()
         self.guard = OverloadGuard(overload, self.clock)
+        self.media_workers = media_workers
+        self.workers: MediaWorkers | None = None  # started by `start()` when media_workers
         self.endpoint: SipEndpoint | None = None
         self.lines: dict[str, _Line] = {}
         self._lock = asyncio.Lock()
@@ -139,11 +145,16 @@ class SipLauncher:
                 max_late_ms=s.media_overload_late_ms or None,
                 retry_after_s=s.sip_retry_after_s,
             ),
+            media_workers=s.media_workers,
         )
 
     # ---- process lifecycle ---------------------------------------------------------
     async def start(self) -> None:
         """Open the SIP address and start every trunk's agent (the dialer's start)."""
+        if self.media_workers > 0 and self.workers is None:
+            self.workers = await MediaWorkers.start(self.media_workers)
+            self.guard.lateness = self.workers.late_ms
+            log.info("media in %d worker processes", self.media_workers)
         await self._open()
         await self.sync_trunks()
         self._sync_task = asyncio.create_task(self._sync_forever())
@@ -162,6 +173,9 @@ class SipLauncher:
             self.endpoint = None
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+        if self.workers is not None:
+            await self.workers.close()
+            self.workers = None
         self.clock.close()
 
     async def _open(self) -> SipEndpoint:
@@ -235,6 +249,7 @@ class SipLauncher:
             self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
+        await watch.settle()
         return watch.verdict(CallResult.from_trace(trace))
 
     def _media_watch(self, line: _Line) -> MediaWatch:
@@ -250,12 +265,15 @@ class SipLauncher:
             latching=info.symmetric_rtp if info is not None else True,
             strict_hosts=strict,
             hold_timeout_ms=self.media_hold_timeout_ms,
+            workers=self.workers,
         )
 
     def _inbound_channel(self, ua: UserAgent, call: SipCall) -> tuple[SipChannel, MediaWatch]:
         line = next((ln for ln in self.lines.values() if ln.ua is ua), None)
         watch = (
-            self._media_watch(line) if line is not None else MediaWatch(self.clock, self.local_host)
+            self._media_watch(line)
+            if line is not None
+            else MediaWatch(self.clock, self.local_host, workers=self.workers)
         )
         channel = ForwardingSipChannel.inbound(
             ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms

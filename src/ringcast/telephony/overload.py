@@ -17,6 +17,7 @@ media. The guard does no I/O; it reads counters the clock already keeps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -42,6 +43,8 @@ class OverloadGuard:
     def __init__(self, config: OverloadConfig | None = None, clock: MediaClock | None = None):
         self.config = config or OverloadConfig()
         self.clock = clock
+        self.lateness: Callable[[], float] | None = None
+        """Where the media clocks run elsewhere (media workers): their worst lateness."""
         self.active = 0
         self.refused = 0
         """Inbound INVITEs answered 503 because the process was full."""
@@ -54,7 +57,8 @@ class OverloadGuard:
         self.active = max(0, self.active - 1)
 
     def late_ms(self) -> float:
-        return self.clock.stats.recent_late_ms if self.clock is not None else 0.0
+        own = self.clock.stats.recent_late_ms if self.clock is not None else 0.0
+        return max(own, self.lateness()) if self.lateness is not None else own
 
     def reason(self) -> OverloadReason | None:
         """Why the process is full now, or None when a new call may start."""

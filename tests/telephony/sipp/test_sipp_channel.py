@@ -60,11 +60,11 @@ def ncc(reference: np.ndarray, received: np.ndarray) -> float:
     return best
 
 
-async def test_answer_media_digits_and_recording(sipp: Sipp, open_media: OpenMedia) -> None:
+async def test_answer_media_digits_and_recording(sipp: Sipp, any_media: OpenMedia) -> None:
     peer = sipp("uas_media")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, open_media)
+        channel = SipChannel(ua, any_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast", enable_amd=True))
         events = await events_until(channel, Answered)
         assert events[-1] == Answered("unknown", sip_status=200)
@@ -188,14 +188,14 @@ async def test_in_dialog_info_reinvite_and_options(sipp: Sipp, open_media: OpenM
 
 @pytest.mark.parametrize("wait_for_beep", [False, True])
 async def test_amd_hook_reports_a_machine(
-    sipp: Sipp, open_media: OpenMedia, wait_for_beep: bool
+    sipp: Sipp, any_media: OpenMedia, wait_for_beep: bool
 ) -> None:
     from ringcast.telephony.amd.detector import AmdDetector
 
     peer = sipp("uas_machine")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, open_media, amd_factory=AmdDetector)
+        channel = SipChannel(ua, any_media, amd_factory=AmdDetector)
         loop = asyncio.get_running_loop()
         await channel.dial(DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep))
         started = loop.time()
