@@ -1,5 +1,7 @@
 """CSV export of call reports: one row per attempt (a job without attempts
-gets one row with empty call columns), streamed in batches."""
+gets one row with empty call columns), streamed in batches. The forward
+columns: the attempt's last forwarded leg (its number, outcome) and the
+bridged time of all its legs."""
 
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ COLUMNS = (
     "outcome",
     "outcomeReason",
     "answeredBy",
+    "forwardedTo",
+    "forwardOutcome",
+    "forwardDurationMs",
 )
 
 
@@ -64,8 +69,9 @@ async def csv_lines(
     async for job, phone, attempt in JobRepository(session).export_rows(
         organization_id, execution_ids
     ):
-        call: list[object] = [None] * 11
+        call: list[object] = [None] * 14
         if attempt is not None:
+            legs = attempt.legs or []
             call = [
                 attempt.attempt,
                 attempt.id,
@@ -78,6 +84,9 @@ async def csv_lines(
                 attempt.outcome,
                 attempt.outcome_reason,
                 attempt.answered_by,
+                legs[-1].get("to") if legs else None,
+                legs[-1].get("outcome") if legs else None,
+                sum(leg.get("durationMs") or 0 for leg in legs) if legs else None,
             ]
         yield _line(
             [job.id, job.execution_id, job.contact_id, phone, job.status, job.final_outcome, *call]

@@ -81,6 +81,8 @@ class CallAttempt(IdMixin, Base):
     amd: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     flow_execution: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    legs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """The Forward node's second legs (`LegRecord.to_dict`); NULL: none."""
 
 
 class Recording(IdMixin, TimestampMixin, Base):

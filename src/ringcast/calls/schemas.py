@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
 from ringcast.scheduling.retry import CallRetry
@@ -38,6 +38,27 @@ class CallInfo(Schema):
     duration_ms: int | None
 
 
+class CallLeg(Schema):
+    """A forwarded (second) leg of the call: the Forward node's agent call
+    (`call_attempts.legs`; keys a later version adds are ignored here)."""
+
+    model_config = ConfigDict(**{**Schema.model_config, "extra": "ignore"})
+
+    to: str
+    from_: str | None = Field(None, alias="from")
+    trunk: str | None = None
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    terminated_at: datetime | None = None
+    duration_ms: int | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    sip_status: int | None = None
+    hung_up_by: str | None = None
+    node_id: str | None = None
+    recording_id: str | None = None
+
+
 class AttemptReport(Schema):
     call_id: str
     attempt: int
@@ -47,6 +68,7 @@ class AttemptReport(Schema):
     answered_by: str | None
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
+    legs: list[CallLeg] = Field(default_factory=list)
 
 
 class CallReport(Schema):

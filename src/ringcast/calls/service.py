@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.auth.repository import OrganizationRepository
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.calls.repository import JobRepository
-from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
+from ringcast.calls.schemas import AttemptReport, CallInfo, CallLeg, CallReport
 from ringcast.contacts.repository import ContactRepository
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
@@ -135,6 +135,7 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         answered_by=attempt.answered_by,
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
+        legs=[CallLeg.model_validate(leg) for leg in attempt.legs or ()],
     )
 
 

@@ -33,6 +33,7 @@ class AttemptRecord:
     amd: dict[str, Any] | None
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
+    legs: list[dict[str, Any]] | None = None  # the Forward node's second legs
 
     @classmethod
     def of(
@@ -68,6 +69,7 @@ class AttemptRecord:
             amd=result.amd,
             flow_execution=result.flow_execution,
             events=result.events,
+            legs=result.legs or None,
         )
 
     def lost(self) -> AttemptRecord:

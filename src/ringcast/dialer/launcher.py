@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.trace import FlowTrace
+from ringcast.telephony.sip.forward import LegGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,13 @@ class TrunkInfo:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
+    # transport "tls" (trunks/tls.py); the client key still sealed
+    tls_ca_bundle: str | None = None
+    tls_server_name: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = field(default=None, repr=False)
+    srtp: str = "off"
+    srtp_over_insecure_signaling: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,8 @@ class CallPlan:
     flow_name: str
     flow_version: int
     start_at: datetime  # the paced slot this call was given
+    leg_gate: LegGate | None = None
+    """A Forward node's second leg takes a trunk channel and a paced start through this."""
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""
@@ -97,6 +107,7 @@ class CallResult:
     flow_execution: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
+    legs: list[dict[str, Any]] = field(default_factory=list)  # the Forward node's legs
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:
@@ -111,6 +122,7 @@ class CallResult:
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
+            legs=[leg.to_dict() for leg in trace.legs],
         )
 
 

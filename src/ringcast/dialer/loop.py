@@ -35,9 +35,10 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
@@ -61,6 +62,7 @@ NO_CALLING_TIME = "no_calling_time"
 
 
 MAX_HORIZON_S = 1.0
+LEG_POLL_S = 0.1  # a forward waiting for a free trunk channel looks again this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,7 @@ class Dialer:
                     flow_name=execution.flow_name,
                     flow_version=execution.flow_version,
                     start_at=start_at,
+                    leg_gate=partial(self._second_leg, trunk) if trunk else None,
                 )
                 try:
                     result = await self.launcher.launch(plan)
@@ -322,6 +325,35 @@ class Dialer:
                 trunk.active -= 1
             self._inflight.pop(job.job_id, None)
             self._inflight_executions.pop(job.job_id, None)
+
+    async def _second_leg(self, trunk: _TrunkState, wait_s: float) -> Callable[[], None] | None:
+        """A Forward node's agent leg is one more call on the trunk: it takes one of its
+        channels (waiting up to `wait_s` for one to free up) and a start slot of its
+        calls-per-second bucket, like a first call; the returned callable gives the
+        channel back (once). None: no channel freed in time."""
+        deadline = self.clock.monotonic() + wait_s
+        while trunk.active >= trunk.info.max_channels:
+            if self.clock.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(LEG_POLL_S)
+        trunk.active += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                trunk.active -= 1
+
+        try:
+            now_s = self.clock.monotonic()
+            slot = reserve([trunk.bucket], now_s)
+            if slot > now_s:
+                await self.clock.sleep_until(self.clock.now() + timedelta(seconds=slot - now_s))
+        except BaseException:  # cancelled while waiting for its slot (the callee hung up)
+            release()
+            raise
+        return release
 
     async def _record(
         self,

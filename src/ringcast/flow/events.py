@@ -192,6 +192,7 @@ class Forward:
     record: bool
     hold: tuple[ClipRequest, ...] = ()
     whisper: tuple[ClipRequest, ...] = ()
+    leg: int = 0  # the leg's index in the trace's `legs`
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,3 +93,29 @@ async def test_a_dead_worker_ends_its_calls_as_media_failures_and_is_replaced() 
         assert len(workers.workers) == 1 and workers.workers[0].alive
     finally:
         await workers.close()
+
+
+async def test_srtp_runs_in_the_worker_and_a_rekey_reaches_it() -> None:
+    from ringcast.telephony.media.srtp import SUITES, SrtpKey, SrtpPair
+
+    ka, kb = (SrtpKey(SUITES[0], os.urandom(30)) for _ in range(2))
+    workers = await MediaWorkers.start(1)
+    try:
+        a, b = await workers.open_stream(HOST), await workers.open_stream(HOST)
+        a.set_srtp(SrtpPair(ka, kb))
+        b.set_srtp(SrtpPair(kb, ka))
+        a.set_remote(HOST, b.local_port, 0, None)
+        b.set_remote(HOST, a.local_port, 0, None)
+        heard: list[np.ndarray] = []
+        b.add_listener(heard.append)
+        assert await asyncio.wait_for(a.play([TONE[:2400]]), 5) is True
+        await asyncio.sleep(0.1)
+        assert max(int(np.abs(f).max()) for f in heard) > 3000  # decrypted: the tone
+        assert a.srtp is not None and a.srtp.tx_key == ka
+        b.srtp.rekey_rx(SrtpKey(SUITES[0], os.urandom(30))) if b.srtp else None
+        await asyncio.sleep(0.3)  # a's packets no longer authenticate at b
+        b.close()
+        final = await asyncio.wait_for(b.final, 5)
+        assert final.srtp_failed > 0
+    finally:
+        await workers.close()

@@ -48,6 +48,7 @@ import numpy as np
 
 from ringcast.telephony.channel import DigitSource, Pcm
 from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.srtp import SrtpKey, SrtpPair
 from ringcast.telephony.media.stream import RtpStream
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,24 @@ class WorkerStats:
     reception: dict[str, float | int] = field(default_factory=dict)
     remote: tuple[str, int] | None = None
     timed_out: bool = False
+    srtp_failed: int = 0
+    srtcp_failed: int = 0
+
+
+class _ForwardedPair(SrtpPair):
+    """The dialer's view of a worker stream's SRTP keys: a re-INVITE's `rekey_rx`
+    reaches the worker, which holds the real contexts."""
+
+    __slots__ = ("_forward",)
+
+    def __init__(self, tx: SrtpKey, rx: SrtpKey, forward: Callable[[SrtpKey], None]) -> None:
+        super().__init__(tx, rx)
+        self._forward = forward
+
+    def rekey_rx(self, rx: SrtpKey) -> None:
+        if rx != self.rx_key:
+            self._forward(rx)
+        super().rekey_rx(rx)
 
 
 class WorkerStream:
@@ -109,6 +128,7 @@ class WorkerStream:
         self.closed = False
         self.final: asyncio.Future[WorkerStats] = asyncio.get_running_loop().create_future()
         self.stats = WorkerStats()
+        self._srtp: SrtpPair | None = None
 
     def _send(self, *message: Any) -> None:
         if not self.closed:
@@ -144,6 +164,17 @@ class WorkerStream:
 
     def reception(self) -> dict[str, float | int]:
         return dict(self.stats.reception) or {"packetsReceived": 0}
+
+    @property
+    def srtp(self) -> SrtpPair | None:
+        return self._srtp
+
+    def set_srtp(self, pair: SrtpPair) -> None:
+        """SRTP runs in the worker: it gets the keys and builds its own contexts."""
+        self._srtp = _ForwardedPair(
+            pair.tx_key, pair.rx_key, lambda rx: self._send("rekey", self._sid, rx)
+        )
+        self._send("srtp", self._sid, pair.tx_key, pair.rx_key)
 
     # commands
     def set_remote(
@@ -489,6 +520,11 @@ class _Served:
             stream.allow_source(args[1], args[2])
         elif kind == "set":
             setattr(stream, args[1], args[2])
+        elif kind == "srtp":
+            stream.set_srtp(SrtpPair(args[1], args[2]))
+        elif kind == "rekey":
+            if stream.srtp is not None:
+                stream.srtp.rekey_rx(args[1])
         elif kind == "close":
             stream.close()
             del self.streams[sid]
@@ -541,6 +577,8 @@ def _final(stream: RtpStream) -> WorkerStats:
         reception=stream.reception(),
         remote=stream.remote,
         timed_out=stream.timed_out,
+        srtp_failed=stream.stats.srtp_failed,
+        srtcp_failed=stream.stats.srtcp_failed,
     )
 
 
