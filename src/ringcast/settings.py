@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     # runs; a dead dialer's calls come back as worker_lost after it)
     dialer_tick_ms: int = Field(default=200, ge=10)
     dialer_lease_s: float = Field(default=60.0, ge=2.0)
+    # overload control (telephony/overload.py): the calls one dialer process carries at
+    # once, inbound and outbound (0 = no cap), and the media clock's recent lateness in
+    # ms that also counts as full (0 = not watched). While full the dialer claims no new
+    # jobs (they wait, pending) and new inbound INVITEs get 503 with this Retry-After
+    dialer_max_calls: int = Field(default=1000, ge=0)
+    media_overload_late_ms: float = Field(default=40.0, ge=0.0)
+    sip_retry_after_s: int = Field(default=5, ge=1, le=3600)
+    # media workers (telephony/media/workers.py): every call's RTP and media clock in
+    # this many worker processes, so one dialer uses every core; 0 = in the dialer's
+    # own event loop (one core, the default until the worker path is proven for every
+    # call type: see docs/adr/0001-media-workers.md)
+    media_workers: int = Field(default=0, ge=0, le=256)
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)

@@ -132,3 +132,23 @@ async def test_metrics_carry_the_dialer_media_clock_while_fresh(api):
     stale = time.time() - FRESH_S - 5
     os.utime(path, (stale, stale))  # the dialer stopped writing: its figures are not live
     assert "ringcast_media_clock" not in (await api.client.get("/metrics")).text
+
+
+async def test_health_and_metrics_show_the_dialer_full(api):
+    """Overload control's state comes from the dialer's file: calls against the cap and
+    why it is full; being full is not unhealthy (the calls it carries are fine)."""
+    from ringcast.dialer.metrics import FILE_NAME, registry_for, write_once
+    from ringcast.telephony.media.clock import MediaClock
+    from ringcast.telephony.overload import OverloadConfig, OverloadGuard
+
+    clock = MediaClock()
+    guard = OverloadGuard(OverloadConfig(max_calls=1), clock)
+    guard.enter()
+    write_once(
+        registry_for(clock, None, guard), api.app.state.ringcast.settings.data_dir / FILE_NAME
+    )
+    health = await api.client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["dialerLoad"] == {"calls": 1, "maxCalls": 1, "overloaded": "max_calls"}
+    text = (await api.client.get("/metrics")).text
+    assert 'ringcast_dialer_overloaded{reason="max_calls"} 1.0' in text

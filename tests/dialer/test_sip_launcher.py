@@ -23,7 +23,8 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
+@pytest.mark.parametrize("media_workers", [0, 2])
+async def test_program_calls_go_out_over_sip(api, db_url, tmp_path, media_workers):
     require_tool("sipp")
     if not db_url.startswith("sqlite"):
         pytest.skip("one database is enough for the SIP path")
@@ -44,7 +45,9 @@ async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
         assert trunk.status_code == 201, trunk.text
         _, eid = await launch(api, 4, 1, LISTEN_A_SECOND, callsPerSecond=20, maxConcurrentCalls=4)
         state = api.app.state.ringcast
-        launcher = SipLauncher(state.sessions, state.storage)
+        launcher = SipLauncher(state.sessions, state.storage, media_workers=media_workers)
+        if media_workers:  # RTP in worker processes, started with the process
+            await launcher.start()
         dialer = Dialer(DialerStore(state.sessions), launcher, SystemClock(), DialerConfig())
         try:
             for _ in range(100):
@@ -61,6 +64,8 @@ async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
         ]
         assert all(a.answered_at is not None and a.duration_ms is not None for a in rows)
         assert all(a.from_number == "+33987654320" for a in rows)
+        stats = [e["data"] for a in rows for e in a.events if e["type"] == "media_stats"]
+        assert len(stats) == 4 and all(s["remote"] for s in stats), stats
         assert sipp.wait(timeout=20) == 0  # sipp saw 4 complete calls (INVITE..BYE)
     finally:
         if sipp.poll() is None:

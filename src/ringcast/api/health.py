@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from ringcast.api import metrics
 from ringcast.api.deps import StateDep
 from ringcast.dialer.metrics import FILE_NAME as DIALER_METRICS_FILE
-from ringcast.dialer.metrics import read_fresh
+from ringcast.dialer.metrics import overload_state, read_fresh
 from ringcast.dialer.supervisor import DialerProcessState, supervised_status
 
 router = APIRouter(tags=["Operations"])
@@ -39,6 +39,9 @@ async def health(state: StateDep) -> JSONResponse:
         body["dialer"] = dialer.as_json()
         if dialer.state == DialerProcessState.failed:
             status = 503
+    load = overload_state(read_fresh(state.settings.data_dir / DIALER_METRICS_FILE))
+    if load is not None:  # the dialer's calls against its cap; full is not unhealthy
+        body["dialerLoad"] = load
     if state.limiter.degraded:  # Redis down: the API answers, limits are per process
         body["rateLimit"] = "degraded"
     return JSONResponse({"status": "ok" if status == 200 else "degraded", **body}, status)

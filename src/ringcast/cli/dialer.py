@@ -50,7 +50,8 @@ def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None
     from ringcast.dialer.metrics import FILE_NAME, registry_for, write_forever
 
     trunks = launcher if hasattr(launcher, "trunk_metrics") else None
-    registry = registry_for(clock, trunks)  # type: ignore[arg-type]
+    guard = getattr(launcher, "guard", None)
+    registry = registry_for(clock, trunks, guard)  # type: ignore[arg-type]
     return asyncio.create_task(write_forever(registry, data_dir / FILE_NAME))
 
 

@@ -48,6 +48,7 @@ from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.service import build_execution, pinned_flow
 from ringcast.programs.status import JobStatus
 from ringcast.storage.base import Storage
+from ringcast.telephony.overload import OverloadGuard
 from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
 from ringcast.telephony.sip.ua import UserAgent
@@ -86,6 +87,7 @@ class InboundCalls:
         channel_for: Callable[[UserAgent, SipCall], tuple[SipChannel, MediaWatch]],
         preload: Preload,
         tally: CallTally | None = None,
+        guard: OverloadGuard | None = None,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
@@ -93,6 +95,7 @@ class InboundCalls:
         self.channel_for = channel_for
         self.preload = preload
         self.tally = tally or CallTally()
+        self.guard = guard  # the process's call count (overload control)
         self.store = DialerStore(sessions)
         self.active: dict[str, int] = {}
         self.refused: dict[int, int] = {}  # SIP status → count
@@ -104,6 +107,8 @@ class InboundCalls:
             self._refuse(call, 486, "Busy Here")
             return
         self.active[trunk.trunk_id] = self.active.get(trunk.trunk_id, 0) + 1
+        if self.guard is not None:
+            self.guard.enter()
         task = asyncio.get_running_loop().create_task(self._take(trunk, ua, call))
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._done(trunk.trunk_id, t))
@@ -111,6 +116,8 @@ class InboundCalls:
     def _done(self, trunk_id: str, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.active[trunk_id] -= 1
+        if self.guard is not None:
+            self.guard.leave()
         if not task.cancelled() and task.exception() is not None:
             log.error("inbound call failed", exc_info=task.exception())
 
@@ -166,6 +173,7 @@ class InboundCalls:
             runner = FlowRunner(self.library.resolve, sink)
             channel, watch = self.channel_for(ua, call)
             trace = await runner.run(taken.flow, ctx, channel, RealTimebase())
+            await watch.settle()
             result = watch.verdict(CallResult.from_trace(trace))
         except Exception as exc:  # recorded as a failed attempt, never lost
             log.exception("inbound call %s", call.call_id)

@@ -16,7 +16,9 @@ Theory of operation. `run_once(now)` is one tick:
    (program and trunk; `pacing`) give up to the next tick. Pacing runs on
    the clock's monotonic seconds; the horizon is the real length of the last
    tick (sleep + work, at least `tick_s`, at most 1 s), so slots stay evenly
-   spaced, and slots a late tick missed are caught up (bounded).
+   spaced, and slots a late tick missed are caught up (bounded); and the
+   launcher's `room()` (overload control: the process's call cap, nothing while
+   its media clock runs late) — jobs left unclaimed simply stay pending.
 4. each claimed job gets a caller id (LRU over the pool), its trunk, and a
    start slot; a task sleeps until the slot, runs the call through the
    `CallLauncher` and records the attempt, finishing the job or scheduling
@@ -167,6 +169,8 @@ class Dialer:
         self._mono = 0.0  # this tick's monotonic seconds (pacing)
         self._horizon_s = self.config.tick_s
         self._ticked = False
+        self._starting = 0  # calls claimed whose launch has not begun (waiting for a slot)
+        self._room: int | None = None  # what the launcher may still start this tick
 
     # ---- the tick ----------------------------------------------------------
 
@@ -180,6 +184,7 @@ class Dialer:
             self._horizon_s = min(max(self.config.tick_s, mono - self._mono), MAX_HORIZON_S)
         self._mono, self._ticked = mono, True
         report = TickReport()
+        self._room = self._launcher_room()
         await self.store.start_due(now)
         if self._due(self._last_sweep, now, self.config.sweep_every_s):
             self._last_sweep = now
@@ -278,6 +283,8 @@ class Dialer:
                     break
                 total += await self._trunk_free(trunk, free - total)
             free = min(free, total)
+        if self._room is not None:
+            free = min(free, self._room)
         return min(free, self.config.max_claim_per_tick)
 
     async def _trunk_free(self, trunk: _TrunkState, want: int) -> int:
@@ -343,6 +350,14 @@ class Dialer:
             except Exception:  # held over: fewer calls until the lease expires, never more
                 log.exception("trunk %s: shared limits not settled", trunk.info.id)
 
+    def _launcher_room(self) -> int | None:
+        """Overload control: a launcher with `room()` (the SIP launcher) says how many
+        more calls its process may start; the calls claimed but not yet launched
+        count against it. None: no limit (e.g. scripted callees)."""
+        room_of = getattr(self.launcher, "room", None)
+        room = room_of() if room_of is not None else None
+        return None if room is None else max(0, room - self._starting)
+
     # ---- one call ----------------------------------------------------------
 
     def _start(self, state: _ExecState, job: ClaimedJob, now: datetime) -> None:
@@ -371,6 +386,9 @@ class Dialer:
             # the program's own pacing may start the call later than the trunk's slot: the
             # INVITE is still checked against the trunk's slot (late: a new one)
             budget.slots[trunk.info.id] = slot if trunk_slot is None else trunk_slot
+        self._starting += 1
+        if self._room is not None:
+            self._room -= 1
         rest = [t for t in order if t is not trunk]
         task = asyncio.create_task(
             self._call(state, job, entry.number, trunk, rest, budget, start_at)
@@ -464,11 +482,13 @@ class Dialer:
         execution = state.execution
         call_id = str(uuid.uuid4())
         created_at = self.clock.now()
+        starting = True
         try:
             # with shared limits the call sets up (flow, media) before its slot and the
             # INVITE waits for the slot itself (`_pace`): set-up time is no lateness
             lead = SET_UP_LEAD_S if self.limits is not None else 0.0
             await self.clock.sleep_until(start_at - timedelta(seconds=lead))
+            starting, self._starting = False, self._starting - 1
             if job.contact is None:
                 result = CallResult("cancelled", "contact_deleted")
             elif job.on_dnc:
@@ -508,6 +528,8 @@ class Dialer:
             to_number = str(job.contact["primaryPhone"]) if job.contact else ""
             await self._record(state, job, call_id, caller_id, to_number, created_at, result)
         finally:
+            if starting:
+                self._starting -= 1
             for used in budget.held:
                 used.active -= 1
             self._inflight.pop(job.job_id, None)

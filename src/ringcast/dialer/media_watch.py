@@ -12,16 +12,20 @@ what the flow alone cannot know: the media watchdog fired → `failed` /
 came → `failed` / `no_media` whatever the flow said (a call that carried no media
 never reports success; retried like any failure when the retry policy's `retryOn`
 has `failed`).
+With media workers (`RINGCAST_MEDIA_WORKERS`) the stream runs in a worker process
+and its figures come back when it closes: `settle()` waits for them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.stream import RtpStream
+from ringcast.telephony.media.workers import MediaWorkers, WorkerStream
 from ringcast.telephony.sip.channel_hooks import MediaStream
 from ringcast.telephony.sip.session_timer import EXPIRED as SESSION_EXPIRED
 
@@ -34,15 +38,37 @@ class MediaWatch:
     latching: bool = True
     strict_hosts: frozenset[str] | None = None
     hold_timeout_ms: int | None = None
-    streams: list[RtpStream] = field(default_factory=list)
+    workers: MediaWorkers | None = None  # RTP in media worker processes (else this loop)
+    streams: list[RtpStream | WorkerStream] = field(default_factory=list)
 
     async def opener(self) -> MediaStream:
+        if self.workers is not None:
+            remote = await self.workers.open_stream(
+                self.host,
+                advertised_host=self.advertised_host,
+                latching=self.latching,
+                strict_hosts=self.strict_hosts,
+                hold_timeout_ms=self.hold_timeout_ms,
+            )
+            self.streams.append(remote)
+            return remote
         stream = await RtpStream.open(self.clock, self.host, advertised_host=self.advertised_host)
         stream.latching = self.latching
         stream.strict_hosts = self.strict_hosts
         stream.hold_timeout_ms = self.hold_timeout_ms
         self.streams.append(stream)
         return stream
+
+    async def settle(self, timeout_s: float = 2.0) -> None:
+        """A worker's stream reports its statistics when closed: close the call's
+        streams and wait (bounded) for those figures before `verdict` reads them."""
+        finals = []
+        for stream in self.streams:
+            if isinstance(stream, WorkerStream):
+                stream.close()
+                finals.append(stream.final)
+        if finals:
+            await asyncio.wait(finals, timeout=timeout_s)
 
     def verdict(self, result: CallResult) -> CallResult:
         if not self.streams or result.answered_at is None:

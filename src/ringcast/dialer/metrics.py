@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 
 from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
+from ringcast.telephony.overload import OverloadGuard
 
 log = logging.getLogger("ringcast.dialer")
 
@@ -153,6 +154,70 @@ class CallCollector(Collector):
         yield media
 
 
+class OverloadCollector(Collector):
+    """Overload control's state (telephony/overload.py): calls carried against the cap,
+    whether the process is full and why, the media clock's recent lateness, 503s."""
+
+    REASONS = ("max_calls", "media_clock_late")
+
+    def __init__(self, guard: OverloadGuard) -> None:
+        self.guard = guard
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        guard = self.guard
+        calls = GaugeMetricFamily(
+            "ringcast_dialer_calls", "Calls this dialer process carries (inbound and outbound)"
+        )
+        calls.add_metric([], guard.active)
+        yield calls
+        cap = GaugeMetricFamily(
+            "ringcast_dialer_max_calls",
+            "The process's call cap (RINGCAST_DIALER_MAX_CALLS; 0: none)",
+        )
+        cap.add_metric([], guard.config.max_calls or 0)
+        yield cap
+        reason = guard.reason()
+        full = GaugeMetricFamily(
+            "ringcast_dialer_overloaded",
+            "1 while the process is full (no new call starts; inbound INVITEs get 503), by reason",
+            labels=["reason"],
+        )
+        for name in self.REASONS:
+            full.add_metric([name], 1.0 if reason == name else 0.0)
+        yield full
+        late = GaugeMetricFamily(
+            "ringcast_media_clock_recent_late_seconds",
+            "The media clock's lateness averaged over about the last second",
+        )
+        late.add_metric([], guard.late_ms() / 1000)
+        yield late
+        refused = CounterMetricFamily(
+            "ringcast_overload_refused", "Inbound INVITEs answered 503 because the process was full"
+        )
+        refused.add_metric([], guard.refused)
+        yield refused
+
+
+def overload_state(exposition: bytes) -> dict[str, object] | None:
+    """The overload figures of a dialer exposition (`read_fresh`), for /health: calls,
+    maxCalls and overloaded (the reason, or None); None without them."""
+    values: dict[str, float] = {}
+    reason: str | None = None
+    for line in exposition.decode(errors="replace").splitlines():
+        name, _, value = line.partition(" ")
+        if name in ("ringcast_dialer_calls", "ringcast_dialer_max_calls"):
+            values[name] = float(value)
+        elif name.startswith("ringcast_dialer_overloaded{") and float(value or 0) == 1.0:
+            reason = name.split('"')[1]
+    if "ringcast_dialer_calls" not in values:
+        return None
+    return {
+        "calls": int(values["ringcast_dialer_calls"]),
+        "maxCalls": int(values.get("ringcast_dialer_max_calls", 0)) or None,
+        "overloaded": reason,
+    }
+
+
 class TrunkMetricsSource(Protocol):
     calls: CallTally
 
@@ -161,12 +226,18 @@ class TrunkMetricsSource(Protocol):
     ) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]: ...
 
 
-def registry_for(clock: MediaClock, trunks: TrunkMetricsSource | None = None) -> CollectorRegistry:
+def registry_for(
+    clock: MediaClock,
+    trunks: TrunkMetricsSource | None = None,
+    guard: OverloadGuard | None = None,
+) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MediaClockCollector(clock))
     if trunks is not None:
         registry.register(TrunkCollector(trunks))
         registry.register(CallCollector(trunks.calls))
+    if guard is not None:
+        registry.register(OverloadCollector(guard))
     return registry
 
 

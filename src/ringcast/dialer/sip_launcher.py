@@ -10,7 +10,12 @@ for the registration: a trunk that cannot register fails the call as
 `trunk_unregistered`, never with the carrier's raw 403. One shared `MediaClock`
 for every call's RTP (the telephony engine's design), a `ClipLibrary` preloaded
 once per execution with the audio and dictionaries its pinned flow references,
-and recordings stored through the storage seam.
+and recordings stored through the storage seam. Overload control
+(telephony/overload.py): the process's calls, in and out, are counted against
+`dialer_max_calls`, and with the media clock's lateness they decide `room()` (what
+the dialer may claim) and the 503 a new INVITE gets while full. With
+`media_workers` > 0 (RINGCAST_MEDIA_WORKERS) every call's RTP runs in media worker
+processes instead of this loop (telephony/media/workers.py; docs/adr).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
 from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.workers import MediaWorkers
+from ringcast.telephony.overload import OverloadConfig, OverloadGuard
 from ringcast.telephony.sip import SipConfigError, TrunkConfig, UserAgent
 from ringcast.telephony.sip.call import SipCall
 from ringcast.telephony.sip.channel import SipChannel
@@ -85,6 +92,8 @@ class SipLauncher:
         trunk_sync_s: float = 10.0,
         media_timeout_s: float | None = 30.0,
         media_hold_timeout_s: float = 600.0,
+        overload: OverloadConfig | None = None,
+        media_workers: int = 0,
     ) -> None:
         """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
         `endpoint` is the SIP address (default: `local_host`, a free port)."""
@@ -101,6 +110,9 @@ class SipLauncher:
         self.media_timeout_ms = None if media_timeout_s is None else int(media_timeout_s * 1000)
         self.media_hold_timeout_ms = int(media_hold_timeout_s * 1000)
         self.clock = MediaClock()
+        self.guard = OverloadGuard(overload, self.clock)
+        self.media_workers = media_workers
+        self.workers: MediaWorkers | None = None  # started by `start()` when media_workers
         self.endpoint: SipEndpoint | None = None
         self.lines: dict[str, _Line] = {}
         self._lock = asyncio.Lock()
@@ -109,7 +121,13 @@ class SipLauncher:
         self._writes: set[asyncio.Task[None]] = set()
         self.calls = CallTally()  # finished calls, for /metrics
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload, self.calls
+            sessions,
+            storage,
+            self.library,
+            self._inbound_channel,
+            self._preload,
+            self.calls,
+            self.guard,
         )
 
     @classmethod
@@ -134,11 +152,21 @@ class SipLauncher:
             trunk_sync_s=s.sip_trunk_sync_s,
             media_timeout_s=s.media_timeout_s,
             media_hold_timeout_s=s.media_hold_timeout_s,
+            overload=OverloadConfig(
+                max_calls=s.dialer_max_calls or None,
+                max_late_ms=s.media_overload_late_ms or None,
+                retry_after_s=s.sip_retry_after_s,
+            ),
+            media_workers=s.media_workers,
         )
 
     # ---- process lifecycle ---------------------------------------------------------
     async def start(self) -> None:
         """Open the SIP address and start every trunk's agent (the dialer's start)."""
+        if self.media_workers > 0 and self.workers is None:
+            self.workers = await MediaWorkers.start(self.media_workers)
+            self.guard.lateness = self.workers.late_ms
+            log.info("media in %d worker processes", self.media_workers)
         await self._open()
         await self.sync_trunks()
         self._sync_task = asyncio.create_task(self._sync_forever())
@@ -163,11 +191,14 @@ class SipLauncher:
             self.endpoint = None
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
+        if self.workers is not None:
+            await self.workers.close()
+            self.workers = None
         self.clock.close()
 
     async def _open(self) -> SipEndpoint:
         if self.endpoint is None:
-            self.endpoint = await SipEndpoint.open(self.endpoint_config)
+            self.endpoint = await SipEndpoint.open(self.endpoint_config, self.guard)
             host, port = self.endpoint.advertised
             log.info("SIP listening on %s:%s (UDP, TCP), advertised as %s:%s",
                      self.endpoint_config.host, self.endpoint.local_port, host, port)  # fmt: skip
@@ -204,8 +235,17 @@ class SipLauncher:
                     self._status_changed(info.id, "down", f"trunk_config: {exc}"[:200])
 
     # ---- calls ---------------------------------------------------------------------
+    def room(self) -> int | None:
+        """How many more calls this process may start now (overload control: 0 while
+        full; None: no cap). The dialer claims no more than this."""
+        return self.guard.room()
+
     async def launch(self, plan: CallPlan) -> CallResult:
-        result = await self._launch(plan)
+        self.guard.enter()
+        try:
+            result = await self._launch(plan)
+        finally:
+            self.guard.leave()
         self.calls.add("outbound", result)
         return result
 
@@ -242,6 +282,7 @@ class SipLauncher:
             self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
+        await watch.settle()
         result = watch.verdict(CallResult.from_trace(trace))
         result.trunk_id, result.trunks_tried = failover.carrier, failover.tried
         return result
@@ -264,12 +305,15 @@ class SipLauncher:
             latching=info.symmetric_rtp if info is not None else True,
             strict_hosts=strict,
             hold_timeout_ms=self.media_hold_timeout_ms,
+            workers=self.workers,
         )
 
     def _inbound_channel(self, ua: UserAgent, call: SipCall) -> tuple[SipChannel, MediaWatch]:
         line = next((ln for ln in self.lines.values() if ln.ua is ua), None)
         watch = (
-            self._media_watch(line) if line is not None else MediaWatch(self.clock, self.local_host)
+            self._media_watch(line)
+            if line is not None
+            else MediaWatch(self.clock, self.local_host, workers=self.workers)
         )
         channel = ForwardingSipChannel.inbound(
             ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms
@@ -331,7 +375,10 @@ class SipLauncher:
         statuses: dict[str, str | None] = {
             k: ln.health.status for k, ln in self.lines.items() if k != "fallback"
         }
-        return statuses, dict(self.inbound.active), dict(self.inbound.refused)
+        refused = dict(self.inbound.refused)
+        if self.guard.refused:
+            refused[503] = self.guard.refused
+        return statuses, dict(self.inbound.active), refused
 
     def _status_changed(self, key: str, status: TrunkStatus, error: str | None) -> None:
         if key == "fallback":

@@ -20,6 +20,7 @@ import pytest
 
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.stream import RtpStream
+from ringcast.telephony.media.workers import MediaWorkers
 from ringcast.telephony.sip.channel import MediaStream
 from support import unavailable
 from telephony.sipp.scenarios import write_scenario
@@ -172,3 +173,23 @@ def open_media(clock: MediaClock) -> Callable[[], Awaitable[MediaStream]]:
         return stream
 
     return open_stream
+
+
+@pytest.fixture(params=["loop", "workers"])
+async def any_media(
+    request: pytest.FixtureRequest, clock: MediaClock
+) -> AsyncIterator[Callable[[], Awaitable[MediaStream]]]:
+    """`open_media` on this event loop, then on a media worker process
+    (telephony/media/workers.py): the same call must behave the same on both."""
+    workers = await MediaWorkers.start(1) if request.param == "workers" else None
+
+    async def open_stream() -> MediaStream:
+        stream: MediaStream = (
+            await workers.open_stream() if workers is not None else await RtpStream.open(clock)
+        )
+        stream.allow_source("127.0.0.1", 0)
+        return stream
+
+    yield open_stream
+    if workers is not None:
+        await workers.close()

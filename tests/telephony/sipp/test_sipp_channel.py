@@ -60,11 +60,11 @@ def ncc(reference: np.ndarray, received: np.ndarray) -> float:
     return best
 
 
-async def test_answer_media_digits_and_recording(sipp: Sipp, open_media: OpenMedia) -> None:
+async def test_answer_media_digits_and_recording(sipp: Sipp, any_media: OpenMedia) -> None:
     peer = sipp("uas_media")
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=peer.port))
     try:
-        channel = SipChannel(ua, open_media)
+        channel = SipChannel(ua, any_media)
         await channel.dial(DialRequest(to="1000", from_="ringcast", enable_amd=True))
         events = await events_until(channel, Answered)
         assert events[-1] == Answered("unknown", sip_status=200)
@@ -211,10 +211,10 @@ async def _dial_sipp_machine(
 
 @pytest.mark.parametrize("wait_for_beep", [False, True])
 async def test_amd_hook_reports_a_machine(
-    sipp: Sipp, open_media: OpenMedia, wait_for_beep: bool
+    sipp: Sipp, any_media: OpenMedia, wait_for_beep: bool
 ) -> None:
     request = DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep)
-    answered, waited_s = await _dial_sipp_machine(sipp, open_media, request)
+    answered, waited_s = await _dial_sipp_machine(sipp, any_media, request)
     assert answered.answered_by == "machine", answered
     assert answered.amd_decision_ms is not None and answered.amd_decision_ms <= 5000
     if wait_for_beep:  # the machine greeting lasts ~12 s before its beep

@@ -52,6 +52,7 @@ class ClockClient(Protocol):
 LATE_BUCKETS_MS: Final = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0)
 """Upper bounds of the lateness histogram's buckets (a last one, +Inf, follows)."""
 WARN_LATE_MS: Final = 100.0
+RECENT_ALPHA: Final = 0.05  # ~50 ticks, i.e. about a second at 20 ms
 WARN_EVERY_S: Final = 10.0
 
 
@@ -65,6 +66,9 @@ class ClockStats:
     late_sum_ms: float = 0.0
     late_ticks: int = 0
     """Ticks later than WARN_LATE_MS."""
+    recent_late_ms: float = 0.0
+    """Lateness averaged over about the last second (an exponential moving average,
+    RECENT_ALPHA per tick): what overload control reads (telephony/overload.py)."""
     # Filled only when `MediaClock(record=True)`, for benchmarks.
     late_ms: list[float] = field(default_factory=list)
     work_ms: list[float] = field(default_factory=list)
@@ -123,6 +127,7 @@ class MediaClock:
             self._handle.cancel()
             self._handle = None
         self._clients = ()
+        self.stats.recent_late_ms = 0.0  # an idle clock is not late
 
     def _warn_late(self, now: float, late_ms: float) -> None:
         stats = self.stats
@@ -157,6 +162,7 @@ class MediaClock:
             stats.max_late_ms = late_ms
         stats.late_buckets[bisect.bisect_left(LATE_BUCKETS_MS, late_ms)] += 1
         stats.late_sum_ms += late_ms
+        stats.recent_late_ms += (late_ms - stats.recent_late_ms) * RECENT_ALPHA
         if late_ms > WARN_LATE_MS:
             self._warn_late(now, late_ms)
         for client in self._clients:

@@ -28,6 +28,7 @@ import socket
 from dataclasses import dataclass
 from typing import Literal
 
+from ..overload import OverloadGuard
 from .call import ALLOW
 from .config import TrunkConfig
 from .errors import SipError
@@ -87,8 +88,9 @@ class _View:
 
 
 class SipEndpoint:
-    def __init__(self, config: EndpointConfig) -> None:
+    def __init__(self, config: EndpointConfig, overload: OverloadGuard | None = None) -> None:
         self.config = config
+        self.overload = overload  # handed to every agent: 503 to new INVITEs while full
         self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
         self.dropped = 0  # unparseable, stray or from unknown sources
@@ -96,8 +98,10 @@ class SipEndpoint:
         self._unknown_seen: set[str] = set()  # sources whose drop was logged
 
     @classmethod
-    async def open(cls, config: EndpointConfig) -> SipEndpoint:
-        self = cls(config)
+    async def open(
+        cls, config: EndpointConfig, overload: OverloadGuard | None = None
+    ) -> SipEndpoint:
+        self = cls(config, overload)
         for attempt in range(5):
             try:
                 await self._open_listeners()
@@ -170,6 +174,7 @@ class SipEndpoint:
         peers = set(config.allowed_peers) | await _resolve(config.host)
         config = dataclasses.replace(config, allowed_peers=frozenset(peers))
         ua = await UserAgent.start(config, self._view(config.transport, config.tls_client))
+        ua.overload = self.overload
         self.agents[key] = ua
         return ua
 

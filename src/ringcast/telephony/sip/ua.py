@@ -12,7 +12,8 @@ transaction users that do no I/O either: they hand `actions.py` actions to
 transactions and keeps their named timers. Requests that start nothing we know
 (new INVITE → `on_invite` handler, OPTIONS → 200, anything else in a dialog → the
 call) are dispatched by Call-ID. Inbound INVITEs from hosts that are not the trunk or
-an allowed peer are answered 403 and logged.
+an allowed peer are answered 403 and logged; while the process is full (`overload`,
+telephony/overload.py) a new INVITE is answered 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..overload import OverloadGuard
 from .actions import BackOff, Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
 from .call import ALLOW, SipCall
 from .config import TrunkConfig
@@ -72,6 +74,7 @@ class UserAgent:
         self.transport: Transport | None = None
         self.calls: dict[str, SipCall] = {}
         self.on_invite: Callable[[SipCall], None] | None = None
+        self.overload: OverloadGuard | None = None  # full → new INVITEs get 503
         self.registration: Registration | None = None
         self._client: dict[TxKey, _TxRecord] = {}
         self._server: dict[TxKey, _TxRecord] = {}
@@ -452,6 +455,12 @@ class UserAgent:
             self.respond(
                 request, response_to(request, 420, "Bad Extension", new_tag(), extra=extra)
             )
+            return
+        if self.overload is not None and self.overload.reason() is not None:
+            self.overload.refuse()  # full: refuse new work, keep the calls we carry
+            retry = (("Retry-After", str(self.overload.config.retry_after_s)),)
+            reply = response_to(request, 503, "Service Unavailable", new_tag(), extra=retry)
+            self.respond(request, reply)
             return
         call = SipCall.inbound(self._run_user, self.local, self.config, request, addr)
         self.calls[call.call_id] = call
