@@ -40,7 +40,7 @@ class LiveRepository:
 
     async def in_flight(
         self, execution_id: str, limit: int
-    ) -> Sequence[tuple[int, str | None, int, datetime | None]]:
+    ) -> Sequence[tuple[str, str | None, int, datetime | None]]:
         """Jobs being called: (job id, phone, attempt number, claimed at), oldest first."""
         rows = await self.session.execute(
             select(Job.id, Contact.primary_phone, Job.attempt_count, Job.updated_at)
@@ -49,7 +49,7 @@ class LiveRepository:
             .order_by(Job.updated_at, Job.id)
             .limit(limit)
         )
-        return [(int(j), p, int(a), u) for j, p, a, u in rows.all()]
+        return [(str(j), p, int(a), u) for j, p, a, u in rows.all()]
 
     async def node_counts(self, execution_id: str) -> dict[str, int]:
         rows = await self.session.execute(

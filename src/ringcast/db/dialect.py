@@ -5,21 +5,24 @@
 - whole `INSERT ... ON CONFLICT` statements (`insert_ignoring`, `upsert`): callers
   get a plain `Insert` and never see a dialect's own types,
 - row claiming with `FOR UPDATE SKIP LOCKED` (PostgreSQL only; SQLite has a
-  single writer, so a plain select inside the write transaction is enough).
+  single writer, so a plain select inside the write transaction is enough),
+- UUIDs made inside a statement (`numbered_uuid7`: PostgreSQL's
+  `gen_random_uuid()` bits, SQLite's `random()` and `printf`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from sqlalchemy import ColumnElement, Insert, Select, event
+from sqlalchemy import ColumnElement, Insert, Integer, Select, String, event, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from ringcast.db.base import Base
+from ringcast.db.ids import launch_prefix
 
 Excluded = ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
 """The `excluded` row of an upsert: the values the conflicting insert proposed."""
@@ -97,3 +100,40 @@ def for_claim(statement: Select[Any], dialect: str) -> Select[Any]:
     if dialect == "postgresql":
         return statement.with_for_update(skip_locked=True)
     return statement
+
+
+def numbered_uuid7(dialect: str, prefix: str, n: ColumnElement[int]) -> ColumnElement[str]:
+    """A version 7 UUID per row, made by the database: `prefix` (`db.ids.launch_prefix`),
+    then the variant bits, the row number `n` (1 to 2**30) and 32 random bits.
+
+    Ids of one statement increase with `n`, so rows numbered in insertion order
+    append to the primary-key index; the random bits keep them unguessable.
+    """
+    high = (n.op(">>")(16) + 0x8000).cast(Integer)  # 10 + the counter's top 14 bits
+    low = n.op("&")(0xFFFF)
+    if dialect == "postgresql":
+        random_hex = func.substr(func.gen_random_uuid().cast(String), 1, 8, type_=String)
+        return func.concat(
+            prefix,
+            func.lpad(func.to_hex(high), 4, "0"),
+            "-",
+            func.lpad(func.to_hex(low), 4, "0"),
+            random_hex,
+            type_=String,
+        )
+    tail = func.printf("%04x-%04x%08x", high, low, func.random().op("&")(0xFFFF_FFFF), type_=String)
+    return literal(prefix) + tail
+
+
+def with_time_ordered_ids(
+    dialect: str, rows: Select[Unpack[tuple[Any, ...]]]
+) -> Select[Unpack[tuple[Any, ...]]]:
+    """`rows` with one more column in front: a version 7 UUID per row, made by the
+    database in the same statement (`INSERT ... SELECT` of many rows with new ids).
+
+    The rows are numbered in a subquery, so each row's id is computed once and
+    the ids increase in the order the rows are produced (see `numbered_uuid7`).
+    """
+    numbered = rows.add_columns(func.row_number().over().label("row_number")).subquery()
+    *columns, number = numbered.c
+    return select(numbered_uuid7(dialect, launch_prefix(), number), *columns)

@@ -67,7 +67,7 @@ class InboundTrunk:
 @dataclass(frozen=True, slots=True)
 class _Taken:
     execution: Execution
-    job_id: int
+    job_id: str
     did_number: str
     flow: CompiledFlow
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
+from ringcast.flow.runner import NodeObserver
 from ringcast.flow.trace import FlowTrace
 
 
@@ -54,7 +55,7 @@ class TrunkInfo:
 @dataclass(frozen=True, slots=True)
 class CallPlan:
     call_id: str
-    job_id: int
+    job_id: str
     attempt: int
     execution_id: str
     organization_id: str
@@ -69,6 +70,8 @@ class CallPlan:
     flow_name: str
     flow_version: int
     start_at: datetime  # the paced slot this call was given
+    # told of each node the flow enters (the dialer shows calls in flight with it)
+    on_node: NodeObserver | None = field(default=None, compare=False)
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""

@@ -117,8 +117,8 @@ class Dialer:
         self._states: dict[str, _ExecState] = {}
         self._trunks: dict[str, _TrunkState] = {}
         self._default_trunk: dict[str, str | None] = {}
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._inflight_executions: dict[int, str] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._inflight_executions: dict[str, str] = {}
         self._recorder = BatchRecorder(store)
         self._last_renew: datetime | None = None
         self._last_sweep: datetime | None = None
@@ -332,7 +332,7 @@ class Dialer:
     def _finish_item(
         self,
         state: _ExecState,
-        job_id: int,
+        job_id: str,
         owner: str,
         attempt: int,
         record: AttemptRecord,

@@ -66,7 +66,7 @@ CONTACT_FIELDS = {
 
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
-    job_id: int
+    job_id: str
     execution_id: str
     attempt: int  # the number of the attempt this claim is for (1-based)
     contact_id: str
@@ -76,7 +76,7 @@ class ClaimedJob:
 
 @dataclass(frozen=True, slots=True)
 class ExpiredJob:
-    job_id: int
+    job_id: str
     execution_id: str
     attempt: int
     lease_owner: str
@@ -89,7 +89,7 @@ class FinishItem:
     """One finished attempt to record (see `DialerStore.finish`): the claim it ends
     (job, lease owner, attempt number), the attempt's row and the job's next state."""
 
-    job_id: int
+    job_id: str
     owner: str
     attempt: int
     record: AttemptRecord
@@ -284,7 +284,7 @@ class DialerStore:
         looks again, up to `SCREEN_ROUNDS` times, to fill the batch."""
         async with self.sessions.begin() as s:
             dialect = await self._dialect(s)
-            ids: list[int] = []
+            ids: list[str] = []
             for _ in range(SCREEN_ROUNDS if screen is not None else 1):
                 due = (
                     select(Job.id)
@@ -354,16 +354,16 @@ class DialerStore:
             return claimed
 
     async def _screen(
-        self, s: AsyncSession, ids: Sequence[int], screen: Screen, now: datetime
-    ) -> list[int]:
+        self, s: AsyncSession, ids: Sequence[str], screen: Screen, now: datetime
+    ) -> list[str]:
         """The candidates to call now; the others move to their callee's next opening."""
         phones = await s.execute(
             select(Job.id, Contact.primary_phone)
             .outerjoin(Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None)))
             .where(Job.id.in_(ids))
         )
-        admitted: list[int] = []
-        deferred: dict[datetime, list[int]] = {}
+        admitted: list[str] = []
+        deferred: dict[datetime, list[str]] = {}
         for job_id, phone in phones.all():
             opening = screen(phone)
             if opening is None:
@@ -376,7 +376,7 @@ class DialerStore:
             )
         return admitted
 
-    async def renew(self, owner: str, job_ids: Sequence[int], lease_until: datetime) -> None:
+    async def renew(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> None:
         if not job_ids:
             return
         async with self.sessions.begin() as s:
