@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, Integer, Select, String, event, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -125,9 +125,7 @@ def numbered_uuid7(dialect: str, prefix: str, n: ColumnElement[int]) -> ColumnEl
     return literal(prefix) + tail
 
 
-def with_time_ordered_ids(
-    dialect: str, rows: Select[Unpack[tuple[Any, ...]]]
-) -> Select[Unpack[tuple[Any, ...]]]:
+def with_time_ordered_ids(dialect: str, rows: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """`rows` with one more column in front: a version 7 UUID per row, made by the
     database in the same statement (`INSERT ... SELECT` of many rows with new ids).
 

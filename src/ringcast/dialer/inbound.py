@@ -179,6 +179,7 @@ class InboundCalls:
             record=record,
             job=JobUpdate(final, None, result.outcome),
             node_counts=result.node_execution_count,
+            key_results=result.key_results,
             auto_pause=(),
             caller_id=None,
             now=datetime.now(UTC),

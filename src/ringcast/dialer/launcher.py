@@ -100,6 +100,7 @@ class CallResult:
     flow_execution: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
+    key_results: dict[str, str] = field(default_factory=dict)  # DTMF node -> how it ended
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:
@@ -114,6 +115,7 @@ class CallResult:
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
+            key_results=trace.key_results(),
         )
 
 

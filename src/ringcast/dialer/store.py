@@ -12,11 +12,11 @@ two dialers can never both record — or both run — the same attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ringcast.calls.models import CallAttempt, Job
@@ -31,7 +31,7 @@ from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
 from ringcast.dnc.repository import DncRepository
-from ringcast.programs.models import Execution, ExecutionNodeCount
+from ringcast.programs.models import Execution, ExecutionKeyCount, ExecutionNodeCount
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.status import (
     LIVE,
@@ -85,6 +85,17 @@ class ExpiredJob:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeNote:
+    """A call in progress entered a flow node (what the live view shows)."""
+
+    job_id: str
+    attempt: int
+    node_id: str
+    node_type: str
+    entered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FinishItem:
     """One finished attempt to record (see `DialerStore.finish`): the claim it ends
     (job, lease owner, attempt number), the attempt's row and the job's next state."""
@@ -98,6 +109,7 @@ class FinishItem:
     auto_pause: Sequence[tuple[str, int]]
     caller_id: str | None  # the DID that dialed (its LRU time moves), None if none did
     now: datetime
+    key_results: Mapping[str, str] = field(default_factory=dict)  # DTMF node -> key (tallies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +322,9 @@ class DialerStore:
                             lease_expires_at=lease_until,
                             attempt_count=Job.attempt_count + 1,
                             updated_at=now,
+                            node_id=None,
+                            node_type=None,
+                            node_entered_at=None,
                         )
                     )
                 ids += admitted
@@ -390,6 +405,43 @@ class DialerStore:
                 .values(lease_expires_at=lease_until)
             )
 
+    async def note_nodes(self, owner: str, notes: Sequence[NodeNote]) -> None:
+        """Write the node each call is in now, in one executemany; guarded by lease
+        owner, status and attempt number, so a late note never lands on a job that
+        was finished or claimed again meanwhile."""
+        if not notes:
+            return
+        table = cast(Table, Job.__table__)  # Core: an executemany, not an ORM bulk update
+        jobs = table.c
+        statement = (
+            update(table)
+            .where(
+                jobs.id == bindparam("b_job"),
+                jobs.attempt_count == bindparam("b_attempt"),
+                jobs.lease_owner == owner,
+                jobs.status == JobStatus.IN_PROGRESS,
+            )
+            .values(
+                node_id=bindparam("b_node"),
+                node_type=bindparam("b_type"),
+                node_entered_at=bindparam("b_at"),
+            )
+        )
+        async with self.sessions.begin() as s:
+            await s.execute(
+                statement,
+                [
+                    {
+                        "b_job": n.job_id,
+                        "b_attempt": n.attempt,
+                        "b_node": n.node_id[:100],
+                        "b_type": n.node_type[:32],
+                        "b_at": n.entered_at,
+                    }
+                    for n in notes
+                ],
+            )
+
     async def expired(self, now: datetime, limit: int) -> list[ExpiredJob]:
         async with self.sessions() as s:
             rows = await s.execute(
@@ -429,6 +481,7 @@ class DialerStore:
             )
             events = [self._call_completed(a) for a in applied]
             await self._count_nodes(s, applied)
+            await self._count_keys(s, applied)
             events += await self._auto_pause(s, applied, items[-1].now)
             await self._opt_out(s, applied)
             await self._mark_caller_ids(s, applied)
@@ -504,6 +557,28 @@ class DialerStore:
         for execution_id, per_node in counts.items():
             if per_node:
                 await self._add_counts(s, dialect, execution_id, per_node)
+
+    async def _count_keys(self, s: AsyncSession, applied: Sequence[_Applied]) -> None:
+        """Key-press tallies: one per DTMF node a call ran, under how it ended."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for a in applied:
+            for node, key in a.item.key_results.items():
+                at = (a.item.record.execution_id, node[:100], key[:16])
+                counts[at] = counts.get(at, 0) + 1
+        if not counts:
+            return
+        stmt = upsert(
+            ExecutionKeyCount,
+            await self._dialect(s),
+            conflict=["execution_id", "node_id", "key"],
+            update=lambda excluded: {"count": ExecutionKeyCount.count + excluded.count},
+        ).values(
+            [
+                {"execution_id": e, "node_id": n, "key": k, "count": c}
+                for (e, n, k), c in sorted(counts.items())
+            ]
+        )
+        await s.execute(stmt)
 
     async def _auto_pause(
         self, s: AsyncSession, applied: Sequence[_Applied], now: datetime
