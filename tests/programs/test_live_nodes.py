@@ -121,3 +121,28 @@ async def test_key_press_tallies_per_dtmf_node(api):
     live = await _live(api, eid)
     assert live["execution"]["status"] == "completed"
     assert live["keyCounts"] == {"menu": {"1": 2, "2": 1, "timeout": 1}}
+
+
+def test_the_flow_graph_labels_dtmf_nodes_with_their_tallies():
+    from ringcast.dashboard.flowgraph import dot_source
+
+    source = dot_source(
+        MENU_GRAPH,
+        {"dial": 4, "menu": 4},
+        {"menu": {"timeout": 1, "2": 1, "none": 1, "1": 2}, "dial": {"1": 9}},
+    )
+    menu = next(line for line in source.splitlines() if line.startswith('  "menu" ['))
+    assert "ran 4 times\\npressed 1: 2\\npressed 2: 1\\ntimeout: 1\\nnone: 1" in menu
+    dial = next(line for line in source.splitlines() if line.startswith('  "dial" ['))
+    assert "pressed" not in dial  # tallies belong to DTMF nodes only
+
+
+def test_watch_prints_each_calls_node():
+    from ringcast.cli.operate import _in_flight
+
+    call = {"phone": "+1", "jobId": "j", "attempt": 1, "ageSeconds": 3.0}
+    stuck = {**call, "nodeId": "menu", "nodeAgeSeconds": 200.0, "stalled": True}
+    assert _in_flight({"inFlight": [call, stuck]}) == [
+        "    calling +1 (job j, attempt 1, 3.0 s)",
+        "    calling +1 (job j, attempt 1, 3.0 s) in menu for 200.0 s STALLED",
+    ]
