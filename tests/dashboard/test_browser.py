@@ -74,6 +74,17 @@ def _sign_in(page: Any, served: Served) -> None:
     page.wait_for_url(f"{served.url}/dashboard")
 
 
+def _open_launched(page: Any, served: Served, contacts: int, calls_per_second: float) -> None:
+    """Sign in, launch a program of the menu flow, open its execution's page."""
+    program_id = seed_program(served, contacts=contacts, calls_per_second=calls_per_second)
+    _sign_in(page, served)
+    with served.client() as c:
+        launched = c.post(f"/api/programs/{program_id}/launch")
+        assert launched.status_code == 201, launched.text
+        execution_id = launched.json()["executionId"]
+    page.goto(f"{served.url}/dashboard/executions/{execution_id}")
+
+
 def test_docs_render_their_operations_offline(served, browser_page, tmp_path):
     page = browser_page
     page.goto(f"{served.url}/docs")
@@ -89,13 +100,7 @@ def test_docs_render_their_operations_offline(served, browser_page, tmp_path):
 
 def test_execution_page_updates_live_and_exports_the_keys(served, browser_page, tmp_path):
     page = browser_page
-    program_id = seed_program(served, contacts=8, calls_per_second=1)
-    _sign_in(page, served)
-    with served.client() as c:
-        launched = c.post(f"/api/programs/{program_id}/launch")
-        assert launched.status_code == 201, launched.text
-        execution_id = launched.json()["executionId"]
-    page.goto(f"{served.url}/dashboard/executions/{execution_id}")
+    _open_launched(page, served, contacts=8, calls_per_second=1)
     page.evaluate("window.__sameDocument = true")
     first = page.inner_text('[data-k="completed"]')
     # counts move without a reload: the marker set on this document survives
@@ -184,13 +189,7 @@ def hanging(tmp_path: Path) -> Iterator[tuple[Served, HangingLauncher]]:
 def test_calls_in_flight_show_their_node_and_the_stalled_ones(hanging, browser_page, tmp_path):
     served, _ = hanging
     page = browser_page
-    program_id = seed_program(served, contacts=3, calls_per_second=10)
-    _sign_in(page, served)
-    with served.client() as c:
-        launched = c.post(f"/api/programs/{program_id}/launch")
-        assert launched.status_code == 201, launched.text
-        execution_id = launched.json()["executionId"]
-    page.goto(f"{served.url}/dashboard/executions/{execution_id}")
+    _open_launched(page, served, contacts=3, calls_per_second=10)
     # the rows arrive over the live stream, no reload
     page.wait_for_selector('#in-flight tr[data-node="menu"].stalled', timeout=60_000)
     page.wait_for_function(
