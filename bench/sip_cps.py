@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ringcast.telephony.sdp import build_sdp
 from ringcast.telephony.sip import CallAnswered, CallEvent, CallFailed, TrunkConfig, UserAgent
+from ringcast.telephony.sip.call import SipCall
 
 UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -102,29 +103,32 @@ def start_uas(workdir: Path, calls: int) -> tuple[subprocess.Popen[bytes], int]:
     return proc, port
 
 
+async def set_up(ua: UserAgent, sdp: bytes, timeout_s: float = 10) -> tuple[SipCall, CallEvent]:
+    """Place one call; the call and how its INVITE ended (answered, or failed/timed out)."""
+    call = ua.new_call("1000", "bench")
+    done: asyncio.Future[CallEvent] = asyncio.get_running_loop().create_future()
+
+    def listen(event: CallEvent) -> None:
+        if isinstance(event, CallAnswered | CallFailed) and not done.done():
+            done.set_result(event)
+
+    call.listener = listen
+    call.start_invite(sdp)
+    try:
+        return call, await asyncio.wait_for(done, timeout_s)
+    except TimeoutError:
+        return call, CallFailed(None, "timeout")
+
+
 async def run_ours(port: int, calls: int, concurrency: int) -> tuple[float, int, int, float]:
     ua = await UserAgent.start(TrunkConfig(host="127.0.0.1", port=port))
     sdp = build_sdp("127.0.0.1", 40000, 1, 1)
     failed = answered = 0
     remaining = calls
-    loop = asyncio.get_running_loop()
 
     async def one() -> None:
         nonlocal failed, answered
-        call = ua.new_call("1000", "bench")
-        done: asyncio.Future[CallEvent] = loop.create_future()
-
-        def listen(event: CallEvent) -> None:
-            if isinstance(event, CallAnswered | CallFailed) and not done.done():
-                done.set_result(event)
-
-        call.listener = listen
-        call.start_invite(sdp)
-        try:
-            event = await asyncio.wait_for(done, 10)
-        except TimeoutError:
-            failed += 1
-            return
+        call, event = await set_up(ua, sdp)
         if isinstance(event, CallAnswered):
             answered += 1
             call.hangup()

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringcast.kit.secret_box import KEY_FILE, SecretBox, SecretBoxError, load_or_create_key
+from ringcast.telephony.sip.transport import TlsServer
 
 # the longest uploaded audio accepted, in seconds, by usage type
 AUDIO_MAX_DURATION_S: dict[str, float] = {
@@ -46,8 +47,15 @@ class Settings(BaseSettings):
     # behind NAT: the public address (and port) written in Via, Contact and SDP
     sip_advertised_host: str | None = None
     sip_advertised_port: int | None = Field(default=None, ge=1, le=65535)
-    # a new INVITE from an address that is no trunk's: "drop" (no answer) or "reject" (403)
+    # a new request from an address that is no trunk's: "drop" (no answer at all: a
+    # scanner learns nothing, a spoofed source gets no 403 retransmitted 10 times) or
+    # "reject" (403 to an INVITE, 200 to an OPTIONS)
     sip_unknown_source: Literal["drop", "reject"] = "drop"
+    # SIP over TLS (README "SIP over TLS"): the listener's certificate chain and key
+    # (PEM files); no certificate: no TLS listener (TLS trunks still dial out)
+    sip_tls_cert_file: Path | None = None
+    sip_tls_key_file: Path | None = None
+    sip_tls_port: int = Field(default=5061, ge=0, le=65535)
     # how long a call through a registering trunk waits for the registration
     sip_register_wait_s: float = Field(default=5.0, ge=0.0)
     # how often the dialer re-reads the trunks (new, changed, deleted ones)
@@ -111,6 +119,14 @@ class Settings(BaseSettings):
     # link-local, ... hosts: checked at create/update and at each delivery);
     # true for receivers on this host or the private network
     webhook_allow_private_networks: bool = False
+
+    def sip_tls_server(self) -> TlsServer | None:
+        """The TLS listener's settings; None without a certificate (the key defaults to
+        the certificate file: a PEM holding both)."""
+        if self.sip_tls_cert_file is None:
+            return None
+        key = self.sip_tls_key_file or self.sip_tls_cert_file
+        return TlsServer(str(self.sip_tls_cert_file), str(key), self.sip_tls_port)
 
     @field_validator("audio_max_duration_s")
     @classmethod

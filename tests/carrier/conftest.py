@@ -16,16 +16,7 @@ from typing import Any
 
 import pytest
 
-from carrier.carrier_kit import (
-    KAMAILIO_HOST,
-    PSTN_HOST,
-    DialerProcess,
-    Kamailio,
-    config_text,
-    free_port,
-    sip_options,
-    terminate,
-)
+from carrier.carrier_kit import DialerProcess, Kamailio, free_port, start_kamailio, terminate
 from support import require_tool
 from telephony.sipp.conftest import sipp  # noqa: F401  (sipp as the trunk)
 
@@ -33,30 +24,9 @@ from telephony.sipp.conftest import sipp  # noqa: F401  (sipp as the trunk)
 @pytest.fixture(scope="module")
 def kamailio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kamailio]:
     require_tool("kamailio")
-    work = tmp_path_factory.mktemp("kamailio")
-    for _ in range(3):
-        port, pstn_port = free_port(KAMAILIO_HOST), free_port(PSTN_HOST)
-        cfg = work / "kamailio.cfg"
-        cfg.write_text(config_text(port, pstn_port, max_expires=4))
-        log_path = work / "kamailio.log"
-        args = ["kamailio", "-f", str(cfg), "-DD", "-E", "-m", "32", "-M", "8",
-                "-Y", str(work), "-P", str(work / "kamailio.pid")]  # fmt: skip
-        with log_path.open("wb") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        kam = Kamailio(proc, KAMAILIO_HOST, port, pstn_port, log_path)
-        deadline = time.monotonic() + 15
-        while proc.poll() is None and time.monotonic() < deadline:
-            if sip_options(KAMAILIO_HOST, port, 0.3) == "SIP/2.0 200 OK":
-                break
-        if proc.poll() is None and time.monotonic() < deadline:
-            break
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    else:
-        raise AssertionError(f"Kamailio did not start\n{log_path.read_text()[-3000:]}")
+    kam = start_kamailio(tmp_path_factory.mktemp("kamailio"))
     yield kam
-    terminate(proc)
+    terminate(kam.proc)
 
 
 @pytest.fixture

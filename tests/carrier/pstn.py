@@ -22,13 +22,18 @@ ANSWER = RECV_INVITE + with_record_route(RINGING + OK_SDP) + RECV_ACK + WAIT_BYE
 
 
 def start_pstn(
-    workdir: Path, port: int, body: str = ANSWER, calls: int = 1, name: str = "pstn"
+    workdir: Path,
+    port: int,
+    body: str = ANSWER,
+    calls: int = 1,
+    name: str = "pstn",
+    host: str = PSTN_HOST,
 ) -> subprocess.Popen[bytes]:
-    """sipp on PSTN_HOST:`port` running `body` (scenario XML without its header)."""
+    """sipp on `host`:`port` running `body` (scenario XML without its header)."""
     path = workdir / f"{name}.xml"
     path.write_text(HDR.format(name=name) + body + END)
     return subprocess.Popen(
-        ["sipp", "-sf", str(path), "-i", PSTN_HOST, "-p", str(port), "-mi", PSTN_HOST,
+        ["sipp", "-sf", str(path), "-i", host, "-p", str(port), "-mi", host,
          "-m", str(calls), "-nostdin", "-timeout", "60s", "-mp", "0",
          "-trace_msg", "-message_file", str(workdir / f"{name}.log")],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -70,15 +70,17 @@ async def registered(api: Any, trunk_id: str) -> None:
     assert r.json()["status"] == "up", r.json()
 
 
-def pstn_call(tmp: Path, kamailio: Any, number: str, scenario: str) -> subprocess.Popen[bytes]:
+def pstn_call(
+    tmp: Path, kamailio: Any, number: str, scenario: str, host: str = PSTN_HOST
+) -> subprocess.Popen[bytes]:
     path = tmp / f"in-{number}-{time.monotonic_ns()}.xml"
     from telephony.sipp.scenarios import END, HDR
 
     path.write_text(HDR.format(name="pstn in") + scenario + END)
-    port = free_port(PSTN_HOST)
+    port = free_port(host)
     return subprocess.Popen(
         ["sipp", f"{kamailio.host}:{kamailio.port}", "-sf", str(path), "-s", number,
-         "-i", PSTN_HOST, "-p", str(port), "-mi", PSTN_HOST, "-mp", str(free_port(PSTN_HOST)),
+         "-i", host, "-p", str(port), "-mi", host, "-mp", str(free_port(host)),
          "-m", "1", "-nostdin", "-timeout", "40s",
          "-trace_msg", "-message_file", str(path.with_suffix(".log"))],
         cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -60,5 +60,7 @@ async def test_an_unknown_transport_fails_the_call_not_falls_back_to_udp(tmp_pat
     result = await launcher.launch(plan)
     await launcher.close()
     assert result.outcome == "failed"
-    assert result.outcome_reason == "trunk_config: unknown SIP transport 'sctp' (known: tcp, udp)"
+    assert (
+        result.outcome_reason == "trunk_config: unknown SIP transport 'sctp' (known: tcp, tls, udp)"
+    )
     assert launcher.lines == {}  # no user agent was started on UDP instead

@@ -31,7 +31,8 @@ async def test_simulate_inline_graph_human_presses_1(api):
     assert trace["outcome"] == "completed"
     assert path_of(trace) == ["dial-1", "play-1", "ask-1", "confirm-1"]
     assert trace["finalVariables"]["choice"] == "1"
-    assert trace["nodeExecutionCount"]["ask-1"] == 1
+    assert trace["nodeExecutionCounts"]["ask-1"] == 1
+    assert trace["nodeExecutionCount"] == sum(trace["nodeExecutionCounts"].values())
 
 
 async def test_simulate_saved_flow_by_id_with_real_audio(api):
@@ -126,6 +127,65 @@ async def test_bad_requests(api):
         "/api/flows/execute", json={"flowId": "nope", "contact": CONTACT}, headers=h
     )
     assert r.status_code == 404
+
+
+async def test_a_saved_flow_is_simulated_as_it_is_now(api):
+    """Compiled versions are cached per process: what may change under them still shows.
+
+    A rename, a new version, a deleted flow, an older version whose audio was deleted
+    since (only the latest version's audio is protected from deletion), another
+    organization asking for the cached flow."""
+    h = api.acme.headers()
+
+    async def upload() -> str:
+        r = await api.client.post(
+            "/api/audio-management/upload",
+            files={"file": ("a.wav", wav_bytes(0.5), "audio/wav")},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def simulate(flow_id: str, **extra: object) -> dict:
+        body = {"flowId": flow_id, "contact": CONTACT, "simulate": {"digits": ["1"]}, **extra}
+        r = await api.client.post("/api/flows/execute", json=body, headers=h)
+        return {"status": r.status_code, **r.json()}
+
+    first, second = await upload(), await upload()
+    r = await api.client.post(
+        "/api/flows", json={"name": "Reminder", "graph": payment_reminder_graph(first)}, headers=h
+    )
+    flow_id = r.json()["id"]
+    one = await simulate(flow_id)
+    assert (one["status"], one["flowVersion"], one["flowName"]) == (200, 1, "Reminder")
+
+    r = await api.client.put(
+        f"/api/flows/{flow_id}",
+        json={"name": "Reminder v2", "graph": payment_reminder_graph(second)},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    two = await simulate(flow_id)
+    assert (two["status"], two["flowVersion"], two["flowName"]) == (200, 2, "Reminder v2")
+
+    other = await api.client.post(
+        "/api/flows/execute",
+        json={"flowId": flow_id, "contact": CONTACT},
+        headers=api.globex.headers(),
+    )
+    assert other.status_code == 404, other.text
+
+    r = await api.client.delete(f"/api/audio-management/{first}", headers=h)
+    assert r.status_code == 204, r.text  # version 1 is no longer the latest
+    old = await simulate(flow_id, version=1)
+    assert old["status"] == 400, old
+    assert any(first in m for ms in old["fieldErrors"].values() for m in ms), old
+    assert (await simulate(flow_id))["status"] == 200
+
+    r = await api.client.delete(f"/api/flows/{flow_id}", headers=h)
+    assert r.status_code == 204, r.text
+    gone = await simulate(flow_id)
+    assert (gone["status"], gone["code"]) == (404, "FLOW_NOT_FOUND"), gone
 
 
 async def test_other_organizations_flow_is_404(api):

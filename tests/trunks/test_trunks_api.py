@@ -34,7 +34,7 @@ async def test_trunk_validation(api):
     h = api.acme.headers()
     bad = await api.client.post(
         "/api/trunks",
-        json={**BASE, "transport": "tls", "port": 70000, "host": "bad host", "callsPerSecond": 0},
+        json={**BASE, "transport": "sctp", "port": 70000, "host": "bad host", "callsPerSecond": 0},
         headers=h,
     )
     assert bad.status_code == 400

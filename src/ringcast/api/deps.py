@@ -16,15 +16,21 @@ from ringcast.errors import UnauthorizedError
 _api_key_scheme = APIKeyHeader(name="x-api-key", auto_error=False)
 
 
-def get_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
     return cast(AppState, request.app.state.ringcast)
 
 
-def get_session(request: Request) -> AsyncSession:
+# The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker
+# thread, a hop per dependency per request for what is an attribute read.
+async def get_state(request: Request) -> AppState:
+    return state_of(request)
+
+
+async def get_session(request: Request) -> AsyncSession:
     return cast(AsyncSession, request.state.session)
 
 
-def get_principal(
+async def get_principal(
     request: Request, _key: Annotated[str | None, Depends(_api_key_scheme)] = None
 ) -> Principal:
     principal = getattr(request.state, "principal", None)
@@ -33,7 +39,7 @@ def get_principal(
     return cast(Principal, principal)
 
 
-def get_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def get_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     principal.require_write()
     return principal
 

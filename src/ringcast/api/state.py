@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ringcast.api.ratelimit import RateLimiter
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
+from ringcast.flows.compiled_versions import CompiledVersions
 from ringcast.settings import Settings
 from ringcast.storage.base import Storage
 
@@ -22,4 +23,5 @@ class AppState:
     storage: Storage
     clips: ClipLibrary
     auth_cache: AuthCache = field(default_factory=AuthCache)
+    compiled_flows: CompiledVersions = field(default_factory=CompiledVersions)
     extras: dict[str, object] = field(default_factory=dict)

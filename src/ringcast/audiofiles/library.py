@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audio.clip import Clip
 from ringcast.audio.dictionary import ClipDictionary, load_system_dictionary
 from ringcast.audio.requests import ClipRequest
-from ringcast.audio.resolve import resolve_play
+from ringcast.audio.resolve import resolve_clips, resolve_play
 from ringcast.audio.wav import read_wav
 from ringcast.audiofiles.repository import AudioFileRepository
 from ringcast.dictionaries.repository import DictionaryRepository
@@ -95,3 +96,12 @@ class ClipLibrary:
         """The flow runner's `ClipResolver`: one joined, click-free clip."""
         joined = resolve_play(clips, dictionaries=self.dictionary, audio_files=self.audio)
         return [joined.pcm]
+
+    async def resolve_silent(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
+        """A `ClipResolver` for simulations: the same lookups as `resolve` (a missing
+        file or dictionary key fails the same way) and the same length, in silence: a
+        simulated call only counts samples, so the audio is neither copied nor joined."""
+        parts = resolve_clips(clips, dictionaries=self.dictionary, audio_files=self.audio)
+        silence = np.zeros(sum(len(c.pcm) for c in parts), dtype=np.int16)
+        silence.flags.writeable = False
+        return [silence]

@@ -20,6 +20,7 @@ from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
 from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.sip.errors import SipConfigError
 
 
 def build_launcher(state: ProcessState, simulate: bool) -> CallLauncher:
@@ -100,7 +101,12 @@ def dialer(
             renew_every_s=max(1.0, lease / 4),
         )
         launcher = build_launcher(state, simulate)
-        await start_launcher(launcher)
+        try:
+            await start_launcher(launcher)
+        except (SipConfigError, OSError) as exc:  # a bad TLS certificate, a port taken
+            await engine.dispose()
+            typer.echo(f"error: cannot open the SIP address: {exc}", err=True)
+            raise typer.Exit(2) from exc
         metrics = publish_metrics(launcher, settings.data_dir)
         runner = DialerRunner(sessions, launcher, config, delivery_config(settings))
         loop = asyncio.get_running_loop()

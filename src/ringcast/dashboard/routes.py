@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.api.deps import SessionDep, get_state
+from ringcast.api.deps import SessionDep, state_of
 from ringcast.api.errors import validation_issues
 from ringcast.auth import service as auth_service
 from ringcast.calls import service as calls
@@ -114,7 +114,7 @@ async def logout(request: Request, viewer: ViewerDep, session: SessionDep) -> Re
 @router.get("")
 async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     live = await views.live(session, viewer.principal.organization_id, utcnow())
-    dialer = supervised_status(get_state(request).extras)
+    dialer = supervised_status(state_of(request).extras)
     return page(request, "overview.html", live=live, dialer=dialer)
 
 

@@ -50,6 +50,11 @@ class TrunkInfo:
     asserted_identity: bool = False
     privacy: bool = False
     from_user: str | None = None
+    # transport "tls" (trunks/tls.py); the client key still sealed
+    tls_ca_bundle: str | None = None
+    tls_server_name: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 One `SipEndpoint` per process: UDP and TCP listeners on the fixed SIP address
 (settings `sip_local_host` / `sip_port`, advertised as `sip_advertised_host`
-behind NAT), opened by `start()` when the dialer process starts, with one
+behind NAT) and a TLS one on `sip_tls_port` when a certificate is set, opened by `start()` when the dialer process starts, with one
 `UserAgent` per trunk of every organization on it (its registration and OPTIONS
 keepalive running from then on, their status written to the trunk's row), re-read
 every `sip_trunk_sync_s`. A call through a registering trunk first waits, bounded,
@@ -46,6 +46,7 @@ from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
 from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
 from ringcast.telephony.sip.numbers import NumberFormat
+from ringcast.telephony.sip.transport import TlsClient
 from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
@@ -123,6 +124,7 @@ class SipLauncher:
                 advertised_host=s.sip_advertised_host,
                 advertised_port=s.sip_advertised_port,
                 unknown_source=s.sip_unknown_source,
+                tls=s.sip_tls_server(),
             ),
             register_wait_s=s.sip_register_wait_s,
             trunk_sync_s=s.sip_trunk_sync_s,
@@ -159,6 +161,11 @@ class SipLauncher:
             host, port = self.endpoint.advertised
             log.info("SIP listening on %s:%s (UDP, TCP), advertised as %s:%s",
                      self.endpoint_config.host, self.endpoint.local_port, host, port)  # fmt: skip
+            tls_port = self.endpoint.tls_port
+            if tls_port is not None:
+                log.info("SIP TLS listening on %s:%s", self.endpoint_config.host, tls_port)
+            else:
+                log.info("SIP TLS: outbound only (no RINGCAST_SIP_TLS_CERT_FILE)")
         return self.endpoint
 
     async def _sync_forever(self) -> None:
@@ -182,6 +189,9 @@ class SipLauncher:
                     await self._line_for(info, organization_id)
                 except (SecretBoxError, OSError) as exc:
                     log.error("trunk %s: %s", info.id, exc)
+                except SipConfigError as exc:  # e.g. a transport this stack does not have
+                    log.error("trunk %s: %s", info.id, exc)
+                    self._status_changed(info.id, "down", f"trunk_config: {exc}"[:200])
 
     # ---- calls ---------------------------------------------------------------------
     async def launch(self, plan: CallPlan) -> CallResult:
@@ -322,6 +332,7 @@ class SipLauncher:
             host=trunk.host,
             port=trunk.port,
             transport=trunk.transport,  # an unknown one raises SipConfigError
+            tls=self._tls(trunk) if trunk.transport == "tls" else None,
             username=trunk.username,
             password=None if trunk.password is None else open_with(self.secrets, trunk.password),
             from_domain=trunk.from_domain,
@@ -334,6 +345,15 @@ class SipLauncher:
             asserted_identity=trunk.asserted_identity,
             privacy=trunk.privacy,
             from_user=trunk.from_user,
+        )
+
+    def _tls(self, trunk: TrunkInfo) -> TlsClient:
+        key = trunk.tls_client_key
+        return TlsClient(
+            ca_pem=trunk.tls_ca_bundle,
+            server_name=trunk.tls_server_name or trunk.host,
+            cert_pem=trunk.tls_client_cert,
+            key_pem=None if key is None else open_with(self.secrets, key),
         )
 
     async def _preload(self, execution_id: str, organization_id: str, flow: CompiledFlow) -> None:

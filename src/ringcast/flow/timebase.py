@@ -21,7 +21,7 @@ import heapq
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from ringcast.flow.events import TimerFired
 from ringcast.telephony.channel import Channel, ChannelEvent
@@ -38,6 +38,9 @@ class Timebase(Protocol):
     def clear_timers(self) -> None: ...
 
     async def next_event(self, channel: Channel) -> ChannelEvent | TimerFired: ...
+
+
+_VIRTUAL_TYPES: set[type] = set()  # channel types seen to be VirtualTimeChannels
 
 
 @runtime_checkable
@@ -81,10 +84,14 @@ class VirtualTimebase:
         return heap[0][0] if heap else None
 
     async def next_event(self, channel: Channel) -> ChannelEvent | TimerFired:
-        if not isinstance(channel, VirtualTimeChannel):
-            raise TypeError("VirtualTimebase needs a channel that runs in virtual time")
+        # checked once per channel type: a Protocol isinstance walks its members each time
+        if type(channel) not in _VIRTUAL_TYPES:
+            if not isinstance(channel, VirtualTimeChannel):
+                raise TypeError("VirtualTimebase needs a channel that runs in virtual time")
+            _VIRTUAL_TYPES.add(type(channel))
+        virtual = cast(VirtualTimeChannel, channel)
         timer_at = self._earliest()
-        channel_at = channel.next_event_at_ms(timer_at)
+        channel_at = virtual.next_event_at_ms(timer_at)
         if timer_at is not None and (channel_at is None or timer_at < channel_at):
             _, _, timer_id = heapq.heappop(self._heap)
             del self._live[timer_id]
@@ -92,7 +99,7 @@ class VirtualTimebase:
             return TimerFired(timer_id)
         if channel_at is None:
             raise SimulationStalledError("no channel event and no timer is pending")
-        return await channel.next_event()
+        return await virtual.next_event()
 
 
 class RealTimebase:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringcast.db.base import Base, IdMixin, TimestampMixin
@@ -40,6 +40,11 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # transport "tls" (trunks/tls.py): PEM text; the client key sealed like the password
+    tls_ca_bundle: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_server_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    tls_client_cert: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_client_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     # health, written by the dialer process that holds the trunk's SIP agent
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

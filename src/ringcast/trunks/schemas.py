@@ -7,8 +7,11 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ringcast.kit.schemas import InputSchema, Schema
+from ringcast.trunks.tls import MAX_PEM_CHARS, check_certificates, check_private_key
 
-Transport = Literal["udp", "tcp"]
+# the SIP transports (telephony/sip/transport.py TRANSPORTS; a test keeps the two equal):
+# anything else is a 400 here, never a silent UDP later
+Transport = Literal["udp", "tcp", "tls"]
 Codec = Literal["PCMU", "PCMA"]
 _HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]{0,253}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:]+\]$")
 
@@ -48,10 +51,24 @@ class _CarrierSettings(Schema):
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
 
 
-class TrunkCreate(_CarrierSettings, InputSchema):
+class _TlsSettings(Schema):
+    """Transport "tls" (README "SIP over TLS"): whom to trust, which name to check."""
+
+    # PEM CA certificates the carrier's chain must lead to; null: the system's CA store
+    tls_ca_bundle: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
+    # the name sent as SNI and checked against the carrier's certificate; null: `host`
+    tls_server_name: str | None = Field(default=None, max_length=255)
+    # our client certificate chain (PEM), for carriers that ask for one
+    tls_client_cert: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
+
+    _pem = field_validator("tls_ca_bundle", "tls_client_cert")(check_certificates)
+    _name = field_validator("tls_server_name")(_check_host)
+
+
+class TrunkCreate(_TlsSettings, _CarrierSettings, InputSchema):
     name: str = Field(min_length=1, max_length=200)
     host: str = Field(min_length=1, max_length=255)
-    port: int = Field(default=5060, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # null: 5061 for TLS, else 5060
     transport: Transport = "udp"
     username: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, max_length=200)
@@ -62,8 +79,11 @@ class TrunkCreate(_CarrierSettings, InputSchema):
     # not named `register`: that shadows BaseModel.register
     sip_register: bool = Field(default=False, alias="register")
     is_default: bool = False
+    # the private key of tlsClientCert (PEM, unencrypted): write-only, sealed at rest
+    tls_client_key: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
 
     _host = field_validator("host", "from_domain")(_check_host)
+    _key = field_validator("tls_client_key")(check_private_key)
 
 
 class TrunkUpdate(InputSchema):
@@ -93,11 +113,17 @@ class TrunkUpdate(InputSchema):
     asserted_identity: bool | None = None
     privacy: bool | None = None
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+    tls_ca_bundle: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
+    tls_server_name: str | None = Field(default=None, max_length=255)
+    tls_client_cert: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
+    tls_client_key: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
 
-    _host = field_validator("host", "from_domain")(_check_host)
+    _host = field_validator("host", "from_domain", "tls_server_name")(_check_host)
+    _pem = field_validator("tls_ca_bundle", "tls_client_cert")(check_certificates)
+    _key = field_validator("tls_client_key")(check_private_key)
 
 
-class Trunk(_CarrierSettings):
+class Trunk(_TlsSettings, _CarrierSettings):
     """A trunk as returned: the password is write-only (only whether one is set).
     `status` is what the dialer process last saw (null: not checked yet)."""
 
@@ -105,9 +131,10 @@ class Trunk(_CarrierSettings):
     name: str
     host: str
     port: int
-    transport: Transport
+    transport: str  # as stored: one of Transport (a bad row shows, it is no 500)
     username: str | None
     has_password: bool
+    has_tls_client_key: bool = False  # the key itself is never returned
     from_domain: str | None
     max_channels: int
     calls_per_second: float

@@ -5,21 +5,26 @@ MD5(user:realm:password), which is password-equivalent and needs the realm
 up front), so it is sealed, not hashed: `kit/secret_box.py` (Fernet, the
 `RINGCAST_SECRET_KEY`) on every write, opened only by the dialer when it
 builds the trunk's SIP config (`dialer/sip_launcher.py`). It is never returned.
+The private key of a TLS client certificate is sealed and never returned the same
+way (trunks/tls.py); a key that does not match the certificate is a 400.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.errors import NotFoundError
+from ringcast.errors import NotFoundError, ValidationFailedError
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.secret_box import SecretBox
+from ringcast.telephony.sip.transport import DEFAULT_PORTS
 from ringcast.trunks.models import Trunk
 from ringcast.trunks.repository import SORTABLE, TrunkRepository
 from ringcast.trunks.schemas import Trunk as TrunkOut
 from ringcast.trunks.schemas import TrunkCreate, TrunkUpdate
+from ringcast.trunks.tls import key_matches
 
 
 def to_schema(trunk: Trunk) -> TrunkOut:
@@ -28,6 +33,7 @@ def to_schema(trunk: Trunk) -> TrunkOut:
         {
             **fields,
             "has_password": bool(trunk.password),
+            "has_tls_client_key": bool(trunk.tls_client_key),
             "sip_register": trunk.register,
             "last_error": trunk.status_error,
         }
@@ -52,10 +58,23 @@ async def get(session: AsyncSession, organization_id: str, trunk_id: str) -> Tru
 
 
 def _sealed(values: dict[str, object], secrets: SecretBox) -> dict[str, object]:
-    password = values.get("password")
-    if isinstance(password, str):
-        values["password"] = secrets.seal(password)
+    for name in ("password", "tls_client_key"):
+        value = values.get(name)
+        if isinstance(value, str):
+            values[name] = secrets.seal(value)
     return values
+
+
+def _check_client_key(cert: str | None, key: str | None, key_sealed: bool) -> None:
+    """A client certificate and its key go together (the key checked while in clear)."""
+    if key is not None and cert is None:
+        raise ValidationFailedError.single(
+            "tlsClientCert", "required", "tlsClientKey needs its tlsClientCert"
+        )
+    if cert is not None and key is not None and not key_sealed and not key_matches(cert, key):
+        raise ValidationFailedError.single(
+            "tlsClientKey", "mismatch", "tlsClientKey is not the key of tlsClientCert"
+        )
 
 
 async def create(
@@ -64,7 +83,11 @@ async def create(
     repo = TrunkRepository(session)
     # the organization's first trunk is its default
     is_default = data.is_default or not await repo.all(organization_id)
-    values = _sealed(_columns(data.model_dump(exclude={"is_default"})), secrets)
+    _check_client_key(data.tls_client_cert, data.tls_client_key, key_sealed=False)
+    values = _columns(data.model_dump(exclude={"is_default"}))
+    if values["port"] is None:
+        values["port"] = DEFAULT_PORTS[data.transport]  # RFC 3261 §19.1.2: 5061 for TLS
+    values = _sealed(values, secrets)
     trunk = Trunk(organization_id=organization_id, **values)
     trunk.is_default = is_default
     await repo.add(trunk)
@@ -81,7 +104,11 @@ async def update(
     secrets: SecretBox,
 ) -> Trunk:
     trunk = await get(session, organization_id, trunk_id)
-    changes = _sealed(_columns(data.model_dump(exclude_unset=True)), secrets)
+    changes = _columns(data.model_dump(exclude_unset=True))
+    cert = cast(str | None, changes.get("tls_client_cert", trunk.tls_client_cert))
+    key = cast(str | None, changes.get("tls_client_key", trunk.tls_client_key))
+    _check_client_key(cert, key, key_sealed="tls_client_key" not in changes)
+    changes = _sealed(changes, secrets)
     for name, value in changes.items():
         if value is None and name not in _NULLABLE:
             continue  # required columns: null means "unchanged"

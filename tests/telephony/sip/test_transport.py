@@ -79,9 +79,9 @@ async def test_open_transport_is_the_one_place_a_transport_is_chosen() -> None:
     def noop(data: bytes, addr: Address) -> None:
         pass
 
-    udp = await open_transport(TrunkConfig(host="127.0.0.1"), noop, lambda _a: None)
+    udp = await open_transport(TrunkConfig(host="127.0.0.1"), noop, lambda _a, _r: None)
     tcp = await open_transport(
-        TrunkConfig(host="127.0.0.1", transport="tcp"), noop, lambda _a: None
+        TrunkConfig(host="127.0.0.1", transport="tcp"), noop, lambda _a, _r: None
     )
     try:
         assert isinstance(udp, UdpTransport) and isinstance(tcp, TcpTransport)
@@ -91,12 +91,12 @@ async def test_open_transport_is_the_one_place_a_transport_is_chosen() -> None:
     finally:
         udp.close()
         tcp.close()
-    assert set(TRANSPORTS) == {"udp", "tcp"}
+    assert set(TRANSPORTS) == {"udp", "tcp", "tls"}  # TLS: tests/secure/test_tls_transport.py
 
 
 def test_an_unknown_transport_is_an_error_not_udp() -> None:
-    with pytest.raises(SipConfigError, match="unknown SIP transport 'tls'"):
-        TrunkConfig(host="127.0.0.1", transport="tls")
+    with pytest.raises(SipConfigError, match="unknown SIP transport 'sctp'"):
+        TrunkConfig(host="127.0.0.1", transport="sctp")
 
 
 async def closed_by_server(reader: asyncio.StreamReader, timeout_s: float = 2.0) -> bool:

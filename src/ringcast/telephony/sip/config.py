@@ -3,15 +3,17 @@
 The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
 directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
 host is always one of them); anything else gets 403. `transport` names one of
-`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`).
+`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`). A "tls"
+trunk dials as `tls` says (CA bundle or the system store, the server name to check).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .numbers import NumberFormat
-from .transport import check_transport
+from .transport import TlsClient, check_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +41,19 @@ class TrunkConfig:
     offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
     max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
     max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
+    tls: TlsClient | None = None  # transport "tls": whom to trust, the name to check
 
     def __post_init__(self) -> None:
         check_transport(self.transport)
+
+    @property
+    def tls_client(self) -> TlsClient:
+        """How a TLS connection for this trunk verifies the peer: `tls`, checking the
+        trunk's host name when no other server name is set."""
+        client = self.tls or TlsClient()
+        if client.server_name is None:
+            client = dataclasses.replace(client, server_name=self.host)
+        return client
 
     @property
     def address(self) -> tuple[str, int]:

@@ -1,16 +1,21 @@
-"""The process's fixed SIP address: one UDP and one TCP listener shared by every trunk.
+"""The process's fixed SIP address: UDP, TCP and TLS listeners shared by every trunk.
 
 Theory of operation: `SipEndpoint.open` binds a listener for every transport of
-`transport.TRANSPORTS` (UDP and TCP) on the same host and port (5060 by default in
-the settings; port 0 picks a free one, the same for all). Each
+`transport.TRANSPORTS`: UDP and TCP on the same host and port (5060 by default in
+the settings; port 0 picks a free one, the same for both), TLS on its own port (5061)
+when a certificate and key are configured (`EndpointConfig.tls`); without them the
+TLS transport only dials out (outbound TLS trunks work; the carrier must send its
+requests back on our connection). Each
 trunk gets its own `UserAgent` (its config, registration and calls) on a *view* of the
 listener of its transport: the view writes the advertised address (NAT: a public
 address instead of the bound one) in Via and Contact, and closing an agent leaves the
 listener open. Every message is parsed once here and routed: to the agent whose
 transaction or call it belongs to; a new request (INVITE, OPTIONS...) to the agent of
 the trunk it comes from, by source address (trunk host names are resolved when the
-trunk is added). A new INVITE from an unknown source is dropped (nothing answers a
-scanner) or refused 403, as configured; OPTIONS from anyone is answered 200.
+trunk is added). A new request from an address that is no trunk's is dropped by
+default: nothing answers a scanner, and a 403 to a spoofed INVITE would be
+retransmitted 10 times (a 15x amplifier). `unknown_source="reject"` restores the
+answers: 403 to an INVITE, 200 to an OPTIONS. Each source dropped is logged once.
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ from .config import TrunkConfig
 from .errors import SipError
 from .headers import new_tag
 from .message import SipRequest, SipResponse, parse_message, response_to
-from .transport import TRANSPORTS, Address, Transport, open_named
+from .transport import (
+    TRANSPORTS,
+    Address,
+    TlsClient,
+    TlsServer,
+    TlsTransport,
+    Transport,
+    open_named,
+)
 from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
@@ -40,21 +53,33 @@ class EndpointConfig:
     port: int = 5060  # UDP and TCP; 0 = a free port (the same for both)
     advertised_host: str | None = None  # written in Via/Contact instead of `host` (NAT)
     advertised_port: int | None = None
-    unknown_source: Literal["drop", "reject"] = "drop"  # a new INVITE from no trunk
+    unknown_source: Literal["drop", "reject"] = "drop"  # a new request from no trunk
+    tls: TlsServer | None = None  # the TLS listener (None: TLS dials out only)
+
+    @property
+    def tls_port(self) -> int:
+        return self.tls.port if self.tls is not None else 5061
 
 
 class _View:
-    """A listener as one agent sees it: the advertised address, a no-op close."""
+    """A listener as one agent sees it: the advertised address, a no-op close; on TLS,
+    the connections it opens verify the peer as its trunk's `TlsClient` says."""
 
-    def __init__(self, inner: Transport, host: str, port: int) -> None:
+    def __init__(
+        self, inner: Transport, host: str, port: int, client: TlsClient | None = None
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.reliable = inner.reliable
         self.local_host = host
         self.local_port = port
+        self.client = client
 
     def send(self, data: bytes, addr: Address) -> None:
-        self.inner.send(data, addr)
+        if isinstance(self.inner, TlsTransport):
+            self.inner.send(data, addr, self.client)
+        else:
+            self.inner.send(data, addr)
 
     def close(self) -> None:
         """The endpoint owns the listener."""
@@ -66,6 +91,7 @@ class SipEndpoint:
         self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
         self.dropped = 0  # unparseable, stray or from unknown sources
+        self._unknown_seen: set[str] = set()  # sources whose drop was logged
 
     @classmethod
     async def open(cls, config: EndpointConfig) -> SipEndpoint:
@@ -78,20 +104,24 @@ class SipEndpoint:
                 self._close_listeners()
                 if config.port or attempt == 4:
                     raise  # a fixed port taken, or no luck with free ones
+            except BaseException:  # e.g. the TLS certificate: nothing stays open
+                self._close_listeners()
+                raise
         return self
 
     async def _open_listeners(self) -> None:
         port = self.config.port
-        for name in TRANSPORTS:  # the first one's port (a free one for 0) is everyone's
-            listener = await open_named(
-                name,
-                functools.partial(self._received, transport=name),
-                self.config.host,
-                port,
-                functools.partial(self._transport_error, name),
-            )
+        for name in TRANSPORTS:  # the first one's port (a free one for 0) is UDP's and TCP's
+            received = functools.partial(self._received, transport=name)
+            on_error = functools.partial(self._transport_error, name)
+            if name == "tls":  # its own port, and a listener only with a certificate
+                listener: Transport = await TlsTransport.open_tls(
+                    received, self.config.host, self.config.tls, on_error
+                )
+            else:
+                listener = await open_named(name, received, self.config.host, port, on_error)
+                port = listener.local_port
             self.listeners[name] = listener
-            port = listener.local_port
 
     def _close_listeners(self) -> None:
         for listener in self.listeners.values():
@@ -105,6 +135,12 @@ class SipEndpoint:
         return next(iter(self.listeners.values()))
 
     @property
+    def tls_port(self) -> int | None:
+        """The TLS listener's port; None when TLS only dials out."""
+        listener = self.listeners.get("tls")
+        return listener.local_port if self.config.tls is not None and listener else None
+
+    @property
     def local_port(self) -> int:
         return self._first.local_port
 
@@ -116,11 +152,14 @@ class SipEndpoint:
             cfg.advertised_port or self.local_port,
         )
 
-    def _view(self, transport: str) -> _View:
+    def _view(self, transport: str, client: TlsClient | None = None) -> _View:
         inner = self.listeners.get(transport)
         if inner is None:
             raise SipError(f"SIP endpoint has no {transport!r} listener")
-        return _View(inner, *self.advertised)
+        host, port = self.advertised
+        if transport == "tls":  # its own port (behind NAT: forwarded as the same number)
+            port = inner.local_port
+        return _View(inner, host, port, client)
 
     # ---- trunks -------------------------------------------------------------------
     async def add(self, key: str, config: TrunkConfig) -> UserAgent:
@@ -128,7 +167,7 @@ class SipEndpoint:
         self.remove(key)
         peers = set(config.allowed_peers) | await _resolve(config.host)
         config = dataclasses.replace(config, allowed_peers=frozenset(peers))
-        ua = await UserAgent.start(config, self._view(config.transport))
+        ua = await UserAgent.start(config, self._view(config.transport, config.tls_client))
         self.agents[key] = ua
         return ua
 
@@ -143,10 +182,10 @@ class SipEndpoint:
         self._close_listeners()
 
     # ---- routing ------------------------------------------------------------------
-    def _transport_error(self, transport: str, addr: Address) -> None:
+    def _transport_error(self, transport: str, addr: Address, reason: str) -> None:
         for ua in list(self.agents.values()):
             if ua.config.transport == transport:
-                ua.transport_error(addr)
+                ua.transport_error(addr, reason)
 
     def _received(self, data: bytes, addr: Address, transport: str) -> None:
         if not data.strip(b"\r\n\x00 "):
@@ -189,14 +228,18 @@ class SipEndpoint:
             self.dropped += 1
             log.debug("stray %s from %s:%s dropped", _what(message), addr[0], addr[1])
             return
-        if message.method == "OPTIONS":
+        reject = self.config.unknown_source == "reject"
+        if reject and message.method == "OPTIONS":
             reply = response_to(message, 200, "OK", new_tag(), extra=(("Allow", ALLOW),))
-        elif message.method == "INVITE" and self.config.unknown_source == "reject":
+        elif reject and message.method == "INVITE":
             log.warning("INVITE from %s:%s refused (no trunk there)", addr[0], addr[1])
             reply = response_to(message, 403, "Forbidden", new_tag())
-        else:
+        else:  # silently: a scanner learns nothing, a spoofed source gets nothing
             self.dropped += 1
-            log.warning("%s from %s:%s dropped (no trunk there)", message.method, *addr)
+            if addr[0] not in self._unknown_seen and len(self._unknown_seen) < 1000:
+                self._unknown_seen.add(addr[0])
+                log.warning("%s from %s:%s dropped (no trunk there; logged once per source)",
+                            message.method, *addr)  # fmt: skip
             return
         self._view(transport).send(reply.to_bytes(), addr)
 

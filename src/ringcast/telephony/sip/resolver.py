@@ -1,7 +1,7 @@
 """Trunk addresses from names, never blocking the event loop, cached by TTL (RFC 3263).
 
 A trunk host that is an IP literal is used as it is. A name is looked up as
-`_sip._udp.<name>` / `_sip._tcp.<name>` SRV first (the lowest priority, then the
+`_sip._udp.<name>` / `_sip._tcp.<name>` / `_sips._tcp.<name>` (TLS) SRV first (the lowest priority, then the
 highest weight, wins); without SRV records, its A record with the trunk's port.
 Lookups go through dnspython's asyncio resolver, answers are kept for their TTL
 (a failed SRV lookup for `NEGATIVE_TTL_S`); a name the DNS does not know (an
@@ -66,6 +66,13 @@ async def _dns_a(name: str) -> tuple[list[str], int]:
     return [str(info[4][0]) for info in infos], HOSTS_TTL_S
 
 
+def srv_name(host: str, transport: str) -> str:
+    """The SRV name of a trunk (RFC 3263 §4.2): TLS is `_sips._tcp`, not `_sip._tls`."""
+    if transport == "tls":
+        return f"_sips._tcp.{host}"
+    return f"_sip._{transport}.{host}"
+
+
 def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -91,7 +98,7 @@ class Resolver:
             return (host, port)
         records: list[Srv] = []
         if "." in host:  # a domain (not `localhost`): RFC 3263 SRV first
-            records = await self._cached(self._srv_cache, f"_sip._{transport}.{host}", self._srv)
+            records = await self._cached(self._srv_cache, srv_name(host, transport), self._srv)
         if records:
             _, _, port, host = min(records, key=lambda r: (r[0], -r[1]))
             if is_ip(host):

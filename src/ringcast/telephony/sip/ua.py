@@ -47,7 +47,7 @@ from .transaction import (
     non_invite_server,
     response_event,
 )
-from .transport import Address, LocalEndpoint, Transport, open_transport
+from .transport import TRANSPORT_ERROR, Address, LocalEndpoint, Transport, open_transport
 
 log = logging.getLogger("ringcast.telephony.sip")
 
@@ -300,14 +300,16 @@ class UserAgent:
                 if table.get(key) is rec:
                     del table[key]
 
-    def transport_error(self, addr: Address) -> None:
-        """The transport cannot reach `addr`: fail what is waiting on it now, not at timer B."""
+    def transport_error(self, addr: Address, reason: str = TRANSPORT_ERROR) -> None:
+        """The transport cannot reach `addr`: fail what is waiting on it now, not at timer B,
+        with the transport's `reason` (e.g. `tls_certificate: ...`)."""
         for key, rec in list(self._client.items()):
             if rec.addr == addr and self._client.get(key) is rec:
                 try:
                     actions = rec.tx.handle("transport_error")
                 except SipStateError:
                     continue  # e.g. already completed: nothing is waiting
+                actions = [TimedOut(reason) if isinstance(a, TimedOut) else a for a in actions]
                 self._perform(self._client, key, rec, actions)
 
     def _fire(self, table: dict[TxKey, _TxRecord], key: TxKey, name: str) -> None:
