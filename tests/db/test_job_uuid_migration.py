@@ -1,4 +1,4 @@
-"""Migration 0014: integer job ids become UUIDs, existing rows keep their links
+"""The job-UUID migration: integer job ids become UUIDs, existing rows keep their links
 and their order, and the downgrade numbers them back, on both databases."""
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from support import unavailable
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 NOW = "2026-12-01 10:00:00"
+JOB_UUIDS = "0015"  # the migration under test (versions/*_ops2_job_uuids.py)
+BEFORE = "0014"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -96,11 +98,11 @@ LINKS = (
 
 
 async def test_job_ids_become_uuids_and_back(fresh_url: str) -> None:
-    await migrate(fresh_url, "0013")
+    await migrate(fresh_url, BEFORE)
     await run(fresh_url, *SEED)
     before = await run(fresh_url, *LINKS[:2])
 
-    await migrate(fresh_url, "0014")
+    await migrate(fresh_url, JOB_UUIDS)
     attempts, recordings, jobs = await run(fresh_url, *LINKS)
     assert [attempts, recordings] == before
     # every id a version 7 UUID, in the old order (ORDER BY id = creation order)
@@ -125,7 +127,7 @@ async def test_job_ids_become_uuids_and_back(fresh_url: str) -> None:
             f" '{first}', 'org', 'ex', 1, 'completed', 'outbound', '+1', '{NOW}', 'x', '[]')",
         )
 
-    await migrate(fresh_url, "0013", down=True)
+    await migrate(fresh_url, BEFORE, down=True)
     _, _, numbered = await run(fresh_url, *LINKS)
     assert numbered == [(1, "contact-1"), (2, "contact-3")]
     [[(new_id,)]] = await run(
