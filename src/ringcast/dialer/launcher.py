@@ -55,6 +55,8 @@ class TrunkInfo:
     tls_server_name: str | None = None
     tls_client_cert: str | None = None
     tls_client_key: str | None = field(default=None, repr=False)
+    srtp: str = "off"
+    srtp_over_insecure_signaling: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@
 timeout while on hold). `verdict(result)` adds a `media_stats` event to an answered
 attempt (packets sent and received, expected, lost, loss %, jitter, RTCP reports sent
 and read and what the far end's reports said of our stream, where the media was
-latched) and settles what the flow alone cannot know: the media watchdog fired
+latched, with SRTP the suite and the packets failing authentication) and settles
+what the flow alone cannot know: the media watchdog fired
 → `failed` / `media_timeout`; answered but not one RTP packet came → the outcome
 keeps its value with the reason `no_media` (never a plain `completed`).
 """
@@ -50,6 +51,10 @@ class MediaWatch:
             "latched": stream.stats.latched,
             "remote": f"{remote[0]}:{remote[1]}" if remote else None,
         }
+        if stream.srtp is not None:  # the suite only: keys are never reported
+            stats["srtp"] = stream.srtp.tx_key.suite
+            stats["srtpFailed"] = stream.stats.srtp_failed
+            stats["srtcpFailed"] = stream.stats.srtcp_failed
         at = result.terminated_at or datetime.now(UTC)
         stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
         result.events.append({"type": "media_stats", "timestamp": stamp, "data": stats})

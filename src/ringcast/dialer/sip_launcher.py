@@ -46,6 +46,7 @@ from ringcast.telephony.sip.endpoint import EndpointConfig, SipEndpoint
 from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.health import TrunkHealth, TrunkStatus
 from ringcast.telephony.sip.numbers import NumberFormat
+from ringcast.telephony.sip.sdes import SRTP_MODES, SrtpMode
 from ringcast.telephony.sip.transport import TlsClient
 from ringcast.trunks.repository import TrunkRepository
 
@@ -345,6 +346,8 @@ class SipLauncher:
             asserted_identity=trunk.asserted_identity,
             privacy=trunk.privacy,
             from_user=trunk.from_user,
+            srtp=_srtp_mode(trunk.srtp),  # with a transport it cannot use: SipConfigError
+            srtp_over_insecure_signaling=trunk.srtp_over_insecure_signaling,
         )
 
     def _tls(self, trunk: TrunkInfo) -> TlsClient:
@@ -364,6 +367,13 @@ class SipLauncher:
                 session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
         self._preloaded.add(execution_id)
+
+
+def _srtp_mode(value: str) -> SrtpMode:
+    for mode in SRTP_MODES:
+        if value == mode:
+            return mode
+    raise SipConfigError(f"unknown srtp mode {value!r}")  # never a silent "off"
 
 
 def _number_format(value: str) -> NumberFormat:

@@ -143,6 +143,7 @@ def trunk_info(t: Trunk) -> TrunkInfo:
         t.strict_media_source, t.max_inbound_calls, t.number_format, t.tech_prefix,
         t.asserted_identity, t.privacy, t.from_user,
         t.tls_ca_bundle, t.tls_server_name, t.tls_client_cert, t.tls_client_key,
+        srtp=t.srtp, srtp_over_insecure_signaling=t.srtp_over_insecure_signaling,
     )  # fmt: skip
 
 

@@ -5,19 +5,65 @@ codec of the answer; an inbound offer is answered with the first codec of theirs
 we support. `parse_sdp` is strict about line syntax (`x=value`, numeric ports and
 payload types) and raises `SdpParseError` and nothing else on bad input, since SDP
 arrives from the network inside SIP bodies.
+
+SDES (RFC 4568): `a=crypto:<tag> <suite> inline:<base64 key||salt>[|lifetime]` lines
+are read into `Crypto` (a line we cannot use — another suite, an MKI, a session
+parameter such as UNENCRYPTED_SRTP, a key of the wrong length — is skipped, as §6.1
+allows) and written by `build_sdp`. `Negotiated.crypto` is the first usable line of
+theirs. Keys are hidden from reprs; what to do with them is the channel's policy.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from ringcast.telephony.media.srtp import KEY_SALT_BYTES, SUITES, SrtpKey
 
 STATIC_CODECS = {0: "PCMU", 8: "PCMA"}
 SUPPORTED = ("PCMU", "PCMA")
 DTMF_PT = 101
+AVP = "RTP/AVP"
+SAVP = "RTP/SAVP"
+_SECURE_PROTOS = frozenset({SAVP, "RTP/SAVPF"})
 
 
 class SdpParseError(Exception):
     """The body is not valid SDP, or has nothing we can use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crypto:
+    """One `a=crypto:` line we can use: its tag and its key (suite, key and salt)."""
+
+    tag: int
+    key: SrtpKey
+
+    def line(self) -> str:
+        inline = base64.b64encode(self.key.key_salt).decode()
+        return f"a=crypto:{self.tag} {self.key.suite} inline:{inline}"
+
+
+def parse_crypto(value: str) -> Crypto | None:
+    """An `a=crypto:` value (after the colon), or None when we cannot use it."""
+    parts = value.split()
+    if len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 9:
+        return None  # session parameters (UNENCRYPTED_SRTP, KDR, ...): not for us
+    tag, suite, key_params = int(parts[0]), parts[1], parts[2]
+    if suite not in SUITES or ";" in key_params or not key_params.startswith("inline:"):
+        return None  # another suite, several keys, or another key method
+    key_text, *extra = key_params[len("inline:") :].split("|")
+    if len(extra) > 1 or (extra and ":" in extra[0]):
+        return None  # an MKI (libsrtp's MKI is not exposed)
+    try:
+        key_salt = base64.b64decode(key_text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(key_salt) != KEY_SALT_BYTES:
+        return None
+    return Crypto(tag, SrtpKey(suite, key_salt))
 
 
 @dataclass(slots=True)
@@ -31,6 +77,7 @@ class MediaDescription:
     connection: str | None = None
     direction: str = "sendrecv"
     ptime_ms: int | None = None
+    crypto: list[Crypto] = field(default_factory=list)
 
     def codec_name(self, pt: int) -> str | None:
         if pt in self.rtpmap:
@@ -61,6 +108,13 @@ class Negotiated:
     payload_type: int
     dtmf_payload_type: int | None
     direction: str = "sendrecv"  # the offer's or answer's a= direction, as they wrote it
+    proto: str = AVP  # the m= line's transport: RTP/AVP, or RTP/SAVP with SDES
+    crypto: Crypto | None = None  # the first a=crypto line of theirs we can use
+
+    @property
+    def secure_proto(self) -> bool:
+        """RTP/SAVP(F): the far end will not take clear RTP on this stream."""
+        return self.proto in _SECURE_PROTOS
 
     @property
     def they_send(self) -> bool:
@@ -149,6 +203,10 @@ def _attribute(m: MediaDescription, value: str) -> None:
         m.direction = name
     elif name == "ptime":
         m.ptime_ms = _int(rest.strip(), 1, 1000, "ptime")
+    elif name == "crypto":
+        crypto = parse_crypto(rest)
+        if crypto is not None:
+            m.crypto.append(crypto)
 
 
 def negotiate(session: SessionDescription, codecs: tuple[str, ...] = SUPPORTED) -> Negotiated:
@@ -169,7 +227,8 @@ def negotiate(session: SessionDescription, codecs: tuple[str, ...] = SUPPORTED) 
             dtmf = pt
     if payload is None:
         raise SdpParseError("no common codec")
-    return Negotiated(host, audio.port, payload, dtmf, audio.direction)
+    crypto = audio.crypto[0] if audio.crypto else None
+    return Negotiated(host, audio.port, payload, dtmf, audio.direction, audio.proto, crypto)
 
 
 def payload_types(codecs: tuple[str, ...]) -> tuple[int, ...]:
@@ -189,8 +248,11 @@ def build_sdp(
     payload_types: tuple[int, ...] = (0, 8),
     dtmf_payload_type: int | None = DTMF_PT,
     direction: str = "sendrecv",
+    proto: str = AVP,
+    crypto: Sequence[Crypto] = (),
 ) -> bytes:
-    """An offer (all our codecs) or an answer (the one negotiated codec)."""
+    """An offer (all our codecs) or an answer (the one negotiated codec); with SRTP
+    `proto` RTP/SAVP and our `crypto` lines (an offer's one per suite, an answer's one)."""
     formats = [*payload_types, *([dtmf_payload_type] if dtmf_payload_type is not None else [])]
     lines = [
         "v=0",
@@ -198,7 +260,7 @@ def build_sdp(
         "s=ringcast",
         f"c=IN IP4 {host}",
         "t=0 0",
-        f"m=audio {port} RTP/AVP {' '.join(str(f) for f in formats)}",
+        f"m=audio {port} {proto} {' '.join(str(f) for f in formats)}",
     ]
     lines += [f"a=rtpmap:{pt} {STATIC_CODECS[pt]}/8000" for pt in payload_types]
     if dtmf_payload_type is not None:
@@ -206,5 +268,5 @@ def build_sdp(
             f"a=rtpmap:{dtmf_payload_type} telephone-event/8000",
             f"a=fmtp:{dtmf_payload_type} 0-16",
         ]
-    lines += ["a=ptime:20", f"a={direction}"]
+    lines += ["a=ptime:20", f"a={direction}", *(c.line() for c in crypto)]
     return ("\r\n".join(lines) + "\r\n").encode()

@@ -40,6 +40,11 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # SRTP (telephony/sip/sdes.py): off | optional | mandatory; SDES without TLS allowed
+    srtp: Mapped[str] = mapped_column(String(16), nullable=False, default="off")
+    srtp_over_insecure_signaling: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False
+    )
     # transport "tls" (trunks/tls.py): PEM text; the client key sealed like the password
     tls_ca_bundle: Mapped[str | None] = mapped_column(Text, nullable=True)
     tls_server_name: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ringcast.kit.schemas import InputSchema, Schema
+from ringcast.telephony.sip.sdes import SrtpMode
 from ringcast.trunks.tls import MAX_PEM_CHARS, check_certificates, check_private_key
 
 # the SIP transports (telephony/sip/transport.py TRANSPORTS; a test keeps the two equal):
@@ -49,6 +50,10 @@ class _CarrierSettings(Schema):
     asserted_identity: bool = False  # P-Asserted-Identity with the caller id
     privacy: bool = False  # Privacy: id (the caller id withheld)
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+    # SRTP with SDES keys (README "SRTP"): off | optional | mandatory; SDES keys travel
+    # in the SDP, so without TLS only when the operator says so
+    srtp: SrtpMode = "off"
+    srtp_over_insecure_signaling: bool = False
 
 
 class _TlsSettings(Schema):
@@ -113,6 +118,8 @@ class TrunkUpdate(InputSchema):
     asserted_identity: bool | None = None
     privacy: bool | None = None
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+    srtp: SrtpMode | None = None
+    srtp_over_insecure_signaling: bool | None = None
     tls_ca_bundle: str | None = Field(default=None, max_length=MAX_PEM_CHARS)
     tls_server_name: str | None = Field(default=None, max_length=255)
     tls_client_cert: str | None = Field(default=None, max_length=MAX_PEM_CHARS)

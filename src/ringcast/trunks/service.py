@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.errors import NotFoundError, ValidationFailedError
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.secret_box import SecretBox
+from ringcast.telephony.sip.sdes import check_signaling
 from ringcast.telephony.sip.transport import DEFAULT_PORTS
 from ringcast.trunks.models import Trunk
 from ringcast.trunks.repository import SORTABLE, TrunkRepository
@@ -90,6 +91,7 @@ async def create(
     values = _sealed(values, secrets)
     trunk = Trunk(organization_id=organization_id, **values)
     trunk.is_default = is_default
+    _check_srtp(trunk)
     await repo.add(trunk)
     if is_default:
         await repo.clear_default(organization_id, except_id=trunk.id)
@@ -113,10 +115,18 @@ async def update(
         if value is None and name not in _NULLABLE:
             continue  # required columns: null means "unchanged"
         setattr(trunk, name, value)
+    _check_srtp(trunk)
     await session.flush()
     if changes.get("is_default"):
         await TrunkRepository(session).clear_default(organization_id, except_id=trunk.id)
     return trunk
+
+
+def _check_srtp(trunk: Trunk) -> None:
+    """SRTP (SDES) needs TLS signalling, or the operator's explicit allow flag."""
+    problem = check_signaling(trunk.srtp, trunk.transport, trunk.srtp_over_insecure_signaling)
+    if problem is not None:
+        raise ValidationFailedError.single("srtp", "srtp_needs_tls", problem)
 
 
 async def delete(session: AsyncSession, organization_id: str, trunk_id: str) -> None:

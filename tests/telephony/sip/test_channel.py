@@ -23,6 +23,7 @@ from ringcast.telephony.channel import (
     RecordRequest,
     RemoteHangup,
 )
+from ringcast.telephony.media.srtp import SrtpPair
 from ringcast.telephony.sdp import build_sdp, parse_sdp
 from ringcast.telephony.sip import SipRequest, SipResponse, TrunkConfig, UserAgent, parse_message
 from ringcast.telephony.sip.channel import MediaStream, SipChannel
@@ -98,6 +99,11 @@ class FakeMedia:
 
     def allow_source(self, host: str, port: int) -> None:
         pass
+
+    srtp: SrtpPair | None = None
+
+    def set_srtp(self, pair: SrtpPair) -> None:
+        self.srtp = pair
 
     def close(self) -> None:
         self.closed = True

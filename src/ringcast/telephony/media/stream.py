@@ -39,6 +39,14 @@ already complete then counts as heard while no one listened, as it would have wi
 a detector running all along.
 Malformed packets are counted and dropped; nothing raised on receipt escapes.
 
+SRTP (`srtp.py`, keys from SDES): `set_srtp(pair)` before `set_remote` makes the
+stream secure for good. The send function every packet goes through (`_sendto`,
+RTP and DTMF alike) is swapped for one that protects first, each datagram read is
+authenticated and decrypted before anything else looks at it (a clear, forged or
+replayed packet is counted in `srtp_failed`, `srtcp_failed` for RTCP, and dropped,
+so it cannot latch the stream either), and RTCP is protected and unprotected the same way (SRTCP). The
+rest of the stream never sees a protected byte.
+
 I/O is as thin as asyncio allows: a non-blocking socket, `sock.sendto` called
 directly from the tick (a send that would block is dropped and counted, never
 queued: a late frame is worse than a lost one), and `loop.add_reader` reading one datagram per
@@ -75,6 +83,7 @@ from ringcast.telephony.media.rtcp import (
     sender_report,
 )
 from ringcast.telephony.media.rtp import RTP_HEADER, RtpParseError, payload_bounds
+from ringcast.telephony.media.srtp import SrtpError, SrtpPair
 from ringcast.telephony.media.timeline import InboundTimeline
 from ringcast.telephony.media.udp import bind_rtp_socket
 
@@ -124,6 +133,8 @@ class StreamStats:
     rtcp_sent: int = 0
     rtcp_received: int = 0
     rtcp_malformed: int = 0
+    srtp_failed: int = 0  # SRTP packets that failed authentication or replay checks
+    srtcp_failed: int = 0  # the same for RTCP (e.g. a peer's clear RTCP probe before SRTP)
 
 
 class RtpStream:
@@ -136,6 +147,7 @@ class RtpStream:
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sendto: Callable[[bytes | bytearray, tuple[str, int]], int] = _not_open
+        self._srtp: SrtpPair | None = None
         self._remote: tuple[str, int] | None = None
         self._sdp_remote: tuple[str, int] | None = None
         self._extra_sources: set[tuple[str, int]] = set()
@@ -292,6 +304,29 @@ class RtpStream:
             self.last_packet_at = self._clock.time()
             self._timed_out = False
             self._clock.register(self)
+
+    @property
+    def srtp(self) -> SrtpPair | None:
+        return self._srtp
+
+    def set_srtp(self, pair: SrtpPair) -> None:
+        """Protect everything sent and unprotect everything received from now on
+        (call it before `set_remote`: no clear packet goes out first). A re-INVITE
+        with a new remote key passes a pair with the same `tx_key` or calls
+        `pair.rekey_rx`; the pair is the stream's until it closes."""
+        self._srtp = pair
+        if self._sock is None:
+            return
+        sendto, protect, stats = self._sock.sendto, pair.protect, self.stats
+
+        def send(data: bytes | bytearray, addr: tuple[str, int]) -> int:
+            try:
+                return sendto(protect(bytes(data)), addr)
+            except SrtpError:
+                stats.send_errors += 1
+                return 0
+
+        self._sendto = send
 
     def accept_dtmf_payload_types(self, payload_types: frozenset[int]) -> None:
         """Also read telephone-event on these PTs: the ones *our* SDP declared, which a
@@ -475,8 +510,10 @@ class RtpStream:
             self._report_block(now), f"ringcast@{self.local_host}",
         )  # fmt: skip
         try:
+            if self._srtp is not None:
+                report = self._srtp.protect_rtcp(report)
             self._rtcp.sendto(report, target)
-        except OSError:
+        except (OSError, SrtpError):
             return
         self.stats.rtcp_sent += 1
 
@@ -488,6 +525,10 @@ class RtpStream:
         remote = self._remote
         if remote is None or addr[0] != remote[0]:
             return  # RTCP from the media's host only
+        if self._srtp is not None:
+            data = self._unprotect(self._srtp.unprotect_rtcp, data, rtcp=True)
+            if not data:
+                return
         try:
             reports = parse_reports(data)
         except RtcpParseError:
@@ -718,4 +759,19 @@ class RtpStream:
             # ICMP port unreachable while the far end is not (yet / any more) there.
             log.debug("RTP socket error on port %s: %s", self.local_port, exc)
             return
+        if self._srtp is not None:
+            data = self._unprotect(self._srtp.unprotect, data)
+            if not data:
+                return
         self.datagram_received(data, addr)
+
+    def _unprotect(self, step: Callable[[bytes], bytes], data: bytes, rtcp: bool = False) -> bytes:
+        """SRTP/SRTCP in, plain out; b"" (counted) when it fails authentication."""
+        try:
+            return step(data)
+        except SrtpError:
+            if rtcp:
+                self.stats.srtcp_failed += 1
+            else:
+                self.stats.srtp_failed += 1
+            return b""

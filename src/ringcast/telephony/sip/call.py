@@ -90,6 +90,9 @@ class SipCall:
         self._auth_tries = 0
         self._redirects = 0
         self._interval_tries = 0
+        self.fallback_sdp: bytes | None = None
+        """A second offer sent once, in a new INVITE, if the first is refused with 488
+        (SRTP `optional`: RTP/SAVP first, then RTP/AVP with the same a=crypto lines)."""
         self._refresh_header: str | None = None  # set when we refresh the session
         self._refresh_every_ms = 0
         self._cancel_when_provisional = False
@@ -315,6 +318,8 @@ class SipCall:
             return self._retry_with_auth(response)
         if response.status == 422:
             return self._retry_interval(response)
+        if response.status == 488 and self.fallback_sdp is not None:
+            return self._retry_offer(self.fallback_sdp)
         return 300 <= response.status < 400 and self._follow_redirect(response)
 
     def _retry_interval(self, response: SipResponse) -> bool:
@@ -361,6 +366,14 @@ class SipCall:
         self._redirects += 1
         log.info("call %s: %s redirected to %s", self.call_id, response.status, target)
         self._resend_invite(target, (), new_target=True)
+        return True
+
+    def _retry_offer(self, sdp: bytes) -> bool:
+        self.fallback_sdp = None
+        if self.invite is None or self.state not in (CallState.CALLING, CallState.PROCEEDING):
+            return False
+        self.invite.body = self.local_sdp = sdp
+        self._resend_invite(self.invite.uri, ())
         return True
 
     def _resend_invite(

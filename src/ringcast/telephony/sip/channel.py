@@ -14,6 +14,12 @@ In-band DTMF (`inband_dtmf=True`) runs the media layer's tone detector only whil
 the flow listens for keys (`listen_for_digits`, on by default until the runner
 says otherwise): it is the costly part of receiving audio. RFC 4733 and SIP INFO
 digits are always reported.
+
+SRTP (the trunk's `srtp` mode, policy in `sdes.py`): the offer carries RTP/SAVP and
+our SDES keys; the keys for the far end's answer (or, inbound, for its offer) are
+installed on the stream *before* it learns where to send, so nothing leaves in
+clear; an answer that cannot be secured under `mandatory` ends the dial as `failed`
+with the reason `srtp_required`, an inbound offer that cannot is refused with 488.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Literal
 
 from ringcast.telephony.channel import (
@@ -39,7 +46,9 @@ from ringcast.telephony.channel import (
 )
 from ringcast.telephony.media.recorder import Recorder, beep_clip
 from ringcast.telephony.sdp import (
+    AVP,
     DTMF_PT,
+    Crypto,
     Negotiated,
     SdpParseError,
     build_sdp,
@@ -67,6 +76,8 @@ from .channel_hooks import (
     rtp_media,
 )
 from .headers import new_call_id
+from .sdes import SrtpRefused, keys_for_answer, keys_for_offer
+from .sdes import offer as srtp_offer
 
 __all__ = ["AmdFactory", "MediaOpener", "MediaStream", "SipChannel", "rtp_media"]
 from .outcome import dial_failed
@@ -112,6 +123,9 @@ class SipChannel:
         self._ended = False
         self._sdp_session = _session_id()  # o= of every SDP we send on this call
         self._sdp_version = 1
+        self._offered: tuple[Crypto, ...] = ()  # our offer's SDES lines (keys: never logged)
+        self._crypto: Crypto | None = None  # our line in force: the call is SRTP
+        self._refused: str | None = None  # why the last SDP could not be secured
 
     @classmethod
     def inbound(
@@ -151,18 +165,23 @@ class SipChannel:
             return
         call = self._ua.new_call(request.to, request.from_, self._call_id)
         self._attach(call)
-        offer = build_sdp(
+        proto, self._offered = srtp_offer(self._ua.config.srtp)
+        offer = partial(
+            build_sdp,
             media.local_host,
             media.local_port,
             self._sdp_session,
             self._sdp_version,
             payload_types(self._ua.config.codecs),
             DTMF_PT,
+            crypto=self._offered,
         )
+        if self._ua.config.srtp == "optional":  # refused (488): RTP/AVP, best-effort SDES
+            call.fallback_sdp = offer(proto=AVP)
         # RFC 3264: our offer says where *we* receive keys; a far end may send with it
         # although its answer names another PT (which is what we send with).
         media.accept_dtmf_payload_types(frozenset({DTMF_PT}))
-        call.start_invite(offer)
+        call.start_invite(offer(proto=proto))
         loop = asyncio.get_running_loop()
         self._ring_timer = loop.call_later(request.timeout_ms / 1000, self._ring_timeout)
 
@@ -178,12 +197,16 @@ class SipChannel:
             return
         try:
             chosen = negotiate(parse_sdp(call.remote_sdp), self._ua.config.codecs)
-        except SdpParseError as exc:
+            keys = keys_for_offer(self._ua.config.srtp, chosen)
+        except (SdpParseError, SrtpRefused) as exc:
             log.warning("call %s: unusable offer (%s), 488", call.call_id, exc)
             call.reject(488, "Not Acceptable Here")
             self._close_media()
             self._emit(RemoteHangup("unusable SDP offer"))
             return
+        if keys is not None:
+            self._crypto = keys[0]
+            media.set_srtp(keys[1])
         self._apply(chosen)
         call.answer(self._answer_sdp(media, chosen))
         self._emit(Answered("unknown", sip_status=200))
@@ -234,7 +257,7 @@ class SipChannel:
             if self._call is not None:
                 self._call.hangup()
             self._close_media()
-            self._emit(DialFailed("failed", event.status, "unusable SDP answer"))
+            self._emit(DialFailed("failed", event.status, self._refused or "unusable SDP answer"))
             return
         request = self._request
         if request is None or not request.enable_amd or self._amd_factory is None:
@@ -245,11 +268,35 @@ class SipChannel:
     def _renegotiate(self, sdp: bytes) -> Negotiated | None:
         try:
             chosen = negotiate(parse_sdp(sdp), self._ua.config.codecs)
+            self._secure(chosen)
         except SdpParseError as exc:
             log.warning("call %s: bad SDP: %s", self.call_id, exc)
             return None
+        except SrtpRefused as exc:
+            log.warning("call %s: SRTP: %s", self.call_id, exc.reason)
+            self._refused = exc.reason
+            return None
         self._apply(chosen)
         return chosen
+
+    def _secure(self, chosen: Negotiated) -> None:
+        """SRTP for an answer to our offer, or a re-offer in an SRTP call: the keys go on
+        the stream before `_apply` points it anywhere (sdes.py has the policy)."""
+        media = self._media
+        if media is None:
+            return
+        if self._crypto is None:
+            if self._offered and media.srtp is None:  # the answer to our first offer
+                keys = keys_for_answer(self._ua.config.srtp, self._offered, chosen)
+                if keys is not None:
+                    self._crypto = keys[0]
+                    media.set_srtp(keys[1])
+            return
+        theirs, pair = chosen.crypto, media.srtp
+        if theirs is None or pair is None or theirs.key.suite != self._crypto.key.suite:
+            raise SrtpRefused("srtp_renegotiation")  # keep the call's keys as they are
+        pair.rekey_rx(theirs.key)  # a new remote key, or the same one again
+        self._crypto = Crypto(theirs.tag, self._crypto.key)
 
     def _apply(self, chosen: Negotiated) -> None:
         """Point the media at what the SDP says; stop sending while held (RFC 3264 §8.4)."""
@@ -276,6 +323,7 @@ class SipChannel:
         self._call.local_sdp = self._answer_sdp(self._media, chosen)
 
     def _answer_sdp(self, media: MediaStream, chosen: Negotiated) -> bytes:
+        crypto = self._crypto
         return build_sdp(
             media.local_host,
             media.local_port,
@@ -284,6 +332,8 @@ class SipChannel:
             (chosen.payload_type,),
             chosen.dtmf_payload_type or DTMF_PT,
             chosen.answer_direction,
+            proto=chosen.proto if crypto is not None else AVP,
+            crypto=() if crypto is None else (crypto,),
         )
 
     def _start_amd(self, request: DialRequest, status: int) -> None:

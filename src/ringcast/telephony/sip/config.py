@@ -3,6 +3,8 @@
 The HTTP `/api/trunks` resource maps its rows onto `TrunkConfig`; tests build one
 directly. `allowed_peers` are the source hosts whose INVITEs we accept (the trunk's
 host is always one of them); anything else gets 403. `transport` names one of
+`transport.TRANSPORTS`; any other name is refused here (`SipConfigError`), and so is
+SRTP over clear-text signalling unless `srtp_over_insecure_signaling` (sdes.py).
 `transport.TRANSPORTS`; any other name is refused here (`SipConfigError`). A "tls"
 trunk dials as `tls` says (CA bundle or the system store, the server name to check).
 """
@@ -12,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from .errors import SipConfigError
 from .numbers import NumberFormat
+from .sdes import SrtpMode, check_signaling
 from .transport import TlsClient, check_transport
 
 
@@ -41,10 +45,17 @@ class TrunkConfig:
     offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
     max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
     max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
+    # SRTP with SDES keys (sdes.py): off | optional | mandatory; SDES needs TLS unless
+    # the operator explicitly allows keys in clear-text signalling
+    srtp: SrtpMode = "off"
+    srtp_over_insecure_signaling: bool = False
     tls: TlsClient | None = None  # transport "tls": whom to trust, the name to check
 
     def __post_init__(self) -> None:
         check_transport(self.transport)
+        problem = check_signaling(self.srtp, self.transport, self.srtp_over_insecure_signaling)
+        if problem is not None:
+            raise SipConfigError(problem)
 
     @property
     def tls_client(self) -> TlsClient:
