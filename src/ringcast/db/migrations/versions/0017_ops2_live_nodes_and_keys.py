@@ -10,8 +10,8 @@ more than before.
   node with each key (or timeout / invalid / none), counted as calls are
   recorded, like execution_node_counts.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 
 from ringcast.db.types import UtcDateTime
 
-revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0015"
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

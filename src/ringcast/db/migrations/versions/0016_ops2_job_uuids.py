@@ -15,8 +15,8 @@ REFERENCES clauses to follow the rename). PostgreSQL swaps the columns in place.
 
 The downgrade numbers jobs 1, 2, ... in id order (their creation order).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03
 """
 
@@ -32,8 +32,8 @@ from alembic import op
 
 from ringcast.db.types import UtcDateTime
 
-revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0014"
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
