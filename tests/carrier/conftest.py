@@ -18,7 +18,7 @@ import pytest
 
 from carrier.carrier_kit import DialerProcess, Kamailio, free_port, start_kamailio, terminate
 from support import require_tool
-from telephony.sipp.conftest import sipp  # noqa: F401  (sipp as the trunk)
+from telephony.sipp.conftest import clock, open_media, sipp  # noqa: F401  (sipp as the trunk)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,18 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from carrier.carrier_kit import PSTN_HOST
-from telephony.sipp.scenarios import END, HDR, OK_SDP, RECV_ACK, RECV_INVITE, RINGING, WAIT_BYE
+from carrier.carrier_kit import PSTN_HOST, free_port
+from telephony.sipp.scenarios import (
+    ASSETS,
+    END,
+    HDR,
+    OK_SDP,
+    RECV_ACK,
+    RECV_INVITE,
+    RINGING,
+    WAIT_BYE,
+    play,
+)
 
 _RR = "[last_Call-ID:]\n      [last_Record-Route:]"
 
@@ -18,7 +28,11 @@ def with_record_route(xml: str) -> str:
     return xml.replace("[last_Call-ID:]", _RR)
 
 
-ANSWER = RECV_INVITE + with_record_route(RINGING + OK_SDP) + RECV_ACK + WAIT_BYE
+# the callee talks (sipp's RTP sender): an answered call with no media is `failed` / `no_media`
+ANSWER = (
+    RECV_INVITE + with_record_route(RINGING + OK_SDP) + RECV_ACK
+    + play(str(ASSETS / "callee_human.ulaw")) + WAIT_BYE
+)  # fmt: skip
 
 
 def start_pstn(
@@ -34,7 +48,7 @@ def start_pstn(
     path.write_text(HDR.format(name=name) + body + END)
     return subprocess.Popen(
         ["sipp", "-sf", str(path), "-i", host, "-p", str(port), "-mi", host,
-         "-m", str(calls), "-nostdin", "-timeout", "60s", "-mp", "0",
+         "-m", str(calls), "-nostdin", "-timeout", "60s", "-mp", str(free_port(host)),
          "-trace_msg", "-message_file", str(workdir / f"{name}.log")],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -141,6 +141,14 @@ async def test_a_call_from_the_carrier_runs_the_dids_flow(
     assert [p["nodeId"] for p in flow["executionPath"]] == ["answer", "ask", "thanks"], flow
     assert flow["finalVariables"]["choice"] == "1"
     assert any(e["type"] == "dtmf_received" for e in attempt["events"]), attempt["events"]
+    # listed with the inbound calls, and not with the outbound ones
+    h = api.acme.headers()
+    listed = (await api.client.get("/api/call-report?direction=inbound", headers=h)).json()
+    assert [(c["jobId"], c["direction"], c["to"]) for c in listed["data"]] == [
+        (str(jobs[0]), "inbound", DID)
+    ], listed
+    outbound = (await api.client.get("/api/call-report?direction=outbound", headers=h)).json()
+    assert outbound["meta"]["total"] == 0, outbound
 
 
 async def test_calls_we_cannot_take_are_refused_with_a_reason(

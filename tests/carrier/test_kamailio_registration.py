@@ -5,13 +5,15 @@ trunk that cannot register reported as such (API fields only)."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
+import socket
 import time
 from typing import Any
 
-from carrier.carrier_kit import sip_options
+from carrier.carrier_kit import PSTN_HOST, sip_options
 from carrier.pstn import start_pstn
-from dialer.dialer_kit import jobs, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, jobs, launch
 
 
 async def trunk_status(api: Any, trunk_id: str, want: str, timeout_s: float = 15) -> dict:
@@ -87,7 +89,8 @@ async def test_the_first_call_after_the_start_waits_for_the_registration(
     if not db_url.startswith("sqlite"):
         return
     await create_trunk(api, kamailio.trunk())
-    _, eid = await launch(api, contacts=1, dids=1)  # due before the dialer even runs
+    # due before the dialer even runs; the callee talks and the flow listens (media)
+    _, eid = await launch(api, contacts=1, dids=1, graph=LISTEN_A_SECOND)
     sipp = start_pstn(tmp_path, kamailio.pstn_port)
     try:
         dialer = dialer_process()
@@ -122,3 +125,55 @@ async def test_a_trunk_that_cannot_register_is_reported_and_fails_calls_clearly(
     status = await trunk_status(api, trunk_id, "unregistered")
     assert status["status"] == "unregistered", status
     assert status["lastError"] == "REGISTER 401 Unauthorized", status
+
+
+def pstn_invite(kamailio: Any, number: str = "0987654320", timeout_s: float = 3.0) -> str | None:
+    """An INVITE from the PSTN side to our account through Kamailio: the status line of
+    the first final answer (480 "Account Not Registered" when no contact is bound)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((PSTN_HOST, 0))
+        s.settimeout(timeout_s)
+        me = s.getsockname()[1]
+        target = f"sip:{number}@{kamailio.host}:{kamailio.port}"
+        s.sendto(
+            (
+                f"INVITE {target} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP {PSTN_HOST}:{me};branch=z9hG4bK{random.getrandbits(40):x}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: <sip:+33612345678@{PSTN_HOST}>;tag={random.getrandbits(32):x}\r\n"
+                f"To: <{target}>\r\n"
+                f"Call-ID: probe-{random.getrandbits(48):x}\r\n"
+                f"CSeq: 1 INVITE\r\nContact: <sip:probe@{PSTN_HOST}:{me}>\r\n"
+                "Content-Length: 0\r\n\r\n"
+            ).encode(),
+            (kamailio.host, kamailio.port),
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                status = s.recv(4096).split(b"\r\n", 1)[0].decode()
+            except OSError:
+                return None
+            if not status.startswith("SIP/2.0 1"):
+                return status
+    return None
+
+
+async def test_the_unregister_at_sigterm_answers_the_registrars_challenge(
+    api, db_url, kamailio, dialer_process
+):
+    """Kamailio challenges every REGISTER, the Expires: 0 of our shutdown too (401): the
+    dialer answers it before it goes, and the binding is gone (no stale contact that would
+    take the next inbound call)."""
+    if not db_url.startswith("sqlite"):
+        return
+    trunk_id = await create_trunk(api, kamailio.trunk())
+    dialer = dialer_process()
+    assert (await trunk_status(api, trunk_id, "up"))["status"] == "up"
+    assert dialer.stop() == 0, dialer.log[-3000:]
+    port = dialer.sip_port
+    removals = re.findall(
+        rf"REQ REGISTER \S+ from 127\.0\.0\.1:{port} .*expires=0 auth=(\S*)", kamailio.log
+    )
+    assert removals[:2] == ["<null>", "ringcast"], kamailio.log[-3000:]  # challenged, then answered
+    assert pstn_invite(kamailio) == "SIP/2.0 480 Account Not Registered", kamailio.log[-2000:]

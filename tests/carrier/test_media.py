@@ -57,13 +57,16 @@ ELSEWHERE = (
 SILENT = RECV_INVITE + TRYING + RINGING + OK_SDP + RECV_ACK + pause(200) + WAIT_BYE
 
 
-async def place_one_call(api: Any, sipp: Any, dialer_process: Any, **env: str) -> dict:
+async def place_one_call(
+    api: Any, sipp: Any, dialer_process: Any, graph: dict[str, Any] = WAIT_FOR_A_KEY, **env: str
+) -> dict:
+    """One call of a program on `graph` to the sipp peer: its final call report."""
     h = api.acme.headers()
     trunk = {"name": "sipp", "host": "127.0.0.1", "port": sipp.port, "optionsIntervalSec": 0}
     r = await api.client.post("/api/trunks", json=trunk, headers=h)
     assert r.status_code == 201, r.text
     c = await seed_campaign(api, contacts=1, dids=1)
-    r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": WAIT_FOR_A_KEY}, headers=h)
+    r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": graph}, headers=h)
     assert r.status_code == 200, r.text
     _, eid = await launch_again(api, c)
     dialer_process(**env)
@@ -87,6 +90,12 @@ async def launch_again(api: Any, c: Any) -> tuple[Any, str]:
     return c, launched.json()["executionId"]
 
 
+def scenario_peer(sipp: Any, workdir: Any, name: str, body: str, **kwargs: Any) -> Any:
+    path = workdir / f"{name}.xml"
+    path.write_text(HDR.format(name=name) + body + END)
+    return sipp(name, scenario_path=path, **kwargs)
+
+
 def media_stats(attempt: dict) -> dict:
     (event,) = [e for e in attempt["events"] if e["type"] == "media_stats"]
     return dict(event["data"])
@@ -97,9 +106,7 @@ async def test_rtp_from_another_port_than_the_sdp_is_latched(
 ):
     if not db_url.startswith("sqlite"):
         return  # one database is enough for SIP
-    path = tmp_path / "elsewhere.xml"
-    path.write_text(HDR.format(name="elsewhere") + ELSEWHERE + END)
-    peer = sipp("elsewhere", scenario_path=path)
+    peer = scenario_peer(sipp, tmp_path, "elsewhere", ELSEWHERE)
     report = await place_one_call(api, peer, dialer_process)
     attempt = report["attempts"][-1]
     assert attempt["call"]["answeredAt"] is not None, attempt
@@ -117,10 +124,39 @@ async def test_an_answer_without_media_fails_as_media_timeout(
 ):
     if not db_url.startswith("sqlite"):
         return
-    path = tmp_path / "silent.xml"
-    path.write_text(HDR.format(name="silent") + SILENT + END)
-    peer = sipp("silent", scenario_path=path)
+    peer = scenario_peer(sipp, tmp_path, "silent", SILENT)
     report = await place_one_call(api, peer, dialer_process, RINGCAST_MEDIA_TIMEOUT_S="1.5")
     attempt = report["attempts"][-1]
     assert (attempt["outcome"], attempt["outcomeReason"]) == ("failed", "media_timeout"), attempt
     assert media_stats(attempt)["packetsReceived"] == 0
+
+
+async def test_an_answer_with_no_rtp_is_a_failure_not_a_completed_call(
+    api, db_url, sipp, dialer_process, tmp_path
+):
+    """sipp answers and sends nothing; the flow ends by itself (its key prompt times out)
+    before the media watchdog would: still `failed` / `no_media`, in the report and the CSV."""
+    if not db_url.startswith("sqlite"):
+        return
+    peer = scenario_peer(sipp, tmp_path, "silent", SILENT)
+    report = await place_one_call(api, peer, dialer_process)
+    attempt = report["attempts"][-1]
+    assert attempt["call"]["answeredAt"] is not None, attempt
+    assert (attempt["outcome"], attempt["outcomeReason"]) == ("failed", "no_media"), attempt
+    assert (report["status"], report["finalOutcome"]) == ("failed", "failed"), report
+    assert media_stats(attempt)["packetsReceived"] == 0
+    assert any(p["nodeId"] == "bye" for p in attempt["flowExecution"]["executionPath"])
+    h = api.acme.headers()
+    eid = (await api.client.get("/api/program-executions", headers=h)).json()["data"][0]["id"]
+    r = await api.client.post("/api/call-report/export", json={"executionId": eid}, headers=h)
+    assert r.status_code == 200, r.text
+    header, row = r.text.splitlines()[:2]
+    columns = dict(zip(header.split(","), row.split(","), strict=False))
+    assert (columns["outcome"], columns["outcomeReason"]) == ("failed", "no_media"), columns
+    # ... and in /metrics (the dialer process's figures, written every few seconds)
+    want = 'ringcast_calls_without_media_total{direction="outbound",reason="no_media"} 1.0'
+    deadline = time.monotonic() + 15
+    while want not in (text := (await api.client.get("/metrics")).text):
+        assert time.monotonic() < deadline, text[-2000:]
+        await asyncio.sleep(0.5)
+    assert 'ringcast_calls_total{direction="outbound",outcome="failed"} 1.0' in text

@@ -20,8 +20,8 @@ from support import unavailable
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 NOW = "2026-12-01 10:00:00"
-JOB_UUIDS = "0016"  # the migration under test (versions/*_ops2_job_uuids.py)
-BEFORE = "0015"
+JOB_UUIDS = "0019"  # the migration under test (versions/*_ops2_job_uuids.py)
+BEFORE = "0018"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

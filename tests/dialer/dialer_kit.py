@@ -20,6 +20,26 @@ from ringcast.telephony.simulated import CalleeScript
 
 BUSY = CalleeScript(answer="busy", ring_ms=0)
 NO_ANSWER = CalleeScript(answer="no_answer", ring_ms=0)
+# answer, then listen a second for a key (none comes): over real SIP the call has time to
+# carry media; one that hangs up at the answer gets none and is `failed` / `no_media`
+LISTEN_A_SECOND: dict[str, Any] = {
+    "startNodeId": "dial",
+    "nodes": [
+        {
+            "id": "dial",
+            "type": "dial",
+            "config": {"timeout": 30000, "enableAMD": False},
+            "outputs": {"onAnswer": "listen", "default": "bye"},
+        },
+        {
+            "id": "listen",
+            "type": "dtmf",
+            "config": {"variable": "k", "timeout": 1000, "retry": {"maxRetries": 0}},
+            "outputs": {"onSuccess": "bye", "default": "bye"},
+        },
+        {"id": "bye", "type": "hangup", "config": {"reason": "completed"}, "outputs": {}},
+    ],
+}
 
 
 def scripted(overrides: dict[str, CalleeScript] | None = None) -> SimulatedLauncher:
@@ -33,10 +53,14 @@ def clock_now() -> FakeClock:
 
 
 async def launch(
-    api: Any, contacts: int = 3, dids: int = 2, **program: Any
+    api: Any, contacts: int = 3, dids: int = 2, graph: dict[str, Any] | None = None, **program: Any
 ) -> tuple[Campaign, str]:
+    """`graph`: the flow's graph instead of the campaign's answer-and-hang-up."""
     c = await seed_campaign(api, contacts=contacts, dids=dids)
     h = api.acme.headers()
+    if graph is not None:
+        r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": graph}, headers=h)
+        assert r.status_code == 200, r.text
     r = await api.client.post("/api/programs", json=c.program(**program), headers=h)
     assert r.status_code == 201, r.text
     launched = await api.client.post(f"/api/programs/{r.json()['id']}/launch", headers=h)

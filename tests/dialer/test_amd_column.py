@@ -49,10 +49,12 @@ async def test_amd_verdict_is_stored_per_attempt(api):
         "answeredBy": "machine",
         "amdReason": "long_greeting",
         "amdDecisionMs": 1800,
+        "amdGreetingMs": None,
     }
     assert found[phone(1)].amd == {
         "answeredBy": "human",
         "amdReason": "initial_speech_then_silence",
         "amdDecisionMs": 900,
+        "amdGreetingMs": None,
     }
     assert found[phone(2)].amd is None  # never answered: AMD never ran

@@ -65,8 +65,10 @@ async def test_kill_9_mid_program_then_a_new_dialer_finishes_it(api, db_url, set
     if not db_url.startswith("sqlite"):
         pytest.skip("the SQLite half is enough (one dialer at a time here)")
     port = free_udp_port()
+    # -rtp_echo: our RTP comes back, the calls carry media (none → failed / no_media)
     sipp = subprocess.Popen(
-        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()), "-nostdin", "-timeout", "120s"],
+        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
+         "-rtp_echo", "-nostdin", "-timeout", "120s"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     log_path = tmp_path / "dialers.log"

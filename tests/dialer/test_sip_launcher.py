@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dialer.dialer_kit import attempts, execution, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, attempts, execution, launch
 from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -28,9 +28,11 @@ async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
     if not db_url.startswith("sqlite"):
         pytest.skip("one database is enough for the SIP path")
     port = free_udp_port()
+    # -rtp_echo: the callee's media port sends our RTP back and the flow listens a second,
+    # so the calls carry media (an answered call with none is `failed` / `no_media`, issue 14)
     sipp = subprocess.Popen(
-        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mp", str(free_udp_port()), "-m", "4", "-nostdin",
-         "-timeout", "60s"],
+        ["sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
+         "-rtp_echo", "-m", "4", "-nostdin", "-timeout", "60s"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -40,7 +42,7 @@ async def test_program_calls_go_out_over_sip(api, db_url, tmp_path):
             "/api/trunks", json={"name": "sipp", "host": "127.0.0.1", "port": port}, headers=h
         )
         assert trunk.status_code == 201, trunk.text
-        _, eid = await launch(api, contacts=4, dids=1, callsPerSecond=20, maxConcurrentCalls=4)
+        _, eid = await launch(api, 4, 1, LISTEN_A_SECOND, callsPerSecond=20, maxConcurrentCalls=4)
         state = api.app.state.ringcast
         launcher = SipLauncher(state.sessions, state.storage)
         dialer = Dialer(DialerStore(state.sessions), launcher, SystemClock(), DialerConfig())

@@ -24,10 +24,11 @@ SAMPLE_RATE = 8000
 
 
 def write_wav(pcm: Pcm) -> bytes:
-    """8 kHz 16-bit mono WAV bytes for `pcm`."""
+    """8 kHz 16-bit WAV bytes for `pcm`: mono, or stereo for an (n, 2) array
+    (a forward's recording: the callee left, the agent right)."""
     buf = io.BytesIO()
     with wave.open(buf, "wb") as out:
-        out.setnchannels(1)
+        out.setnchannels(2 if pcm.ndim == 2 else 1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
         out.writeframes(np.asarray(pcm, dtype="<i2").tobytes())

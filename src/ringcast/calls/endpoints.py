@@ -10,11 +10,15 @@ from ringcast.api.deps import PrincipalDep, SessionDep, StateDep, WriterDep
 from ringcast.api.openapi import file_responses
 from ringcast.api.route import domain_router
 from ringcast.calls import export, recordings, service
+from ringcast.calls.repository import CallFilters
 from ringcast.calls.schemas import (
     CallReport,
     CallRequestCreate,
     CallRequestQueued,
+    CallSummary,
+    Direction,
     ExportRequest,
+    Outcome,
     Recording,
 )
 from ringcast.errors import NotFoundError, ValidationFailedError
@@ -43,6 +47,23 @@ async def create_call_request(
         start_at=body.start_at,
     )
     return CallRequestQueued(job_id=str(job.id))
+
+
+@reports_router.get("", response_model=Page[CallSummary])
+async def list_calls(
+    principal: PrincipalDep,
+    session: SessionDep,
+    params: Annotated[PageParams, Depends(page_params)],
+    direction: Annotated[Direction | None, Query()] = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+    execution_id: Annotated[str | None, Query(alias="executionId", max_length=36)] = None,
+) -> Page[CallSummary]:
+    """Every call of the organization, outbound and inbound (one row per attempt), newest
+    first (`sortBy=createdAt`); `direction`, `outcome`, `executionId` filter and `search`
+    matches the from or to number. A call's whole report: `GET /api/call-report/{jobId}`."""
+    filters = CallFilters(direction, outcome, execution_id)
+    rows, total = await service.list_calls(session, principal.organization_id, params, filters)
+    return Page.build(rows, total, params)
 
 
 @reports_router.get("/{job_id}", response_model=CallReport)

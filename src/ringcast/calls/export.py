@@ -1,5 +1,7 @@
 """CSV export of call reports: one row per attempt (a job without attempts
-gets one row with empty call columns), streamed in batches."""
+gets one row with empty call columns), streamed in batches. The forward
+columns: the attempt's last forwarded leg (its number, outcome) and the
+bridged time of all its legs."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ringcast.calls.amd import amd_summary
 from ringcast.calls.repository import JobRepository
 from ringcast.kit.csvsafe import safe_cell
 
@@ -31,6 +34,12 @@ COLUMNS = (
     "outcome",
     "outcomeReason",
     "answeredBy",
+    "amdReason",
+    "amdDecisionMs",
+    "amdGreetingMs",
+    "forwardedTo",
+    "forwardOutcome",
+    "forwardDurationMs",
 )
 
 
@@ -64,8 +73,10 @@ async def csv_lines(
     async for job, phone, attempt in JobRepository(session).export_rows(
         organization_id, execution_ids
     ):
-        call: list[object] = [None] * 11
+        call: list[object] = [None] * 17
         if attempt is not None:
+            amd = amd_summary(attempt)
+            legs = attempt.legs or []
             call = [
                 attempt.attempt,
                 attempt.id,
@@ -77,7 +88,13 @@ async def csv_lines(
                 attempt.duration_ms,
                 attempt.outcome,
                 attempt.outcome_reason,
-                attempt.answered_by,
+                amd.answered_by,
+                amd.reason,
+                amd.decision_ms,
+                amd.greeting_ms,
+                legs[-1].get("to") if legs else None,
+                legs[-1].get("outcome") if legs else None,
+                sum(leg.get("durationMs") or 0 for leg in legs) if legs else None,
             ]
         yield _line(
             [job.id, job.execution_id, job.contact_id, phone, job.status, job.final_outcome, *call]

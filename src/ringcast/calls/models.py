@@ -88,6 +88,11 @@ class CallAttempt(IdMixin, Base):
     amd: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     flow_execution: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    legs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    """The Forward node's second legs (`LegRecord.to_dict`); NULL: none."""
+    # the trunk that carried the attempt, and every trunk it was offered to (failover)
+    trunk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    trunks_tried: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Recording(IdMixin, TimestampMixin, Base):

@@ -32,7 +32,9 @@ class StoredRecordingSink:
         self.sessions = sessions
         self.job_id = job_id
 
-    async def __call__(self, audio: Pcm, duration_ms: int, ctx: RunContext) -> str:
+    async def __call__(
+        self, audio: Pcm, duration_ms: int, ctx: RunContext, node_id: str | None = None
+    ) -> str:
         organization_id = ctx.organization_id or "unknown"
         recording_id = new_id()
         key = storage_key(organization_id, recording_id)
@@ -45,6 +47,7 @@ class StoredRecordingSink:
                     organization_id=organization_id,
                     job_id=self.job_id,
                     call_id=ctx.call_id,
+                    node_id=node_id[:100] if node_id else None,
                     storage_key=key,
                     content_type="audio/wav",
                     duration_ms=duration_ms,

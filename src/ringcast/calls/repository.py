@@ -1,16 +1,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
 from ringcast.calls.models import CallAttempt, Job, Recording
 from ringcast.contacts.models import Contact
 from ringcast.kit.pagination import PageParams
+from ringcast.kit.repository import like_pattern, paginate
 from ringcast.programs.models import Execution
+
+
+@dataclass(frozen=True, slots=True)
+class CallFilters:
+    direction: str | None = None
+    outcome: str | None = None
+    execution_id: str | None = None
 
 
 class JobRepository:
@@ -76,6 +85,28 @@ class CallAttemptRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def page(
+        self, organization_id: str, params: PageParams, filters: CallFilters
+    ) -> tuple[Sequence[CallAttempt], int]:
+        """The organization's calls, newest first by default; `search` matches a number."""
+        stmt = select(CallAttempt).where(CallAttempt.organization_id == organization_id)
+        if filters.direction is not None:
+            stmt = stmt.where(CallAttempt.direction == filters.direction)
+        if filters.outcome is not None:
+            stmt = stmt.where(CallAttempt.outcome == filters.outcome)
+        if filters.execution_id is not None:
+            stmt = stmt.where(CallAttempt.execution_id == filters.execution_id)
+        if params.search:
+            like = like_pattern(params.search)
+            stmt = stmt.where(
+                or_(
+                    CallAttempt.from_number.like(like, escape="\\"),
+                    CallAttempt.to_number.like(like, escape="\\"),
+                )
+            )
+        params.checked_sort(("createdAt",), "createdAt")
+        return await paginate(self.session, stmt, params, CallAttempt.created_at, CallAttempt.id)
 
     async def outcome_counts(
         self, execution_ids: Sequence[str]

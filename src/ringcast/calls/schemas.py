@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ringcast.kit.schemas import InputSchema, Schema, ZonedDatetime
 from ringcast.scheduling.retry import CallRetry
@@ -38,6 +38,27 @@ class CallInfo(Schema):
     duration_ms: int | None
 
 
+class CallLeg(Schema):
+    """A forwarded (second) leg of the call: the Forward node's agent call
+    (`call_attempts.legs`; keys a later version adds are ignored here)."""
+
+    model_config = ConfigDict(**{**Schema.model_config, "extra": "ignore"})
+
+    to: str
+    from_: str | None = Field(None, alias="from")
+    trunk: str | None = None
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    terminated_at: datetime | None = None
+    duration_ms: int | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    sip_status: int | None = None
+    hung_up_by: str | None = None
+    node_id: str | None = None
+    recording_id: str | None = None
+
+
 class AttemptReport(Schema):
     call_id: str
     attempt: int
@@ -45,8 +66,21 @@ class AttemptReport(Schema):
     outcome: str
     outcome_reason: str | None
     answered_by: str | None
+    """human | machine | unknown (AMD's verdict), `not run` (answered without AMD),
+    None (never answered); see `calls.amd`."""
+    amd_reason: str | None
+    """The AMD rule that decided (long_greeting, after_greeting_silence, keyword, ...)."""
+    amd_decision_ms: int | None
+    """Audio time from answer to AMD's deciding frame."""
+    amd_greeting_ms: int | None
+    """The greeting heard by then: first word to the end of the last speech."""
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
+    legs: list[CallLeg] = Field(default_factory=list)
+    trunk_id: str | None = None  # the trunk that carried the attempt
+    trunks_tried: list[str] = Field(
+        default_factory=list
+    )  # every trunk it was offered to, in order (failover)
 
 
 class CallReport(Schema):
@@ -75,3 +109,26 @@ class Recording(Schema):
     duration_ms: int
     size_bytes: int
     created_at: datetime
+
+
+Direction = Literal["outbound", "inbound"]
+Outcome = Literal["completed", "no_answer", "busy", "rejected", "voicemail", "failed", "cancelled"]
+
+
+class CallSummary(Schema):
+    """One call (an attempt) in `GET /api/call-report`; its job's whole report is
+    `GET /api/call-report/{jobId}`."""
+
+    job_id: str
+    execution_id: str
+    call_id: str
+    attempt: int
+    direction: str
+    from_: str | None = Field(alias="from")
+    to: str
+    status: str
+    outcome: str
+    outcome_reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    duration_ms: int | None

@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.auth.repository import OrganizationRepository
+from ringcast.calls.amd import amd_summary
 from ringcast.calls.models import CallAttempt, Job
-from ringcast.calls.repository import JobRepository
-from ringcast.calls.schemas import AttemptReport, CallInfo, CallReport
+from ringcast.calls.repository import CallAttemptRepository, CallFilters, JobRepository
+from ringcast.calls.schemas import AttemptReport, CallInfo, CallLeg, CallReport, CallSummary
 from ringcast.contacts.repository import ContactRepository
 from ringcast.dids.repository import DidRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
 from ringcast.kit.clock import utcnow
+from ringcast.kit.pagination import PageParams
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.service import build_execution, pinned_flow, resolve_pool
 from ringcast.programs.status import ExecutionStatus, JobStatus
@@ -115,6 +117,7 @@ async def create_call_request(
 
 
 def attempt_report(attempt: CallAttempt) -> AttemptReport:
+    amd = amd_summary(attempt)
     return AttemptReport(
         call_id=attempt.id,
         attempt=attempt.attempt,
@@ -133,9 +136,44 @@ def attempt_report(attempt: CallAttempt) -> AttemptReport:
         ),
         outcome=attempt.outcome,
         outcome_reason=attempt.outcome_reason,
-        answered_by=attempt.answered_by,
+        answered_by=amd.answered_by,
+        amd_reason=amd.reason,
+        amd_decision_ms=amd.decision_ms,
+        amd_greeting_ms=amd.greeting_ms,
         flow_execution=report_flow_execution(attempt.flow_execution),
         events=attempt.events,
+        legs=[CallLeg.model_validate(leg) for leg in attempt.legs or ()],
+        trunk_id=attempt.trunk_id,
+        trunks_tried=attempt.trunks_tried or ([attempt.trunk_id] if attempt.trunk_id else []),
+    )
+
+
+async def list_calls(
+    session: AsyncSession, organization_id: str, params: PageParams, filters: CallFilters
+) -> tuple[list[CallSummary], int]:
+    """The organization's calls (attempts), outbound and inbound: the API's list and the
+    dashboard's calls page."""
+    rows, total = await CallAttemptRepository(session).page(organization_id, params, filters)
+    return [call_summary(a) for a in rows], total
+
+
+def call_summary(attempt: CallAttempt) -> CallSummary:
+    return CallSummary.model_validate(
+        {
+            "job_id": str(attempt.job_id),
+            "execution_id": attempt.execution_id,
+            "call_id": attempt.id,
+            "attempt": attempt.attempt,
+            "direction": attempt.direction,
+            "from": attempt.from_number,
+            "to": attempt.to_number,
+            "status": attempt.status,
+            "outcome": attempt.outcome,
+            "outcome_reason": attempt.outcome_reason,
+            "created_at": attempt.created_at,
+            "answered_at": attempt.answered_at,
+            "duration_ms": attempt.duration_ms,
+        }
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,7 +20,7 @@ from ringcast.telephony.channel import AmdSettings
 
 app = typer.Typer(help="Answering-machine detection tools.", no_args_is_help=True)
 
-_FIELDS = {f.name for f in dataclasses.fields(AmdSettings)}
+_FIELDS = {f.name for f in dataclasses.fields(AmdSettings) if f.type == "int"}
 
 
 @app.callback()
@@ -30,7 +30,7 @@ def amd() -> None:
 
 
 def _settings(overrides: list[str]) -> AmdSettings:
-    values: dict[str, int] = {}
+    values: dict[str, Any] = {}
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or name not in _FIELDS or not value.strip().isdigit():
@@ -52,9 +52,15 @@ def classify(
             "--set", help="Override an AmdSettings threshold, e.g. --set greeting_ms=2000"
         ),
     ] = None,
+    keywords: Annotated[
+        bool,
+        typer.Option(
+            "--keywords", help="Spot English voicemail phrases too (the kws extra, pocketsphinx)"
+        ),
+    ] = False,
 ) -> None:
     """Classify each file as human, machine or unknown; one JSON line per file."""
-    settings = _settings(set_ or [])
+    settings = dataclasses.replace(_settings(set_ or []), keywords=keywords)
     failed = False
     for path in files:
         try:

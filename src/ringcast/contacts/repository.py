@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.models import Contact, ContactImport, CustomAttribute
 from ringcast.db.dialect import upsert
+from ringcast.kit.repository import like_pattern
 
 # Bind-parameter budget per statement: SQLite allows 32766, asyncpg 32767.
 _IN_CHUNK = 5000
@@ -32,11 +33,6 @@ _SEARCHED = (
     Contact.primary_phone,
     Contact.primary_email,
 )
-
-
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterable[Sequence[str]]:
@@ -70,7 +66,7 @@ class ContactRepository:
     ) -> tuple[Sequence[Contact], int]:
         where = self._live(organization_id)
         if search:
-            pattern = _like_pattern(search)
+            pattern = like_pattern(search)
             where.append(or_(*(col.ilike(pattern, escape="\\") for col in _SEARCHED)))
         if audience_id is not None:
             from ringcast.audiences.models import AudienceMember
@@ -228,7 +224,7 @@ class AttributeRepository:
         result = await self.session.execute(
             select(CustomAttribute.name).where(
                 CustomAttribute.organization_id == organization_id,
-                CustomAttribute.name.like(f"{_like_pattern(base)[1:-1]}%", escape="\\"),
+                CustomAttribute.name.like(f"{like_pattern(base)[1:-1]}%", escape="\\"),
             )
         )
         return set(result.scalars())

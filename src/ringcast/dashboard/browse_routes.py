@@ -1,10 +1,12 @@
 """Pages to browse what a campaign is made of: contacts (search), audiences,
-audio files (listen), flows (drawn as graphs), and the number speaker's preview
-(a number read in ar / fr / en with the built-in dictionaries, as a call would)."""
+audio files (listen), flows (drawn as graphs), the number speaker's preview
+(a number read in ar / fr / en with the built-in dictionaries, as a call would),
+and every call, outbound and inbound (filtered by direction, searched by number)."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
@@ -18,6 +20,9 @@ from ringcast.audio.resolve import resolve_play
 from ringcast.audio.speaker import LANGUAGES, normalize_language
 from ringcast.audio.wav import write_wav
 from ringcast.audiofiles import service as audio
+from ringcast.calls import service as calls
+from ringcast.calls.repository import CallFilters
+from ringcast.calls.schemas import Direction
 from ringcast.contacts import service as contacts
 from ringcast.dashboard import flowgraph
 from ringcast.dashboard.render import page
@@ -154,3 +159,29 @@ async def flow_page(
     svg = await flowgraph.render(version.graph)
     nodes = flowgraph.nodes_of(version.graph)
     return page(request, "flow.html", flow=flow, version=version, svg=svg, nodes=nodes)
+
+
+@router.get("/calls")
+async def call_list(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    page_no: PageQuery = None,
+    q: SearchQuery = None,
+    direction: Annotated[Direction | None, Query()] = None,
+) -> Response:
+    params = _params(page_no, 50, q)
+    org = viewer.principal.organization_id
+    rows, total = await calls.list_calls(session, org, params, CallFilters(direction))
+    kept = {k: v for k, v in (("direction", direction), ("q", q)) if v}
+    query = f"{urlencode(kept)}&" if kept else ""  # the pager's links keep the filter
+    return page(
+        request,
+        "calls.html",
+        calls=rows,
+        total=total,
+        params=params,
+        q=q or "",
+        direction=direction,
+        query=query,
+    )

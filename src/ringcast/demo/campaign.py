@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from ringcast.demo.script import MAX_RETRIES, ScriptedContact
+from ringcast.demo.script import AGENT, MAX_RETRIES, ScriptedContact
 
 PROMPTS = ("greeting", "currency", "menu", "confirm", "callback", "invalid", "voicemail")
 DIDS = ("+212522000001", "+212522000002")
@@ -110,7 +110,8 @@ async def load_contacts(client: httpx.AsyncClient, contacts: list[ScriptedContac
 
 def reminder_graph(prompts: dict[str, str], language: str) -> dict[str, Any]:
     """Gomobile's payment reminder: dial (AMD, wait for the beep) → greeting and
-    balance → press 1 or 2 → confirm / call back; voicemail → leave a message."""
+    balance → press 1 or 2 → confirm / call back, or 0 → forwarded to an agent (a
+    bridged second leg, recorded); voicemail → leave a message."""
 
     def play(node_id: str, items: list[dict[str, Any]], nxt: str) -> dict[str, Any]:
         return {
@@ -154,26 +155,39 @@ def reminder_graph(prompts: dict[str, str], language: str) -> dict[str, Any]:
             {
                 "id": "menu",
                 "type": "dtmf",
-                "label": "1 confirm, 2 call back",
+                "label": "1 confirm, 2 call back, 0 agent",
                 "config": {
                     "mode": "single_digit",
                     "variable": "choice",
                     "timeout": 5000,
-                    "singleDigitConfig": {"allowedDigits": ["1", "2"]},
+                    "singleDigitConfig": {"allowedDigits": ["1", "2", "0"]},
                     "retry": {"maxRetries": 1},
                     "prompt": [audio("menu")],
                     "invalidPrompt": [audio("invalid")],
                 },
                 "outputs": {
-                    "branches": {"1": "confirm", "2": "callback"},
+                    "branches": {"1": "confirm", "2": "callback", "0": "agent"},
                     "onMaxRetries": "no-input",
                     "onError": "end",
+                },
+            },
+            {
+                "id": "agent",
+                "type": "forward",
+                "label": "Put through to an agent",
+                "config": {"to": AGENT, "ringTimeoutSec": 20, "maxDurationSec": 60},
+                "outputs": {
+                    "onCompleted": "agent-talked",
+                    "onNoAnswer": "end",
+                    "onBusy": "end",
+                    "onFailed": "end",
                 },
             },
             play("confirm", [audio("confirm")], "confirmed"),
             play("callback", [audio("callback")], "callback-requested"),
             play("message", [audio("voicemail")], "message-left"),
             hangup("confirmed", "payment_confirmed"),
+            hangup("agent-talked", "agent_talked"),
             hangup("callback-requested", "callback_requested"),
             hangup("message-left", "voicemail_left"),
             hangup("no-input", "no_input"),

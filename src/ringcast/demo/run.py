@@ -29,9 +29,16 @@ from rich.table import Table
 from ringcast.api.app import create_app
 from ringcast.auth import service as auth
 from ringcast.auth.schemas import ApiKeyCreate, Role
-from ringcast.calleefarm import BehaviourBook, CalleeFarm
+from ringcast.calleefarm import Behaviour, BehaviourBook, CalleeFarm
 from ringcast.demo import campaign
-from ringcast.demo.script import LONGEST_CALL_MS, MAX_RETRIES, ScriptedContact, build_contacts
+from ringcast.demo.script import (
+    AGENT,
+    AGENT_TALK_MS,
+    LONGEST_CALL_MS,
+    MAX_RETRIES,
+    ScriptedContact,
+    build_contacts,
+)
 from ringcast.dialer.loop import DialerConfig
 from ringcast.dialer.service import DialerHooks
 from ringcast.dialer.sip_launcher import SipLauncher
@@ -89,6 +96,7 @@ class Demo:
         book = BehaviourBook()
         for c in self.contacts:
             book.set(c.phone, *c.behaviours)
+        book.set(AGENT, Behaviour("human", (), hangup_after_ms=AGENT_TALK_MS))
         farm = self.farm = CalleeFarm(book)
         await farm.start()
         settings = Settings(
@@ -329,6 +337,8 @@ class Demo:
             table.add_row(f"answered calls, AMD said: {name}", str(n))
         for name, n in sorted(digits.items()):
             table.add_row(f"key collected: {name}", str(n))
+        agents = sum(_talked_to_agent(r) for r in self.reports.values())
+        table.add_row("forwarded to the agent (bridged, recorded)", str(agents))
         table.add_row("pause window crossed", "yes" if self.window_seen else "no")
         self.console.print(table)
 
@@ -356,6 +366,13 @@ class Demo:
                 mismatches.append(
                     f"{contact.phone} ({contact.label}): expected outcome/attempts/key "
                     f"{want}, got {got} — GET /api/call-report/{report['jobId']}"
+                )
+            elif contact.expect.agent != _talked_to_agent(report):
+                mismatches.append(
+                    f"{contact.phone} ({contact.label}): expected "
+                    f"{'a' if contact.expect.agent else 'no'} forward the agent answered and "
+                    f"hung up, got legs {report['attempts'][-1].get('legs')} — "
+                    f"GET /api/call-report/{report['jobId']}"
                 )
         mismatches += self._overlaps()
         mismatches += self._overlong()
@@ -398,6 +415,8 @@ class Demo:
         for record in self.farm.records:
             by_number[record.number].append(record)
         for number, records in by_number.items():
+            if number.lstrip("+") == AGENT.lstrip("+"):
+                continue  # the agent's line takes many forwarded calls at once
             records.sort(key=lambda r: r.started_at)
             for before, after in itertools.pairwise(records):
                 left = before.caller_left_at
@@ -443,6 +462,21 @@ def _choice(report: dict[str, Any]) -> str | None:
     last = report["attempts"][-1]
     value = (last.get("flowExecution") or {}).get("finalVariables", {}).get("choice")
     return str(value) if value is not None else None
+
+
+def _talked_to_agent(report: dict[str, Any]) -> bool:
+    """The last attempt was forwarded: the agent answered, the two talked (recorded),
+    and the agent hung up."""
+    if not report["attempts"]:
+        return False
+    legs = report["attempts"][-1].get("legs") or []
+    return any(
+        leg.get("to") == AGENT
+        and leg.get("answeredAt")
+        and leg.get("hungUpBy") == "agent"
+        and leg.get("recordingId")
+        for leg in legs
+    )
 
 
 def run_demo(options: DemoOptions) -> int:

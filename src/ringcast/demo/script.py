@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from ringcast.calleefarm import Behaviour
 
 MAX_RETRIES = 1  # fixed_delay maxRetries: up to 2 attempts
+AGENT = "+212522000099"
+"""The agent a callee pressing 0 is forwarded to: a farm number that answers, says
+hello and hangs up after `AGENT_TALK_MS` (it takes many calls at once: a call centre)."""
+AGENT_TALK_MS = 3000
 LONGEST_CALL_MS = 120_000
 """No scripted call may last longer: the longest script (a callee who never presses a
 key hears the menu twice and waits out both 5 s timeouts) takes well under a minute,
@@ -26,6 +30,7 @@ class Expectation:
     outcome: str
     attempts: int
     choice: str | None
+    agent: bool = False  # forwarded to the agent, who answered and hung up
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +97,39 @@ FIRST_NAMES = (
 )
 
 
+AGENT_PROFILE: tuple[str, tuple[Behaviour, ...], Expectation] = (
+    "human presses 0, talks to an agent",
+    (Behaviour("human", ("0",)),),
+    Expectation("completed", 1, "0", agent=True),
+)
+AGENT_SHARE = 40  # one callee in this many asks for an agent (at least one)
+
+
 def build_contacts(count: int, seed: int = 7) -> list[ScriptedContact]:
-    """`count` contacts with Moroccan mobile numbers, profiles spread by weight."""
+    """`count` contacts with Moroccan mobile numbers, profiles spread by weight, then
+    `count // AGENT_SHARE` (at least one) more who press 0 for an agent (added after,
+    so the others keep the numbers and scripts they always had)."""
+    contacts = _profiled(count, seed)
+    label, behaviours, expect = AGENT_PROFILE
+    for i in range(count, count + max(1, count // AGENT_SHARE)):
+        contacts.append(_contact(i, 1523, label, behaviours, expect))
+    return contacts
+
+
+def _contact(
+    i: int, balance: int, label: str, behaviours: tuple[Behaviour, ...], expect: Expectation
+) -> ScriptedContact:
+    return ScriptedContact(
+        phone=f"+2126{61000000 + i:08d}",
+        first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
+        balance=balance,
+        label=label,
+        behaviours=behaviours,
+        expect=expect,
+    )
+
+
+def _profiled(count: int, seed: int) -> list[ScriptedContact]:
     rng = random.Random(seed)
     weights = [p[1] for p in PROFILES]
     contacts: list[ScriptedContact] = []
@@ -103,14 +139,6 @@ def build_contacts(count: int, seed: int = 7) -> list[ScriptedContact]:
     rng.shuffle(order)
     for i, profile in enumerate(order):
         label, _, behaviours, expect = PROFILES[profile]
-        contacts.append(
-            ScriptedContact(
-                phone=f"+2126{61000000 + i:08d}",
-                first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
-                balance=rng.choice((1523, 250, 99, 12000, 780, 3400, 21, 100000)),
-                label=label,
-                behaviours=behaviours,
-                expect=expect,
-            )
-        )
+        balance = rng.choice((1523, 250, 99, 12000, 780, 3400, 21, 100000))
+        contacts.append(_contact(i, balance, label, behaviours, expect))
     return contacts

@@ -33,6 +33,9 @@ class AttemptRecord:
     amd: dict[str, Any] | None
     flow_execution: dict[str, Any] | None
     events: list[dict[str, Any]]
+    legs: list[dict[str, Any]] | None = None  # the Forward node's second legs
+    trunk_id: str | None = None
+    trunks_tried: list[str] | None = None
 
     @classmethod
     def of(
@@ -68,6 +71,9 @@ class AttemptRecord:
             amd=result.amd,
             flow_execution=result.flow_execution,
             events=result.events,
+            legs=result.legs or None,
+            trunk_id=result.trunk_id,
+            trunks_tried=result.trunks_tried or None,
         )
 
     def lost(self) -> AttemptRecord:

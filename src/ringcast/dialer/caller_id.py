@@ -11,12 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ringcast.dialer.trunk_group import GroupMember
+
 
 @dataclass(slots=True)
 class PoolEntry:
     number: str
     trunk_id: str | None = None
     last_used_at: datetime | None = None
+    group: tuple[GroupMember, ...] = ()  # the DID's trunk group (dialer/trunk_group.py)
 
 
 class CallerIdPool:

@@ -34,6 +34,7 @@ from ringcast.calls.repository import JobRepository
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.launcher import CallResult
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.next_state import JobUpdate
 from ringcast.dialer.store import DialerStore, FinishItem
 from ringcast.dids.inbound import find_inbound_did
@@ -65,7 +66,7 @@ class InboundTrunk:
 
 
 @dataclass(frozen=True, slots=True)
-class _Taken:
+class Taken:
     execution: Execution
     job_id: str
     did_number: str
@@ -84,12 +85,14 @@ class InboundCalls:
         library: ClipLibrary,
         channel_for: Callable[[UserAgent, SipCall], tuple[SipChannel, MediaWatch]],
         preload: Preload,
+        tally: CallTally | None = None,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
         self.library = library
         self.channel_for = channel_for
         self.preload = preload
+        self.tally = tally or CallTally()
         self.store = DialerStore(sessions)
         self.active: dict[str, int] = {}
         self.refused: dict[int, int] = {}  # SIP status → count
@@ -138,11 +141,11 @@ class InboundCalls:
             if pinned is None:
                 self._refuse(call, 404, "No Inbound Flow")
                 return
-            taken = await _open_job(session, trunk.organization_id, did.number, pinned, now)
+            taken = await open_job(session, trunk.organization_id, did.number, pinned, now)
         await self._run(taken, ua, call, caller, now)
 
     async def _run(
-        self, taken: _Taken, ua: UserAgent, call: SipCall, caller: str, created: datetime
+        self, taken: Taken, ua: UserAgent, call: SipCall, caller: str, created: datetime
     ) -> None:
         execution = taken.execution
         call_id = str(uuid.uuid4())
@@ -168,32 +171,40 @@ class InboundCalls:
             log.exception("inbound call %s", call.call_id)
             call.hangup()
             result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
-        record = AttemptRecord.of(
-            execution, call_id, caller or None, taken.did_number, created, result, "inbound"
-        )
-        final = JobStatus.COMPLETED if result.outcome == "completed" else JobStatus.FAILED
-        item = FinishItem(
-            job_id=taken.job_id,
-            owner=OWNER,
-            attempt=1,
-            record=record,
-            job=JobUpdate(final, None, result.outcome),
-            node_counts=result.node_execution_count,
-            key_results=result.key_results,
-            auto_pause=(),
-            caller_id=None,
-            now=datetime.now(UTC),
-        )
-        await self.store.finish([item])
+        self.tally.add("inbound", result)
+        await self.store.finish([finish_item(taken, call_id, caller, created, result)])
 
 
-async def _open_job(
+def finish_item(
+    taken: Taken, call_id: str, caller: str, created: datetime, result: CallResult
+) -> FinishItem:
+    """The inbound call's attempt (direction `inbound`, from the caller to the DID) and
+    its job's end: never retried."""
+    record = AttemptRecord.of(
+        taken.execution, call_id, caller or None, taken.did_number, created, result, "inbound"
+    )
+    final = JobStatus.COMPLETED if result.outcome == "completed" else JobStatus.FAILED
+    return FinishItem(
+        job_id=taken.job_id,
+        owner=OWNER,
+        attempt=1,
+        record=record,
+        job=JobUpdate(final, None, result.outcome),
+        node_counts=result.node_execution_count,
+        key_results=result.key_results,
+        auto_pause=(),
+        caller_id=None,
+        now=datetime.now(UTC),
+    )
+
+
+async def open_job(
     session: AsyncSession,
     organization_id: str,
     did_number: str,
     pinned: tuple[Flow, FlowVersion],
     now: datetime,
-) -> _Taken:
+) -> Taken:
     org = await OrganizationRepository(session).get(organization_id)
     execution = await ExecutionRepository(session).add(
         build_execution(
@@ -228,4 +239,4 @@ async def _open_job(
             lease_expires_at=lease,
         )
     )
-    return _Taken(execution, job.id, did_number, compile_flow(execution.flow_graph))
+    return Taken(execution, job.id, did_number, compile_flow(execution.flow_graph))

@@ -15,15 +15,16 @@ dialer as `failed` / `launcher_error`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
 from ringcast.flow.runner import NodeObserver
 from ringcast.flow.trace import FlowTrace
+from ringcast.telephony.sip.forward import LegGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,11 @@ class TrunkInfo:
     tls_client_key: str | None = field(default=None, repr=False)
     srtp: str = "off"
     srtp_over_insecure_signaling: bool = False
+    # the SIP a carrier speaks (100rel, 3xx hops, Retry-After cap), digest-known inbound
+    offer_100rel: bool = True
+    max_redirects: int = 3
+    max_retry_after_s: int = 60
+    inbound_digest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,13 @@ class CallPlan:
     flow_name: str
     flow_version: int
     start_at: datetime  # the paced slot this call was given
+    leg_gate: LegGate | None = None
+    """A Forward node's second leg takes a trunk channel and a paced start through this."""
+    # the next trunks of the DID's group, in failover order (trunk groups)
+    failover: tuple[TrunkInfo, ...] = ()
+    # awaited right before each INVITE with its trunk's id: holds a channel and waits
+    # for a start slot of that trunk (its limits); False: none came free
+    pace: Callable[[str], Awaitable[bool]] | None = None
     # told of each node the flow enters (the dialer shows calls in flight with it)
     on_node: NodeObserver | None = field(default=None, compare=False)
 
@@ -108,6 +121,9 @@ class CallResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
     key_results: dict[str, str] = field(default_factory=dict)  # DTMF node -> how it ended
+    legs: list[dict[str, Any]] = field(default_factory=list)  # the Forward node's legs
+    trunk_id: str | None = None  # the trunk that carried the call
+    trunks_tried: list[str] = field(default_factory=list)  # every trunk it was offered to
 
     @classmethod
     def from_trace(cls, trace: FlowTrace) -> CallResult:
@@ -123,6 +139,7 @@ class CallResult:
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
             key_results=trace.key_results(),
+            legs=[leg.to_dict() for leg in trace.legs],
         )
 
 
@@ -138,9 +155,18 @@ def amd_verdict(trace: FlowTrace) -> dict[str, Any] | None:
                 "answeredBy": data.get("answeredBy"),
                 "amdReason": data.get("amdReason"),
                 "amdDecisionMs": data.get("amdDecisionMs"),
+                "amdGreetingMs": data.get("amdGreetingMs"),
             }
     return None
 
 
 class CallLauncher(Protocol):
     async def launch(self, plan: CallPlan) -> CallResult: ...
+
+
+@runtime_checkable
+class TrunkHealthView(Protocol):
+    """A launcher that knows its trunks' health (the SIP launcher): the dialer offers
+    no call to a trunk that is down while its group has another."""
+
+    def trunk_down(self, trunk_id: str) -> bool: ...

@@ -32,21 +32,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import CalleeWindows
 from ringcast.dialer.caller_id import CallerIdPool, PoolEntry
 from ringcast.dialer.clock import Clock
-from ringcast.dialer.launcher import CallLauncher, CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.launcher import (
+    CallLauncher,
+    CallPlan,
+    CallResult,
+    TrunkHealthView,
+    TrunkInfo,
+)
 from ringcast.dialer.next_state import after_attempt
 from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
 from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem, NodeNote
+from ringcast.dialer.trunk_group import failover_order
 from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.flow.runner import NodeObserver
 from ringcast.flow.trace import PathEntry
@@ -54,6 +63,7 @@ from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
 from ringcast.scheduling.windows import PauseWindows
 from ringcast.telephony.sip.outcome import retriable as sip_retriable
+from ringcast.trunks.limits_repository import LEASE_TTL_S, SharedTrunkLimits
 
 log = logging.getLogger("ringcast.dialer")
 # a callee whose time zones share no allowed time (timezoneMode "contact")
@@ -61,6 +71,14 @@ NO_CALLING_TIME = "no_calling_time"
 
 
 MAX_HORIZON_S = 1.0
+LEG_POLL_S = 0.1  # a forward waiting for a free trunk channel looks again this often
+PACE_WAIT_S = 60.0  # a call waits this long at most for a channel and start slot
+# An INVITE later than this after its slot (and than one slot interval) forfeits it and
+# takes a new one: slots 1/cps apart, each INVITE in [slot, slot + 1/cps], so any one
+# second at the carrier holds at most cps + 1 of them.
+LATE_S = 0.04
+SET_UP_LEAD_S = 0.25  # shared limits: a call sets up this early, its INVITE waits the slot
+RETAKE_LEAD_S = 0.1  # a call that missed its slot takes one at least this far ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +112,22 @@ class _ExecState:
 @dataclass(slots=True)
 class _TrunkState:
     info: TrunkInfo
-    bucket: SmoothBucket
+    bucket: SmoothBucket  # in-process limits (SQLite)
     active: int = 0
+    # shared limits (PostgreSQL): start slots granted this tick, in database seconds
+    slots: list[float] = field(default_factory=list)
+    db_offset_s: float = 0.0  # the schedule's epoch seconds minus our monotonic seconds
+    held: int = 0  # the channels our lease row says we hold
+    held_at: float = float("-inf")
+
+
+@dataclass(slots=True)
+class _CallBudget:
+    """What one call holds: a channel on each trunk in `held`, and the start slot
+    (our monotonic seconds) it was given on a trunk and has not used yet."""
+
+    held: list[_TrunkState] = field(default_factory=list)
+    slots: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -112,11 +144,18 @@ class Dialer:
         launcher: CallLauncher,
         clock: Clock,
         config: DialerConfig | None = None,
+        limits: SharedTrunkLimits | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """`limits`: trunk limits shared with every dialer on the database (PostgreSQL);
+        None keeps them in this process."""
         self.store = store
         self.launcher = launcher
         self.clock = clock
         self.config = config or DialerConfig()
+        self.limits = limits
+        self._health = launcher if isinstance(launcher, TrunkHealthView) else None
+        self._rng = rng or random.Random()
         self._states: dict[str, _ExecState] = {}
         self._trunks: dict[str, _TrunkState] = {}
         self._default_trunk: dict[str, str | None] = {}
@@ -128,6 +167,8 @@ class Dialer:
         self._last_renew: datetime | None = None
         self._last_sweep: datetime | None = None
         self.lost_leases = 0
+        self.late_starts = 0  # shared limits: calls that missed their slot and took another
+        self.grants_refused = 0  # shared limits: grants the database did not answer in time
         self._mono = 0.0  # this tick's monotonic seconds (pacing)
         self._horizon_s = self.config.tick_s
         self._ticked = False
@@ -156,8 +197,11 @@ class Dialer:
             notes, self._node_notes = list(self._node_notes.values()), {}
             await self.store.note_nodes(self.config.owner, notes)
         live = await self.store.live_executions()
-        for execution in live:
-            await self._tick_execution(execution, now, report)
+        try:
+            for execution in live:
+                await self._tick_execution(execution, now, report)
+        finally:
+            await self._settle_shared()
         self._forget_ended({e.id for e in live})
         return report
 
@@ -230,34 +274,191 @@ class Dialer:
         return any(counts.get(node, 0) >= limit for node, limit in state.auto_pause)
 
     async def _capacity(self, state: _ExecState, in_progress: int, now: datetime) -> int:
+        """Free calls: the program's channels and CPS, and for each trunk group of the
+        pool the budget of its trunks that are up (the sum: a call takes any of them)."""
         execution = state.execution
         pool = await self._pool(state)
         free = execution.max_concurrent_calls - in_progress
-        now_s, horizon_s = self._mono, self._horizon_s
-        free = min(free, state.bucket.slots_within(now_s, horizon_s))
-        for trunk in await self._pool_trunks(execution.organization_id, pool):
-            free = min(
-                free,
-                trunk.info.max_channels - trunk.active,
-                trunk.bucket.slots_within(now_s, horizon_s),
-            )
+        free = min(free, state.bucket.slots_within(self._mono, self._horizon_s))
+        for group in self._pool_groups(execution.organization_id, pool):
+            total = 0
+            for trunk in [t for t in group if not self._down(t)] or group:
+                if total >= free:
+                    break
+                total += await self._trunk_free(trunk, free - total)
+            free = min(free, total)
         return min(free, self.config.max_claim_per_tick)
+
+    async def _trunk_free(self, trunk: _TrunkState, want: int) -> int:
+        """Starts the trunk allows up to the next tick: its free channels and CPS slots,
+        this process's (SQLite), or granted from the deployment's budget (PostgreSQL)."""
+        info = trunk.info
+        if self.limits is None:
+            return min(
+                info.max_channels - trunk.active,
+                trunk.bucket.slots_within(self._mono, self._horizon_s),
+            )
+        if len(trunk.slots) < want:
+            await self._grant(trunk, want - len(trunk.slots), self._horizon_s)
+        return len(trunk.slots)
+
+    async def _grant(
+        self,
+        trunk: _TrunkState,
+        want: int,
+        horizon_s: float,
+        *,
+        new_channel: bool = True,
+        lead_s: float = SET_UP_LEAD_S,
+    ) -> None:
+        """Slots (and as many channels, unless the call asking holds one) from the
+        deployment's budget, added to `trunk.slots`."""
+        assert self.limits is not None
+        info = trunk.info
+        held = trunk.active + len(trunk.slots) - (0 if new_channel else want)
+        grant = await self.limits.take(
+            info.id,
+            want=want,
+            active=held,
+            max_channels=info.max_channels,
+            cps=info.calls_per_second,
+            horizon_s=horizon_s,
+            now_s=self._epoch(),
+            lead_s=lead_s,
+        )
+        if grant.now_s == 0.0:
+            self.grants_refused += 1
+            return  # the database did not answer in time: nothing granted
+        mono = self.clock.monotonic()
+        trunk.db_offset_s = self._epoch() - mono
+        trunk.slots += grant.slots
+        trunk.held, trunk.held_at = held + len(grant.slots), mono
+
+    async def _settle_shared(self) -> None:
+        """End of tick (shared limits): hand back slots no claim used, and write the
+        channels we hold when calls ended (or the lease needs renewing)."""
+        if self.limits is None:
+            return
+        mono = self.clock.monotonic()
+        for trunk in self._trunks.values():
+            try:
+                if trunk.slots:
+                    slots, trunk.slots = _contiguous_tail(trunk.slots, trunk.info), []
+                    await self.limits.give_back(trunk.info.id, slots, trunk.info.calls_per_second)
+                renew = trunk.active and mono - trunk.held_at > LEASE_TTL_S / 3
+                if trunk.held != trunk.active or renew:
+                    await self.limits.hold(trunk.info.id, trunk.active, self._epoch())
+                    trunk.held, trunk.held_at = trunk.active, mono
+            except Exception:  # held over: fewer calls until the lease expires, never more
+                log.exception("trunk %s: shared limits not settled", trunk.info.id)
 
     # ---- one call ----------------------------------------------------------
 
     def _start(self, state: _ExecState, job: ClaimedJob, now: datetime) -> None:
         assert state.pool is not None
         entry = state.pool.pick(now) or PoolEntry("")
-        trunk_id = entry.trunk_id or self._default_trunk.get(state.execution.organization_id)
-        trunk = self._trunks.get(trunk_id) if trunk_id else None
-        buckets = [state.bucket] + ([trunk.bucket] if trunk else [])
-        slot = reserve(buckets, self._mono)
-        start_at = now + timedelta(seconds=max(0.0, slot - self._mono))
-        if trunk is not None:
+        order = self._order(state.execution.organization_id, entry)
+        trunk = self._first_trunk(order)
+        budget = _CallBudget()
+        slot: float | None
+        trunk_slot: float | None = None  # the INVITE is paced on this one (shared limits)
+        if trunk is None:
+            slot = reserve([state.bucket], self._mono)
+        elif self.limits is None:
+            slot = reserve([state.bucket, trunk.bucket], self._mono)
+        elif trunk.slots:  # a slot of this tick's grant, on our clock
+            trunk_slot = trunk.slots.pop(0) - trunk.db_offset_s
+            slot = max(trunk_slot, state.bucket.next_free(self._mono))
+            state.bucket.book(slot)
+        else:  # the grant ran out (groups shared by executions): paced at the INVITE
+            slot = None
+            state.bucket.book(reserve([state.bucket], self._mono))
+        start_at = now + timedelta(seconds=max(0.0, (slot or self._mono) - self._mono))
+        if trunk is not None and slot is not None:
             trunk.active += 1
-        task = asyncio.create_task(self._call(state, job, entry.number, trunk, start_at))
+            budget.held.append(trunk)
+            # the program's own pacing may start the call later than the trunk's slot: the
+            # INVITE is still checked against the trunk's slot (late: a new one)
+            budget.slots[trunk.info.id] = slot if trunk_slot is None else trunk_slot
+        rest = [t for t in order if t is not trunk]
+        task = asyncio.create_task(
+            self._call(state, job, entry.number, trunk, rest, budget, start_at)
+        )
         self._inflight[job.job_id] = task
         self._inflight_executions[job.job_id] = state.execution.id
+
+    def _order(self, organization_id: str, entry: PoolEntry) -> list[_TrunkState]:
+        """The call's trunks in failover order; those that are down left out (unless all
+        are: their status may be stale, and a call needs a trunk)."""
+        if entry.group:
+            ids = failover_order(entry.group, self._rng)
+        else:
+            default = entry.trunk_id or self._default_trunk.get(organization_id)
+            ids = [default] if default else []
+        order = [self._trunks[i] for i in ids if i in self._trunks]
+        return [t for t in order if not self._down(t)] or order
+
+    def _first_trunk(self, order: list[_TrunkState]) -> _TrunkState | None:
+        """The first trunk of the order with budget left this tick (else the first)."""
+        for trunk in order:
+            if self.limits is not None and trunk.slots:
+                return trunk
+            if self.limits is None and trunk.active < trunk.info.max_channels:
+                return trunk
+        return order[0] if order else None
+
+    def _epoch(self) -> float:
+        """The shared schedule's time: this host's clock (NTP between hosts)."""
+        return self.clock.now().timestamp()
+
+    async def _sleep(self, seconds: float) -> None:
+        await self.clock.sleep_until(self.clock.now() + timedelta(seconds=seconds))
+
+    def _down(self, trunk: _TrunkState) -> bool:
+        return self._health is not None and self._health.trunk_down(trunk.info.id)
+
+    async def _pace(self, budget: _CallBudget, trunk_id: str) -> bool:
+        """Right before the INVITE on `trunk_id`: hold one of its channels and start in
+        one of its CPS slots; with shared limits at most `LATE_S` after it (a call the
+        event loop or its set-up made later forfeits that slot and takes another), so
+        the carrier never sees a burst. False when nothing came free in `PACE_WAIT_S`."""
+        trunk = self._trunks.get(trunk_id)
+        if trunk is None:
+            return True  # not a trunk of ours (the settings' fallback)
+        deadline = self.clock.monotonic() + PACE_WAIT_S
+        while True:
+            mono = self.clock.monotonic()
+            slot = budget.slots.pop(trunk_id, None)
+            if slot is None:
+                slot = await self._take_slot(trunk, new_channel=trunk not in budget.held)
+                if slot is not None and trunk not in budget.held:
+                    trunk.active += 1
+                    budget.held.append(trunk)
+            if slot is not None:
+                mono = self.clock.monotonic()  # the take may have waited on the database
+                if slot > mono:
+                    await self._sleep(slot - mono)
+                late_s = min(LATE_S, 1.0 / trunk.info.calls_per_second)
+                if self.limits is None or self.clock.monotonic() - slot <= late_s:
+                    return True  # (in-process limits keep today's pacing: late calls go)
+                self.late_starts += 1
+                continue  # too late for this slot: take the next free one
+            if mono >= deadline:
+                return False
+            await self._sleep(self.config.tick_s)
+
+    async def _take_slot(self, trunk: _TrunkState, new_channel: bool) -> float | None:
+        """One start slot within the next second (and a channel, if `new_channel`)."""
+        info = trunk.info
+        mono = self.clock.monotonic()
+        if self.limits is None:
+            slot = trunk.bucket.next_free(mono)
+            if (new_channel and trunk.active >= info.max_channels) or slot - mono > 1.0:
+                return None
+            trunk.bucket.book(max(slot, mono))
+            return max(slot, mono)
+        await self._grant(trunk, 1, 1.0, new_channel=new_channel, lead_s=RETAKE_LEAD_S)
+        return trunk.slots.pop(0) - trunk.db_offset_s if trunk.slots else None
 
     async def _call(
         self,
@@ -265,13 +466,18 @@ class Dialer:
         job: ClaimedJob,
         caller_id: str,
         trunk: _TrunkState | None,
+        rest: list[_TrunkState],
+        budget: _CallBudget,
         start_at: datetime,
     ) -> None:
         execution = state.execution
         call_id = str(uuid.uuid4())
         created_at = self.clock.now()
         try:
-            await self.clock.sleep_until(start_at)
+            # with shared limits the call sets up (flow, media) before its slot and the
+            # INVITE waits for the slot itself (`_pace`): set-up time is no lateness
+            lead = SET_UP_LEAD_S if self.limits is not None else 0.0
+            await self.clock.sleep_until(start_at - timedelta(seconds=lead))
             if job.contact is None:
                 result = CallResult("cancelled", "contact_deleted")
             elif job.on_dnc:
@@ -297,17 +503,23 @@ class Dialer:
                     flow_version=execution.flow_version,
                     start_at=start_at,
                     on_node=self._node_observer(job),
+                    leg_gate=partial(self._second_leg, trunk) if trunk else None,
+                    failover=tuple(t.info for t in rest),
+                    pace=partial(self._pace, budget),
                 )
                 try:
                     result = await self.launcher.launch(plan)
                 except Exception as exc:  # a launcher bug must not lose the job
                     log.exception("launcher failed for job %s", job.job_id)
                     result = CallResult("failed", f"launcher_error: {type(exc).__name__}")
+                if result.trunk_id is None and trunk is not None:
+                    result.trunk_id = trunk.info.id
+                    result.trunks_tried = result.trunks_tried or [trunk.info.id]
             to_number = str(job.contact["primaryPhone"]) if job.contact else ""
             await self._record(state, job, call_id, caller_id, to_number, created_at, result)
         finally:
-            if trunk is not None:
-                trunk.active -= 1
+            for used in budget.held:
+                used.active -= 1
             self._inflight.pop(job.job_id, None)
             self._inflight_executions.pop(job.job_id, None)
             self._node_notes.pop(job.job_id, None)
@@ -321,6 +533,34 @@ class Dialer:
             )
 
         return entered
+
+    async def _second_leg(self, trunk: _TrunkState, wait_s: float) -> Callable[[], None] | None:
+        """A Forward node's agent leg is one more call on the trunk: it takes one of its
+        channels and a start slot (`_take_slot`: the deployment's shared budget when
+        limits are shared, else this process's), waiting up to `wait_s` for them; the
+        returned callable gives the channel back (once). None: none came free in time."""
+        deadline = self.clock.monotonic() + wait_s
+        while (slot := await self._take_slot(trunk, new_channel=True)) is None:
+            if self.clock.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(LEG_POLL_S)
+        trunk.active += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                trunk.active -= 1
+
+        try:
+            wait = slot - self.clock.monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+        except BaseException:  # cancelled while waiting for its slot (the callee hung up)
+            release()
+            raise
+        return release
 
     async def _record(
         self,
@@ -475,10 +715,28 @@ class Dialer:
             else:
                 known.info = info
 
-    async def _pool_trunks(self, organization_id: str, pool: CallerIdPool) -> list[_TrunkState]:
-        ids = {e.trunk_id for e in pool.entries} or {None}
+    def _pool_groups(self, organization_id: str, pool: CallerIdPool) -> list[list[_TrunkState]]:
+        """The distinct trunk groups of the pool's DIDs (a DID without one: its trunk or
+        the organization's default), as known trunks."""
         default = self._default_trunk.get(organization_id)
-        return [self._trunks[t] for t in {i or default for i in ids} if t in self._trunks]
+        groups: set[tuple[str, ...]] = set()
+        for entry in pool.entries or [PoolEntry("")]:
+            ids: list[str | None] = [m.trunk_id for m in entry.group]
+            ids = ids or [entry.trunk_id or default]
+            groups.add(tuple(sorted({i for i in ids if i is not None})))
+        known = [[self._trunks[i] for i in g if i in self._trunks] for g in groups]
+        return [g for g in known if g]
+
+
+def _contiguous_tail(slots: list[float], info: TrunkInfo) -> tuple[float, ...]:
+    """The unbroken run of slots at the end of ours (one interval apart): only those can
+    be handed back; a gap means other dialers hold the slots in it."""
+    ordered = sorted(slots)
+    interval = 1.0 / info.calls_per_second
+    start = len(ordered) - 1
+    while start > 0 and abs(ordered[start] - ordered[start - 1] - interval) < 1e-4:
+        start -= 1
+    return tuple(ordered[start:])
 
 
 __all__: Sequence[str] = ["Dialer", "DialerConfig", "TickReport"]

@@ -6,9 +6,12 @@ timeout while on hold). `verdict(result)` adds a `media_stats` event to an answe
 attempt (packets sent and received, expected, lost, loss %, jitter, RTCP reports sent
 and read and what the far end's reports said of our stream, where the media was
 latched, with SRTP the suite and the packets failing authentication) and settles
-what the flow alone cannot know: the media watchdog fired
-→ `failed` / `media_timeout`; answered but not one RTP packet came → the outcome
-keeps its value with the reason `no_media` (never a plain `completed`).
+what the flow alone cannot know: the media watchdog fired → `failed` /
+`media_timeout`; the session timer ran out with no refresh from the far end (RFC 4028
+§10: we sent BYE) → `failed` / `session_expired`; answered but not one RTP packet
+came → `failed` / `no_media` whatever the flow said (a call that carried no media
+never reports success; retried like any failure when the retry policy's `retryOn`
+has `failed`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.stream import RtpStream
 from ringcast.telephony.sip.channel_hooks import MediaStream
+from ringcast.telephony.sip.session_timer import EXPIRED as SESSION_EXPIRED
 
 
 @dataclass(slots=True)
@@ -60,6 +64,16 @@ class MediaWatch:
         result.events.append({"type": "media_stats", "timestamp": stamp, "data": stats})
         if stream.timed_out:
             result.outcome, result.outcome_reason = "failed", "media_timeout"
+        elif _hung_up_for(result, SESSION_EXPIRED):
+            result.outcome, result.outcome_reason = "failed", SESSION_EXPIRED
         elif stats["packetsReceived"] == 0:
-            result.outcome_reason = "no_media"
+            result.outcome, result.outcome_reason = "failed", "no_media"
         return result
+
+
+def _hung_up_for(result: CallResult, reason: str) -> bool:
+    """The flow logged the end of the call with this reason (a `callee_hangup` event)."""
+    return any(
+        e.get("type") == "callee_hangup" and (e.get("data") or {}).get("reason") == reason
+        for e in result.events
+    )

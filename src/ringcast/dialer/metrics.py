@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
 
 log = logging.getLogger("ringcast.dialer")
@@ -107,7 +108,54 @@ class TrunkCollector(Collector):
         yield refused_total
 
 
+MEDIA_REASONS: Final = ("no_media", "media_timeout", "session_expired")
+
+
+class CallTally:
+    """The calls this dialer process finished, by direction and outcome; apart, those
+    that ended for want of media or of a session refresh (`MEDIA_REASONS`)."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple[str, str], int] = {}
+        self.media: dict[tuple[str, str], int] = {}
+
+    def add(self, direction: str, result: CallResult) -> None:
+        key = (direction, result.outcome)
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+        if result.outcome_reason in MEDIA_REASONS:
+            media = (direction, result.outcome_reason)
+            self.media[media] = self.media.get(media, 0) + 1
+
+
+class CallCollector(Collector):
+    """`ringcast_calls` (direction, outcome) and `ringcast_calls_without_media`."""
+
+    def __init__(self, tally: CallTally) -> None:
+        self.tally = tally
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        calls = CounterMetricFamily(
+            "ringcast_calls",
+            "Calls finished by this dialer process, by direction (outbound, inbound) and outcome",
+            labels=["direction", "outcome"],
+        )
+        for (direction, outcome), n in sorted(self.tally.outcomes.items()):
+            calls.add_metric([direction, outcome], n)
+        yield calls
+        media = CounterMetricFamily(
+            "ringcast_calls_without_media",
+            "Answered calls failed for their media: no_media (not one RTP packet), "
+            "media_timeout, session_expired (no session refresh, RFC 4028)",
+            labels=["direction", "reason"],
+        )
+        for (direction, reason), n in sorted(self.tally.media.items()):
+            media.add_metric([direction, reason], n)
+        yield media
+
+
 class TrunkMetricsSource(Protocol):
+    calls: CallTally
+
     def trunk_metrics(
         self,
     ) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]: ...
@@ -118,6 +166,7 @@ def registry_for(clock: MediaClock, trunks: TrunkMetricsSource | None = None) ->
     registry.register(MediaClockCollector(clock))
     if trunks is not None:
         registry.register(TrunkCollector(trunks))
+        registry.register(CallCollector(trunks.calls))
     return registry
 
 

@@ -27,6 +27,7 @@ from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import DialerStore
 from ringcast.settings import Settings
+from ringcast.trunks.limits_repository import SharedTrunkLimits
 from ringcast.webhooks.worker import DeliveryConfig, DeliveryRunner
 
 log = logging.getLogger("ringcast.dialer")
@@ -56,7 +57,11 @@ class DialerRunner:
         config: DialerConfig | None = None,
         webhooks: DeliveryConfig | None = None,
     ) -> None:
-        self.dialer = Dialer(DialerStore(sessions), launcher, SystemClock(), config)
+        config = config or DialerConfig()
+        # PostgreSQL: trunk limits shared by every dialer process on the database
+        shared = sessions.kw["bind"].dialect.name == "postgresql"
+        limits = SharedTrunkLimits(sessions, config.owner) if shared else None
+        self.dialer = Dialer(DialerStore(sessions), launcher, SystemClock(), config, limits)
         self.webhooks = DeliveryRunner(sessions, webhooks)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -74,6 +79,10 @@ class DialerRunner:
             # after the calls: their call.completed events are in the outbox,
             # sent by whichever dialer process runs next
             await self.webhooks.stop()
+            d = self.dialer
+            if d.limits is not None:
+                log.info("shared trunk limits: %d calls took a later slot, %d grants refused",
+                         d.late_starts, d.grants_refused)  # fmt: skip
 
     async def _stop_dialer(self, grace_s: float) -> None:
         if self._task is not None:

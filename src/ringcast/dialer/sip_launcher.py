@@ -29,6 +29,7 @@ from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
 from ringcast.dialer.media_watch import MediaWatch
+from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
@@ -51,6 +52,7 @@ from ringcast.telephony.sip.transport import TlsClient
 from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
+UNREGISTER_WAIT_S = 3.0  # at shutdown, for each trunk's un-REGISTER (with its challenge)
 
 
 class NoTrunkError(Exception):
@@ -105,8 +107,9 @@ class SipLauncher:
         self._preloaded: set[str] = set()
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
+        self.calls = CallTally()  # finished calls, for /metrics
         self.inbound = InboundCalls(
-            sessions, storage, self.library, self._inbound_channel, self._preload
+            sessions, storage, self.library, self._inbound_channel, self._preload, self.calls
         )
 
     @classmethod
@@ -146,6 +149,12 @@ class SipLauncher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
             self._sync_task = None
+        lines = list(self.lines.values())
+        for line in lines:
+            line.health.close()
+        # every trunk's binding removed before the listeners close: the registrar's
+        # challenge to the Expires: 0 must still reach its agent (a stale contact else)
+        await asyncio.gather(*(line.ua.unregister(UNREGISTER_WAIT_S) for line in lines))
         for key in list(self.lines):
             self._stop_line(key)
         await self.inbound.close()
@@ -196,6 +205,11 @@ class SipLauncher:
 
     # ---- calls ---------------------------------------------------------------------
     async def launch(self, plan: CallPlan) -> CallResult:
+        result = await self._launch(plan)
+        self.calls.add("outbound", result)
+        return result
+
+    async def _launch(self, plan: CallPlan) -> CallResult:
         try:
             async with self._lock:
                 line = await self._line(plan.trunk, plan.organization_id)
@@ -212,11 +226,16 @@ class SipLauncher:
             return CallResult("failed", f"trunk_unregistered: {reason}"[:200])
         await self._preload(plan.execution_id, plan.organization_id, plan.flow)
         watch = self._media_watch(line)
+        failover = _Failover(self, plan, line)
         channel = ForwardingSipChannel(
             line.ua,
             watch.opener,
             amd_factory=self.amd_factory,
             media_timeout_ms=self.media_timeout_ms,
+            leg_gate=plan.leg_gate,
+            trunk=plan.trunk.id if plan.trunk else "fallback",
+            failover=failover.next_agent if plan.failover else None,
+            before_invite=failover.pace if plan.pace is not None else None,
         )
         ctx = plan.run_context()
         runner = FlowRunner(
@@ -225,7 +244,14 @@ class SipLauncher:
             on_node=plan.on_node,
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
-        return watch.verdict(CallResult.from_trace(trace))
+        result = watch.verdict(CallResult.from_trace(trace))
+        result.trunk_id, result.trunks_tried = failover.carrier, failover.tried
+        return result
+
+    def trunk_down(self, trunk_id: str) -> bool:
+        """Whether the trunk's OPTIONS keepalive (or registration) finds it down."""
+        line = self.lines.get(trunk_id)
+        return line is not None and line.health.status == "down"
 
     def _media_watch(self, line: _Line) -> MediaWatch:
         """The call's media as its trunk wants it (see dialer/media_watch.py)."""
@@ -346,6 +372,10 @@ class SipLauncher:
             asserted_identity=trunk.asserted_identity,
             privacy=trunk.privacy,
             from_user=trunk.from_user,
+            offer_100rel=trunk.offer_100rel,
+            max_redirects=trunk.max_redirects,
+            max_retry_after_s=trunk.max_retry_after_s,
+            inbound_digest=trunk.inbound_digest,
             srtp=_srtp_mode(trunk.srtp),  # with a transport it cannot use: SipConfigError
             srtp_over_insecure_signaling=trunk.srtp_over_insecure_signaling,
         )
@@ -367,6 +397,47 @@ class SipLauncher:
                 session, organization_id, flow.audio_ids, flow.dictionary_ids
             )
         self._preloaded.add(execution_id)
+
+
+class _Failover:
+    """A call's walk down its trunk group (`SipChannel`'s failover hook): the next
+    trunk that is not down and ready (registered); the trunks tried, in order, and the
+    one carrying it. Each INVITE first waits for its trunk's channel and start slot
+    (`CallPlan.pace`, the trunk's limits)."""
+
+    def __init__(self, launcher: SipLauncher, plan: CallPlan, line: _Line) -> None:
+        self.launcher = launcher
+        self.plan = plan
+        self.left = list(plan.failover)
+        first = plan.trunk.id if plan.trunk is not None else None
+        self.carrier: str | None = first
+        self.tried: list[str] = [first] if first else []
+
+    async def next_agent(self, status: int | None, reason: str) -> UserAgent | None:
+        launcher = self.launcher
+        while self.left:
+            info = self.left.pop(0)
+            try:
+                async with launcher._lock:
+                    line = await launcher._line_for(info, self.plan.organization_id)
+            except (SecretBoxError, SipConfigError, OSError) as exc:
+                log.error("trunk %s: %s", info.id, exc)
+                continue
+            if line.health.status == "down" or not await line.health.ready(
+                launcher.register_wait_s
+            ):
+                continue
+            log.info("call %s: %s %s on trunk %s, next trunk %s",
+                     self.plan.call_id, status, reason, self.carrier, info.id)  # fmt: skip
+            self.carrier = info.id
+            self.tried.append(info.id)
+            return line.ua
+        return None
+
+    async def pace(self, ua: UserAgent) -> bool:
+        if self.plan.pace is None or self.carrier is None:
+            return True
+        return await self.plan.pace(self.carrier)
 
 
 def _srtp_mode(value: str) -> SrtpMode:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
@@ -27,6 +28,7 @@ from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.dialer.next_state import JobUpdate
+from ringcast.dialer.trunk_group import parse_group
 from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
@@ -51,6 +53,7 @@ from ringcast.webhooks.outbox import publish
 OPT_OUT_REASON = "opt_out"
 # claim passes when a screen defers candidates (timezoneMode "contact")
 SCREEN_ROUNDS = 4
+CLAIM_LOCK = 0x72696E67  # pg_advisory_xact_lock key of the claims (one call per number)
 
 CONTACT_FIELDS = {
     "primaryPhone": Contact.primary_phone,
@@ -134,6 +137,23 @@ def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
     return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
 
 
+def _number_free(organization_id: str) -> ColumnElement[bool]:
+    """No other job of the organization is calling this job's number right now (one
+    call per number at a time: a second call request, or a program and a call
+    request, for the same phone waits until the first call ends)."""
+    mine, theirs, busy = aliased(Contact), aliased(Contact), aliased(Job)
+    my_phone = (
+        select(mine.primary_phone).where(mine.id == Job.contact_id).correlate_except(mine)
+    ).scalar_subquery()
+    return ~exists().where(
+        busy.status == JobStatus.IN_PROGRESS,
+        busy.id != Job.id,
+        theirs.id == busy.contact_id,
+        theirs.organization_id == organization_id,
+        theirs.primary_phone == my_phone,
+    )
+
+
 def trunk_info(t: Trunk) -> TrunkInfo:
     """A trunk row as the launchers' `TrunkInfo` (the seam knows no database rows)."""
     return TrunkInfo(
@@ -144,6 +164,8 @@ def trunk_info(t: Trunk) -> TrunkInfo:
         t.asserted_identity, t.privacy, t.from_user,
         t.tls_ca_bundle, t.tls_server_name, t.tls_client_cert, t.tls_client_key,
         srtp=t.srtp, srtp_over_insecure_signaling=t.srtp_over_insecure_signaling,
+        offer_100rel=t.offer_100rel, max_redirects=t.max_redirects,
+        max_retry_after_s=t.max_retry_after_s, inbound_digest=t.inbound_digest,
     )  # fmt: skip
 
 
@@ -261,11 +283,11 @@ class DialerStore:
     async def pool(self, organization_id: str, numbers: Sequence[str]) -> list[PoolEntry]:
         async with self.sessions() as s:
             rows = await s.execute(
-                select(Did.number, Did.trunk_id, Did.last_used_at).where(
+                select(Did.number, Did.trunk_id, Did.last_used_at, Did.trunk_group).where(
                     Did.organization_id == organization_id, Did.number.in_(numbers)
                 )
             )
-            found = {n: PoolEntry(n, t, u) for n, t, u in rows.all()}
+            found = {n: PoolEntry(n, t, u, parse_group(t, g)) for n, t, u, g in rows.all()}
         # a DID deleted since launch still keeps its place: the number was pinned
         return [found.get(n, PoolEntry(n)) for n in numbers]
 
@@ -295,9 +317,16 @@ class DialerStore:
         """Lease up to `limit` due jobs. With a `screen` (timezoneMode "contact") each
         candidate's phone is tested first: a job outside its callee's windows is
         deferred to the instant they open (no lease, no attempt) and the claim
-        looks again, up to `SCREEN_ROUNDS` times, to fill the batch."""
+        looks again, up to `SCREEN_ROUNDS` times, to fill the batch.
+
+        One call per number: a job whose phone another job of the organization is
+        calling stays pending (it is claimed once that call ends), and of two due jobs
+        for one phone only the first is claimed. On PostgreSQL the claims of all dialer
+        processes take turns (a transaction lock), so two never both see a number free."""
         async with self.sessions.begin() as s:
             dialect = await self._dialect(s)
+            if dialect == "postgresql":
+                await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
             ids: list[str] = []
             for _ in range(SCREEN_ROUNDS if screen is not None else 1):
                 due = (
@@ -306,14 +335,15 @@ class DialerStore:
                         Job.execution_id == execution_id,
                         _job_may_become(JobStatus.IN_PROGRESS),
                         Job.next_attempt_at <= now,
+                        _number_free(organization_id),
                     )
                     .order_by(Job.next_attempt_at, Job.id)
                     .limit(limit - len(ids))
                 )
                 found = (await s.execute(for_claim(due, dialect))).scalars().all()
-                admitted = list(found)
-                if screen is not None and found:
-                    admitted = await self._screen(s, found, screen, now)
+                admitted = await self._one_per_phone(s, found, ids)
+                if screen is not None and admitted:
+                    admitted = await self._screen(s, admitted, screen, now)
                 if admitted:
                     await s.execute(
                         update(Job)
@@ -369,6 +399,29 @@ class DialerStore:
                     )
                 )
             return claimed
+
+    async def _one_per_phone(
+        self, s: AsyncSession, found: Sequence[str], claimed: Sequence[str]
+    ) -> list[str]:
+        """`found` in order, without a second job for a phone already taken (in this
+        batch or in `claimed`, the batch's earlier rounds)."""
+        if len(found) + len(claimed) < 2:
+            return list(found)
+        rows = await s.execute(
+            select(Job.id, Contact.primary_phone)
+            .outerjoin(Contact, Contact.id == Job.contact_id)
+            .where(Job.id.in_([*found, *claimed]))
+        )
+        phone_of = {row[0]: row[1] for row in rows}
+        taken = {phone_of.get(i) for i in claimed} - {None}
+        admitted = []
+        for job_id in found:
+            phone = phone_of.get(job_id)
+            if phone is not None and phone in taken:
+                continue
+            taken.add(phone)
+            admitted.append(job_id)
+        return admitted
 
     async def _screen(
         self, s: AsyncSession, ids: Sequence[str], screen: Screen, now: datetime

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringcast.db.base import Base, IdMixin, TimestampMixin
@@ -23,6 +24,8 @@ class Did(IdMixin, TimestampMixin, Base):
     trunk_id: Mapped[str | None] = mapped_column(
         ForeignKey("trunks.id", ondelete="SET NULL"), nullable=True
     )
+    # ordered failover group [{trunkId, priority, weight}] (NULL: just `trunk_id`)
+    trunk_group: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     # no FK: the flows table belongs to another package; checked by the service
     inbound_flow_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # least-recently-used caller-id rotation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,59 @@ from ringcast.errors import ConflictError, FieldIssue, NotFoundError, Validation
 from ringcast.flows.repository import FlowRepository
 from ringcast.kit.pagination import PageParams
 from ringcast.trunks.repository import TrunkRepository
+
+
+def _group_issues(changes: dict[str, Any]) -> list[FieldIssue]:
+    """`trunkGroup` replaces `trunkId` (its first trunk becomes `trunkId`): not both."""
+    group = changes.get("trunk_group")
+    if group is None:
+        return []
+    issues = []
+    if changes.get("trunk_id") is not None:
+        issues.append(FieldIssue("trunkId", "conflict", "Give trunkId or trunkGroup, not both"))
+    seen: set[str] = set()
+    for index, member in enumerate(group):
+        if member["trunk_id"] in seen:
+            issues.append(
+                FieldIssue(f"trunkGroup[{index}].trunkId", "duplicate", "A trunk appears twice")
+            )
+        seen.add(member["trunk_id"])
+    return issues
+
+
+def _apply_group(changes: dict[str, Any]) -> None:
+    """Store the group in its wire shape and point `trunk_id` at its first trunk (what
+    inbound matching and older readers use); a bare `trunkId` is a group of one."""
+    if "trunk_group" in changes and changes["trunk_group"] is not None:
+        # a partial update's dump leaves defaults out, also inside the members
+        group = sorted(
+            ({"priority": 1, "weight": 1, **m} for m in changes["trunk_group"]),
+            key=lambda m: m["priority"],
+        )
+        changes["trunk_id"] = group[0]["trunk_id"]
+        changes["trunk_group"] = [
+            {"trunkId": m["trunk_id"], "priority": m["priority"], "weight": m["weight"]}
+            for m in group
+        ]
+    elif "trunk_id" in changes:
+        changes["trunk_group"] = None
+
+
+async def _check_group(
+    session: AsyncSession, organization_id: str, group: list[dict[str, Any]] | None
+) -> list[FieldIssue]:
+    issues = []
+    trunks = TrunkRepository(session)
+    for index, member in enumerate(group or []):
+        if await trunks.get(organization_id, member["trunk_id"]) is None:
+            issues.append(
+                FieldIssue(
+                    f"trunkGroup[{index}].trunkId",
+                    "not_found",
+                    "No such trunk in this organization",
+                )
+            )
+    return issues
 
 
 async def _check_refs(
@@ -51,11 +105,14 @@ async def _save(session: AsyncSession, did: Did, except_id: str | None) -> Did:
 
 
 async def create(session: AsyncSession, organization_id: str, data: DidCreate) -> Did:
-    issues = number_issues(data.number, data.country)
+    fields = data.model_dump()
+    issues = number_issues(data.number, data.country) + _group_issues(fields)
     issues += await _check_refs(session, organization_id, data.trunk_id, data.inbound_flow_id)
+    issues += await _check_group(session, organization_id, fields["trunk_group"])
     if issues:
         raise ValidationFailedError("Invalid DID", issues=issues)
-    did = Did(organization_id=organization_id, **data.model_dump())
+    _apply_group(fields)
+    did = Did(organization_id=organization_id, **fields)
     return await _save(session, did, None)
 
 
@@ -64,12 +121,14 @@ async def update(session: AsyncSession, organization_id: str, did_id: str, data:
     changes = data.model_dump(exclude_unset=True)
     number = changes.get("number") or did.number
     country = changes.get("country") or did.country
-    issues = number_issues(number, country)
+    issues = number_issues(number, country) + _group_issues(changes)
     issues += await _check_refs(
         session, organization_id, changes.get("trunk_id"), changes.get("inbound_flow_id")
     )
+    issues += await _check_group(session, organization_id, changes.get("trunk_group"))
     if issues:
         raise ValidationFailedError("Invalid DID", issues=issues)
+    _apply_group(changes)
     for name, value in changes.items():
         if value is None and name in ("number", "country", "status"):
             continue

@@ -27,6 +27,7 @@ class CallAnswered:
     answered_by: AnsweredBy = "unknown"
     amd_reason: str | None = None
     amd_decision_ms: int | None = None
+    amd_greeting_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +193,7 @@ class Forward:
     record: bool
     hold: tuple[ClipRequest, ...] = ()
     whisper: tuple[ClipRequest, ...] = ()
+    leg: int = 0  # the leg's index in the trace's `legs`
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,7 @@ def _on_answered(run: Step, event: CallAnswered) -> None:
             "answeredBy": event.answered_by,
             "amdReason": event.amd_reason,
             "amdDecisionMs": event.amd_decision_ms,
+            "amdGreetingMs": event.amd_greeting_ms,
         },
     )
     node = run.node()

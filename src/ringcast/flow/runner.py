@@ -29,6 +29,7 @@ playback, it cannot double it), the run gets `NodeStalled` and ends
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -72,6 +73,7 @@ from ringcast.flow.trace import FlowTrace, PathEntry
 from ringcast.telephony.channel import (
     Answered,
     BridgeEnded,
+    BridgeRecordingChannel,
     Channel,
     ChannelEvent,
     DialFailed,
@@ -85,6 +87,8 @@ from ringcast.telephony.channel import (
     RemoteHangup,
 )
 
+log = logging.getLogger("ringcast.flow")
+
 
 class ClipResolver(Protocol):
     """Clip requests (values already read) → PCM clips, in order."""
@@ -93,9 +97,13 @@ class ClipResolver(Protocol):
 
 
 class RecordingSink(Protocol):
-    """Store a recording; return its id (what a record node's variable gets)."""
+    """Store a recording; return its id (what a record node's variable gets).
 
-    async def __call__(self, audio: Pcm, duration_ms: int, ctx: RunContext) -> str: ...
+    `audio` is mono (n,) or, for a forward's bridged conversation, stereo (n, 2)."""
+
+    async def __call__(
+        self, audio: Pcm, duration_ms: int, ctx: RunContext, node_id: str | None = None
+    ) -> str: ...
 
 
 @runtime_checkable
@@ -111,7 +119,9 @@ class MemoryRecordingSink:
     def __init__(self) -> None:
         self.recordings: dict[str, Pcm] = {}
 
-    async def __call__(self, audio: Pcm, duration_ms: int, ctx: RunContext) -> str:
+    async def __call__(
+        self, audio: Pcm, duration_ms: int, ctx: RunContext, node_id: str | None = None
+    ) -> str:
         rid = f"rec-{ctx.call_id}-{len(self.recordings) + 1}"
         self.recordings[rid] = audio
         return rid
@@ -182,6 +192,7 @@ class FlowRunner:
                     timebase.cancel_timer(STALL_TIMER)  # the prompt reported: disarm
                     watching = False
                 if state.finished:
+                    await self._store_bridges(channel, ctx, state.trace)
                     return state.trace
                 if synthetic:
                     event: FlowEvent = synthetic.popleft()
@@ -249,9 +260,31 @@ class FlowRunner:
             return
         await channel.forward(
             ForwardRequest(
-                action.to, action.from_, action.ring_timeout_ms, action.record, hold, whisper
+                action.to,
+                action.from_,
+                action.ring_timeout_ms,
+                action.record,
+                hold,
+                whisper,
+                action.leg,
             )
         )
+
+    async def _store_bridges(self, channel: Channel, ctx: RunContext, trace: FlowTrace) -> None:
+        """Store the forwards' stereo recordings; each leg's `recordingId` names its own."""
+        if not isinstance(channel, BridgeRecordingChannel):
+            return
+        for rec in channel.take_bridge_recordings():
+            leg = trace.legs[rec.leg] if 0 <= rec.leg < len(trace.legs) else None
+            try:
+                rid = await self.recordings(
+                    rec.audio, rec.duration_ms, ctx, leg.node_id if leg else None
+                )
+            except Exception:  # the call is over either way; the report says no recording
+                log.exception("call %s: the forward's recording was not stored", ctx.call_id)
+                continue
+            if leg is not None:
+                leg.recording_id = rid
 
     async def _translate(self, raw: ChannelEvent | TimerFired, ctx: RunContext) -> FlowEvent:
         if isinstance(raw, TimerFired):
@@ -261,7 +294,9 @@ class FlowRunner:
         if isinstance(raw, DigitReceived):
             return DigitPressed(raw.digit)
         if isinstance(raw, Answered):
-            return CallAnswered(raw.answered_by, raw.amd_reason, raw.amd_decision_ms)
+            return CallAnswered(
+                raw.answered_by, raw.amd_reason, raw.amd_decision_ms, raw.greeting_ms
+            )
         if isinstance(raw, DialFailed):
             return CallFailed(raw.outcome, raw.sip_status, raw.reason)
         if isinstance(raw, RemoteHangup):

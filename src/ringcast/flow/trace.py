@@ -96,6 +96,23 @@ class LegRecord:
     """completed, no_answer, busy, rejected, failed, cancelled (the callee hung up
     or the flow stopped it while it rang)."""
     reason: str | None = None
+    sip_status: int | None = None
+    """The agent leg's final SIP status when it failed (486 busy, 480...)."""
+    node_id: str | None = None
+    recording_id: str | None = None
+    """The bridged conversation's stereo recording (callee left, agent right)."""
+
+    @property
+    def hung_up_by(self) -> str | None:
+        """Who ended a leg that connected: `agent`, `callee`, or `flow` (its maximum
+        duration, a hangup node); None for a leg that never connected."""
+        if self.answered_at is None or self.terminated_at is None:
+            return None
+        if self.reason == "agent_hangup":
+            return "agent"
+        if self.reason == "callee_hangup":
+            return "callee"
+        return "flow"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +125,10 @@ class LegRecord:
             "durationMs": talk_ms(self.answered_at, self.terminated_at),
             "outcome": self.outcome,
             "reason": self.reason,
+            "sipStatus": self.sip_status,
+            "hungUpBy": self.hung_up_by,
+            "nodeId": self.node_id,
+            "recordingId": self.recording_id,
         }
 
 

@@ -30,3 +30,9 @@ async def paginate(
     ordering = [order] if tiebreak is None else [order, tiebreak]
     rows = await session.execute(stmt.order_by(*ordering).offset(params.offset).limit(params.limit))
     return rows.scalars().all(), int(total)
+
+
+def like_pattern(term: str) -> str:
+    """`%term%` for LIKE with `escape="\\"`: the term's own % and _ match themselves."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

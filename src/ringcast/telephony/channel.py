@@ -67,6 +67,9 @@ class AmdSettings:
     between_words_silence_ms: int = 50
     maximum_words: int = 6
     silence_threshold: int = 32
+    keywords: bool = False
+    """Spot voicemail phrases (pocketsphinx, en-US; `telephony.amd.keywords`) as
+    machine-only evidence, when the `kws` extra is installed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ class ForwardRequest:
     record: bool = True
     hold: Sequence[Pcm] | None = None
     whisper: Sequence[Pcm] = ()
+    leg: int = 0
+    """The leg's index in the call's trace (`legs[]`): its recording is tagged with it."""
 
 
 # ---- events -----------------------------------------------------------------
@@ -234,3 +239,21 @@ class ForwardingChannel(Protocol):
 
     async def stop_forward(self, reason: str) -> None:
         """Cancel the ringing leg (CANCEL) or end the bridged one (BYE). No event follows."""
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeRecording:
+    """A bridged conversation, recorded: `audio` is (n, 2) int16, the callee left and
+    the agent right; `leg` is `ForwardRequest.leg`."""
+
+    leg: int
+    audio: Pcm
+    duration_ms: int
+
+
+@runtime_checkable
+class BridgeRecordingChannel(Protocol):
+    """Optional: a forwarding channel that recorded its bridges."""
+
+    def take_bridge_recordings(self) -> list[BridgeRecording]:
+        """The recordings of the bridges ended since the last call (each given once)."""

@@ -53,6 +53,7 @@ import numpy as np
 from ringcast.telephony.channel import (
     Answered,
     BridgeEnded,
+    BridgeRecording,
     ChannelEvent,
     DialFailed,
     DialRequest,
@@ -134,6 +135,8 @@ class SimulatedChannel:
         self._leg_events: list[_Scheduled] = []
         self.forwards: list[ForwardRequest] = []
         """Every `forward` request, for tests."""
+        self._bridged: tuple[ForwardRequest, int] | None = None  # (request, answered at ms)
+        self._bridge_recordings: list[BridgeRecording] = []
         self._dead = False
         self.commands: list[tuple[int, str]] = []
         """(virtual ms, command) as received, for tests and debugging."""
@@ -243,6 +246,24 @@ class SimulatedChannel:
         for item in self._leg_events:
             item.alive = False
         self._leg_events = []
+        self._end_bridge()
+
+    def take_bridge_recordings(self) -> list[BridgeRecording]:
+        """A silent stereo recording per recorded bridge (`BridgeRecordingChannel`)."""
+        self._end_bridge()
+        out, self._bridge_recordings = self._bridge_recordings, []
+        return out
+
+    def _end_bridge(self) -> None:
+        if self._bridged is None:
+            return
+        request, since = self._bridged
+        self._bridged = None
+        duration = self.clock.now_ms - since
+        if request.record and duration > 0:
+            # silence as a read-only view: a 2-hour bridge costs no memory here
+            audio = np.broadcast_to(np.zeros((1, 2), np.int16), (duration * SAMPLES_PER_MS, 2))
+            self._bridge_recordings.append(BridgeRecording(request.leg, audio, duration))
 
     def listen_for_digits(self, on: bool) -> None:
         self.listening = on
@@ -258,6 +279,10 @@ class SimulatedChannel:
             self._playback = None
         if item is self._recording:
             self._recording = None
+        if isinstance(event, LegAnswered) and self.forwards:
+            self._bridged = (self.forwards[-1], self.clock.now_ms)
+        elif isinstance(event, BridgeEnded):
+            self._end_bridge()
         if isinstance(event, RemoteHangup):
             if self._recording is not None:
                 # The recording ends first, as a real driver would report it.

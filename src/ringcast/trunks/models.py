@@ -40,6 +40,10 @@ class Trunk(IdMixin, TimestampMixin, Base):
     asserted_identity: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     privacy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     from_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    offer_100rel: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    max_redirects: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    max_retry_after_s: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
+    inbound_digest: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # SRTP (telephony/sip/sdes.py): off | optional | mandatory; SDES without TLS allowed
     srtp: Mapped[str] = mapped_column(String(16), nullable=False, default="off")
     srtp_over_insecure_signaling: Mapped[bool] = mapped_column(
@@ -54,3 +58,29 @@ class Trunk(IdMixin, TimestampMixin, Base):
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class TrunkBudget(Base):
+    """A trunk's shared CPS schedule: the next free start slot, in the database's
+    epoch seconds (trunks/limits_repository.py; PostgreSQL deployments)."""
+
+    __tablename__ = "trunk_budgets"
+
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("trunks.id", ondelete="CASCADE"), primary_key=True
+    )
+    next_slot_s: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class TrunkChannelLease(Base):
+    """The channels one dialer process holds on a trunk, until `expires_s` (database
+    epoch seconds): a dead process's channels come back when its lease runs out."""
+
+    __tablename__ = "trunk_channel_leases"
+
+    trunk_id: Mapped[str] = mapped_column(
+        ForeignKey("trunks.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    in_use: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_s: Mapped[float] = mapped_column(Float, nullable=False)

@@ -50,6 +50,14 @@ class _CarrierSettings(Schema):
     asserted_identity: bool = False  # P-Asserted-Identity with the caller id
     privacy: bool = False  # Privacy: id (the caller id withheld)
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+    # Supported: 100rel on our INVITEs (RFC 3262: reliable 18x, acknowledged with PRACK)
+    offer_100rel: bool = Field(default=True, alias="offer100rel")
+    # 3xx answers followed to their Contact per call (0: a 3xx fails the call)
+    max_redirects: int = Field(default=3, ge=0, le=10)
+    # the longest back-off a 503/480 Retry-After may impose on the trunk's next calls
+    max_retry_after_s: int = Field(default=60, ge=0, le=3600, alias="maxRetryAfterSec")
+    # its INVITEs may come from any address, proven by its username/password (407)
+    inbound_digest: bool = False
     # SRTP with SDES keys (README "SRTP"): off | optional | mandatory; SDES keys travel
     # in the SDP, so without TLS only when the operator says so
     srtp: SrtpMode = "off"
@@ -118,6 +126,10 @@ class TrunkUpdate(InputSchema):
     asserted_identity: bool | None = None
     privacy: bool | None = None
     from_user: str | None = Field(default=None, max_length=64, pattern=_SIP_USER)
+    offer_100rel: bool | None = Field(default=None, alias="offer100rel")
+    max_redirects: int | None = Field(default=None, ge=0, le=10)
+    max_retry_after_s: int | None = Field(default=None, ge=0, le=3600, alias="maxRetryAfterSec")
+    inbound_digest: bool | None = None
     srtp: SrtpMode | None = None
     srtp_over_insecure_signaling: bool | None = None
     tls_ca_bundle: str | None = Field(default=None, max_length=MAX_PEM_CHARS)

@@ -141,13 +141,15 @@ def flow(to: str, **config: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def place(phones: Phones, g: dict[str, Any]) -> tuple[dict[str, Any], ForwardingSipChannel]:
+async def place(
+    phones: Phones, g: dict[str, Any], **channel_kw: Any
+) -> tuple[dict[str, Any], ForwardingSipChannel]:
     assert phones.ua is not None and phones.ua.transport is not None
     host, port = phones.ua.transport.local_host, phones.ua.transport.local_port
     clock = MediaClock()
     ua = await UserAgent.start(TrunkConfig(host=host, port=port))
     try:
-        channel = ForwardingSipChannel(ua, rtp_media(clock))
+        channel = ForwardingSipChannel(ua, rtp_media(clock), **channel_kw)
         ctx = RunContext(call_id=channel.call_id, contact={"primaryPhone": CALLEE},
                          from_number="+212500000000")  # fmt: skip
         runner = FlowRunner(silence_resolver)
@@ -179,6 +181,7 @@ async def test_tones_cross_both_ways_and_the_agent_hanging_up_completes(phones: 
     assert strength(callee_heard, 600) > 0.3  # after the ringback (425 Hz) while it rang
     assert strength(callee_heard, 425) > 0.01
     assert len(channel.recordings) == 1
+    assert leg["recordingId"] is not None  # stored through the runner's sink
     stereo = channel.recordings[0].pcm()
     assert strength(stereo[:, 0], 1000) > 0.5 and strength(stereo[:, 1], 600) > 0.5
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from ringcast.telephony.sip import TrunkConfig, UserAgent
-from ringcast.telephony.sip.resolver import Resolver, Srv
+from ringcast.telephony.sip.resolver import Naptr, Resolver, Srv
 
 
 class FakeDns:
-    def __init__(self, srv: dict[str, list[Srv]], a: dict[str, list[str]]) -> None:
-        self.srv_records, self.a_records = srv, a
+    def __init__(
+        self,
+        srv: dict[str, list[Srv]],
+        a: dict[str, list[str]],
+        naptr: dict[str, list[Naptr]] | None = None,
+    ) -> None:
+        self.srv_records, self.a_records, self.naptr_records = srv, a, naptr or {}
         self.asked: list[str] = []
         self.now = 0.0
 
@@ -22,8 +27,11 @@ class FakeDns:
         self.asked.append(name)
         return self.a_records.get(name, []), 30
 
+    async def naptr(self, name: str) -> tuple[list[Naptr], int]:
+        return self.naptr_records.get(name, []), 30
+
     def resolver(self) -> Resolver:
-        return Resolver(self.srv, self.a, lambda: self.now)
+        return Resolver(self.srv, self.a, lambda: self.now, self.naptr)
 
 
 async def test_srv_picks_lowest_priority_then_highest_weight_and_its_port() -> None:
@@ -65,3 +73,23 @@ async def test_a_trunk_given_by_name_is_dialled_at_its_address() -> None:
         await asyncio.wait_for(ua.ready_for_calls(), 5)
     finally:
         ua.close()
+
+
+async def test_naptr_names_the_srv_to_ask_for_the_trunks_transport() -> None:
+    dns = FakeDns(
+        {"_sip._udp.pool.carrier.example": [(10, 10, 5090, "u1.carrier.example")]},
+        {"u1.carrier.example": ["192.0.2.7"]},
+        {
+            "carrier.example": [
+                (20, 10, "s", "SIP+D2U", "_sip._udp.pool.carrier.example"),
+                (10, 10, "s", "SIP+D2T", "_sip._tcp.pool.carrier.example"),
+                (5, 10, "u", "E2U+sip", "!^.*$!sip:x@y!"),  # not a SIP transport: ignored
+            ]
+        },
+    )
+    resolver = dns.resolver()
+    assert await resolver.resolve("carrier.example", 5060, "udp") == ("192.0.2.7", 5090)
+    assert "_sip._udp.carrier.example" not in dns.asked  # the NAPTR's SRV name instead
+    assert await resolver.naptr_transport("carrier.example", ("udp", "tcp")) == "tcp"
+    assert await resolver.naptr_transport("carrier.example", ("udp",)) == "udp"
+    assert await resolver.naptr_transport("192.0.2.1", ("udp",)) is None

@@ -186,10 +186,10 @@ async def test_in_dialog_info_reinvite_and_options(sipp: Sipp, open_media: OpenM
     assert answers and "m=audio" in answers[0]
 
 
-@pytest.mark.parametrize("wait_for_beep", [False, True])
-async def test_amd_hook_reports_a_machine(
-    sipp: Sipp, open_media: OpenMedia, wait_for_beep: bool
-) -> None:
+async def _dial_sipp_machine(
+    sipp: Sipp, open_media: OpenMedia, request: DialRequest
+) -> tuple[Answered, float]:
+    """Dial sipp's voicemail with the real AmdDetector; the verdict and how long it took."""
     from ringcast.telephony.amd.detector import AmdDetector
 
     peer = sipp("uas_machine")
@@ -197,7 +197,7 @@ async def test_amd_hook_reports_a_machine(
     try:
         channel = SipChannel(ua, open_media, amd_factory=AmdDetector)
         loop = asyncio.get_running_loop()
-        await channel.dial(DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep))
+        await channel.dial(request)
         started = loop.time()
         answered = (await events_until(channel, Answered, timeout_s=25))[-1]
         waited_s = loop.time() - started
@@ -206,9 +206,32 @@ async def test_amd_hook_reports_a_machine(
     finally:
         ua.close()
     assert isinstance(answered, Answered)
+    return answered, waited_s
+
+
+@pytest.mark.parametrize("wait_for_beep", [False, True])
+async def test_amd_hook_reports_a_machine(
+    sipp: Sipp, open_media: OpenMedia, wait_for_beep: bool
+) -> None:
+    request = DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep)
+    answered, waited_s = await _dial_sipp_machine(sipp, open_media, request)
     assert answered.answered_by == "machine", answered
     assert answered.amd_decision_ms is not None and answered.amd_decision_ms <= 5000
     if wait_for_beep:  # the machine greeting lasts ~12 s before its beep
         assert waited_s > 8, waited_s
     else:
         assert waited_s < 6, waited_s
+
+
+async def test_amd_with_keywords_on_a_live_call(sipp: Sipp, open_media: OpenMedia) -> None:
+    """Keyword spotting on (its worker thread decodes off the media clock): the sipp
+    voicemail is still a machine, within the analysis window."""
+    from ringcast.telephony.amd import keywords
+    from ringcast.telephony.channel import AmdSettings
+
+    if not keywords.available():
+        pytest.skip("pocketsphinx (the kws extra) is not installed")
+    request = DialRequest(to="1000", from_="ringcast", amd=AmdSettings(keywords=True))
+    answered, _ = await _dial_sipp_machine(sipp, open_media, request)
+    assert answered.answered_by == "machine", answered
+    assert answered.amd_decision_ms is not None and answered.amd_decision_ms <= 7000

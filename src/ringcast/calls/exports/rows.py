@@ -10,7 +10,9 @@ A job's results read its attempts in order: the final outcome is the job's,
 the reason and AMD verdict the last attempt's that has one, a DTMF node's keys
 are what it collected in the last attempt that ran it (several runs of the node
 in one call: space-separated), variables are the last value any attempt left.
-Talk time sums the answered time of every attempt.
+Talk time sums the answered time of every attempt. Forward columns read the
+attempts' `legs` (the Forward node's agent calls): the last leg's number and
+outcome, and the bridged time of every leg.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ringcast.calls.amd import AmdSummary, amd_summary
 from ringcast.calls.exports.repository import JobBundle
-from ringcast.flow.graph import DtmfNode, FlowGraph, RecordNode, SetVariableNode
+from ringcast.flow.graph import DtmfNode, FlowGraph, ForwardNode, RecordNode, SetVariableNode
 
 CONTACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("phone", "primary_phone"),
@@ -46,9 +49,13 @@ RESULT_COLUMNS = (
     "outcomeReason",
     "amdResult",
     "amdReason",
+    "amdDecisionMs",
     "firstCallAt",
     "lastCallAt",
     "talkTimeSeconds",
+    "forwardedTo",
+    "forwardOutcome",
+    "forwardTalkTimeSeconds",
 )
 
 
@@ -63,7 +70,7 @@ class ExportColumns:
     attributes: tuple[str, ...]
     dtmf_nodes: tuple[str, ...]
     variables: tuple[str, ...]
-    records: bool = False  # some graph has a Record node: recordings are looked up
+    records: bool = False  # some graph records (Record, Forward): recordings are looked up
 
     @classmethod
     def build(cls, attributes: Sequence[str], graphs: Sequence[dict[str, Any]]) -> ExportColumns:
@@ -79,6 +86,7 @@ class ExportColumns:
                 if isinstance(node, DtmfNode):
                     dtmf[node.id] = None
                 records = records or isinstance(node, RecordNode)
+                records = records or (isinstance(node, ForwardNode) and node.config.record)
                 if isinstance(node, DtmfNode | RecordNode | SetVariableNode):
                     name = node.config.variable
                     if name:
@@ -102,16 +110,21 @@ class ExportColumns:
     def row(self, bundle: JobBundle, recording_url: str) -> list[object]:
         job, contact = bundle.job, bundle.contact
         custom = (contact.custom_attributes if contact is not None else None) or {}
-        reason = amd_result = amd_reason = None
+        reason = None
+        amd = AmdSummary(None)
         keys: dict[str, str] = {}
         variables: dict[str, object] = {}
-        talk_ms = 0
+        talk_ms = forward_ms = 0
+        last_leg: dict[str, Any] = {}
         for attempt in bundle.attempts:
+            for leg in attempt.legs or ():
+                last_leg = leg
+                forward_ms += leg.get("durationMs") or 0
             reason = attempt.outcome_reason or reason
             talk_ms += attempt.duration_ms or 0
-            if attempt.answered_by is not None:
-                amd_result = attempt.answered_by
-                amd_reason = _amd_reason(attempt.events) or amd_reason
+            summary = amd_summary(attempt)
+            if summary.answered_by is not None:
+                amd = summary
             keys.update(_collected(attempt.events))
             final = (attempt.flow_execution or {}).get("finalVariables") or {}
             if isinstance(final, dict):
@@ -130,11 +143,15 @@ class ExportColumns:
             job.status,
             job.final_outcome,
             reason,
-            amd_result,
-            amd_reason,
+            amd.answered_by,
+            amd.reason,
+            amd.decision_ms,
             _iso(min(times)) if times else None,
             _iso(max(times)) if times else None,
             round(talk_ms / 1000, 1) if bundle.attempts else None,
+            last_leg.get("to"),
+            last_leg.get("outcome"),
+            round(forward_ms / 1000, 1) if last_leg else None,
             *(keys.get(node) for node in self.dtmf_nodes),
             *(_scalar(variables.get(name)) for name in self.variables),
             " ".join(recording_url.format(id=r.id) for r in bundle.recordings) or None,
@@ -164,11 +181,3 @@ def _collected(events: list[dict[str, Any]]) -> dict[str, str]:
         if node is not None and value is not None:
             found.setdefault(node, []).append(str(value))
     return {node: " ".join(values) for node, values in found.items()}
-
-
-def _amd_reason(events: list[dict[str, Any]]) -> str | None:
-    for event in events:
-        if event.get("type") == "call_answered":
-            reason = (event.get("data") or {}).get("amdReason")
-            return str(reason) if reason is not None else None
-    return None

@@ -27,7 +27,11 @@ class AmdConfig(StrictModel):
     betweenWordsSilence 50, maximumWords 6, silenceThreshold 32
     (totalAnalysisTime counts from the first word, at most initialSilence later
     than from answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
-    to `onAnswer`.
+    to `onAnswer`. `keywords` (`auto` | `on` | `off`): spot voicemail phrases in
+    US English ("leave a message", "after the tone", ...) as evidence for a
+    machine only; `auto` (default) spots them when `language` (the callee's
+    language, BCP 47, e.g. `en-US`; unset: unknown) is English. It needs the
+    `ringcast[kws]` extra (pocketsphinx) and does nothing without it.
     """
 
     initialSilence: int = Field(6000, ge=0)
@@ -40,6 +44,14 @@ class AmdConfig(StrictModel):
     maximumWords: int = Field(6, ge=1)
     silenceThreshold: int = Field(32, ge=0, le=32767)
     unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
+    keywords: Literal["auto", "on", "off"] = "auto"
+    language: str | None = Field(None, min_length=2, max_length=35, pattern=r"^[A-Za-z0-9-]+$")
+
+    @property
+    def spot_keywords(self) -> bool:
+        if self.keywords == "auto":
+            return (self.language or "").lower().split("-")[0] == "en"
+        return self.keywords == "on"
 
 
 class DialConfig(StrictModel):
@@ -84,6 +96,7 @@ class DialNode(NodeModel):
                 between_words_silence_ms=amd.betweenWordsSilence,
                 maximum_words=amd.maximumWords,
                 silence_threshold=amd.silenceThreshold,
+                keywords=amd.spot_keywords,
             ),
             wait_for_beep=cfg.waitForBeep,
         )

@@ -153,6 +153,7 @@ def on_failed(run: NodeRun, event: ForwardFailed) -> None:
         return
     node, progress = current
     reason = event.reason or (f"sip_{event.sip_status}" if event.sip_status else event.outcome)
+    progress.leg.sip_status = event.sip_status
     _end_leg(run, progress, event.outcome, reason, sipStatus=event.sip_status)
     if progress.targets:
         _ring(run, node, progress.targets[0], progress.targets[1:])
@@ -197,7 +198,7 @@ def stop(run: NodeRun, reason: str) -> None:
 def _ring(run: NodeRun, node: ForwardNode, to: str, rest: list[str]) -> None:
     cfg = node.config
     from_ = node.caller_id(run)
-    leg = LegRecord(to=to, from_=from_, started_at=run.at)
+    leg = LegRecord(to=to, from_=from_, started_at=run.at, node_id=node.id)
     run.st.trace.legs.append(leg)
     run.st.forward = ForwardProgress(targets=rest, leg=leg)
     ring_ms = cfg.ringTimeoutSec * 1000
@@ -209,6 +210,7 @@ def _ring(run: NodeRun, node: ForwardNode, to: str, rest: list[str]) -> None:
             record=cfg.record,
             hold=(PlayFile(cfg.holdAudioId),) if cfg.holdAudioId else (),
             whisper=(PlayFile(cfg.whisperAudioId),) if cfg.whisperAudioId else (),
+            leg=len(run.st.trace.legs) - 1,
         )
     )
     run.arm(ring_ms + FORWARD_GRACE_MS)

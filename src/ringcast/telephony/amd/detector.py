@@ -108,15 +108,19 @@ tune +1.6 points, holdout humans called machines 2.5% -> 5.0%.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
 import numpy as np
 
+from ringcast.telephony.amd import keywords as kws
 from ringcast.telephony.amd.beep import BeepDetector
 from ringcast.telephony.amd.frames import FRAME_MS, FRAME_SAMPLES, SpeechFrames
 from ringcast.telephony.amd.greeting_end import GreetingEndDetector
+from ringcast.telephony.amd.keywords import Spotter
 from ringcast.telephony.channel import AmdSettings, Pcm
 
 AmdResult = Literal["human", "machine", "unknown"]
@@ -153,8 +157,20 @@ class AmdDetector:
         hangover_ms: int = 100,
         frames: SpeechFrames | None = None,
         beep: BeepDetector | None = None,
+        keywords: Callable[[], Spotter] | None = None,
+        keyword_start_speech_ms: int = 600,
+        keyword_preroll_ms: int = 300,
     ) -> None:
         self.settings = settings
+        # Keyword evidence (keywords.py): a spotter made once the greeting has
+        # keyword_start_speech_ms of speech, fed from keyword_preroll_ms before it.
+        if keywords is None and settings.keywords and kws.available():
+            keywords = kws.ThreadedSpotter  # live calls: decoded off the media clock
+        self._make_spotter = keywords
+        self._kws_start_ms = keyword_start_speech_ms
+        self.spotter: Spotter | None = None
+        self._kws_preroll = deque[Pcm](maxlen=max(1, keyword_preroll_ms // FRAME_MS))
+        self._kws_backlog: list[Pcm] = []  # the greeting so far, until the spotter starts
         self._hangover_frames = hangover_ms // FRAME_MS
         self._hangover_left = 0
         self._late_start_allowance_ms = (
@@ -231,13 +247,35 @@ class AmdDetector:
         else:
             self._hangover_left = 0
         decided = self._step(speech, beep)
+        if self._make_spotter is not None:
+            decided = decided or self._keyword(frame)
         if decided is None and self.elapsed_ms >= self.deadline_ms:
             decided = ("unknown", "timeout")
         if decided is None:
             return None
         self._state = _State.DONE
+        if self.spotter is not None:
+            self.spotter.close()
         self.verdict = AmdVerdict(decided[0], decided[1], self.elapsed_ms, self.greeting_ms)
         return self.verdict
+
+    def _keyword(self, frame: Pcm) -> tuple[AmdResult, str] | None:
+        """Machine-only evidence: a voicemail phrase heard while undecided."""
+        if self.spotter is None:
+            if self._greeting_start_ms is None:
+                self._kws_preroll.append(frame)
+                return None
+            self._kws_backlog.append(frame)
+            if self.greeting_speech_ms < self._kws_start_ms or self._make_spotter is None:
+                return None
+            self.spotter = self._make_spotter()
+            for old in (*self._kws_preroll, *self._kws_backlog):
+                self.spotter.feed(old)
+            self._kws_preroll.clear()
+            self._kws_backlog.clear()
+        else:
+            self.spotter.feed(frame)
+        return ("machine", "keyword") if self.spotter.hit is not None else None
 
     def _after_greeting_silence_ms(self) -> float:
         single = self.words == 1 and self.greeting_speech_ms <= self._single_word_max_ms
@@ -297,7 +335,8 @@ def classify(
     If the audio ends before a verdict, the line is taken to go silent (zero
     frames) until one comes; the analysis deadline guarantees it does.
     """
-    detector = AmdDetector(settings, vad=vad)
+    inline = kws.KeywordSpotter if settings.keywords and kws.available() else None
+    detector = AmdDetector(settings, vad=vad, keywords=inline)  # decoded inline: repeatable
     size = FRAME_SAMPLES
     for start in range(0, pcm.size - size + 1, size):
         verdict = detector.feed(pcm[start : start + size])

@@ -38,7 +38,9 @@ class BridgeLeg(Protocol):
 class StereoRecording:
     """Frames of both sides, aligned: `left` (callee) and `right` (agent)."""
 
-    def __init__(self) -> None:
+    def __init__(self, leg: int = 0) -> None:
+        self.leg = leg
+        """Which forwarded leg of the call this is (`ForwardRequest.leg`)."""
         self._left: list[Pcm] = []
         self._right: list[Pcm] = []
 
@@ -64,10 +66,12 @@ class StereoRecording:
 class Bridge:
     """Relay between `callee` and `agent` from `start()` to `stop()`."""
 
-    def __init__(self, callee: BridgeLeg, agent: BridgeLeg, *, record: bool = True) -> None:
+    def __init__(
+        self, callee: BridgeLeg, agent: BridgeLeg, *, record: bool = True, leg: int = 0
+    ) -> None:
         self.callee = callee
         self.agent = agent
-        self.recording: StereoRecording | None = StereoRecording() if record else None
+        self.recording: StereoRecording | None = StereoRecording(leg) if record else None
         self._saved: tuple[DigitHandler | None, DigitHandler | None] = (None, None)
         self._running = False
         self.keys_relayed = 0

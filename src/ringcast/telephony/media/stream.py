@@ -101,8 +101,11 @@ _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
 _SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
 _PREROLL_PACKETS = 4
-_LIVE_FRAMES = 4
-"""Live frames (`feed`) waiting to be sent, at most: 80 ms; older ones are dropped."""
+_LIVE_FRAMES = 2
+"""Live frames (`feed`) waiting to be sent, at most: 40 ms; older ones are dropped. The
+far end sends at its own 50/s, so a backlog a burst of jitter left never drains by
+itself: bounded here, a bridge adds at most 40 ms of queue (4 frames gave a steady
+~60 ms, bench/bridge.py)."""
 """Audio packets a detector switched on hears first: 80 ms at 20 ms a packet, more
 than the 40 ms a digit needs plus the detector's window."""
 
@@ -373,7 +376,7 @@ class RtpStream:
     def feed(self, frame: Pcm) -> None:
         """Queue one 20 ms frame of live audio (a bridge relays the other leg's
         frames here); sent on the next ticks unless a playback or a digit is going.
-        At most 80 ms wait: late audio is useless, the oldest frame is dropped."""
+        At most 40 ms wait: late audio is useless, the oldest frame is dropped."""
         if len(frame) == FRAME_SAMPLES:
             self._live.append(self._encode(frame))
 

@@ -186,6 +186,8 @@ class SipCall:
             self._cancel_expired()
         elif name == session_timer.REFRESH_TIMER:
             self._refresh_session()
+        elif name == session_timer.EXPIRY_TIMER:
+            self._session_expired()
 
     # ---- state -------------------------------------------------------------------
     def _go(self, event: str) -> None:
@@ -279,6 +281,7 @@ class SipCall:
             return
         self._go("answered")
         self._arm_refresh(response)
+        self._arm_expiry(session_timer.they_refresh_within_ms(response, we_are_uac=True))
         self.remote_sdp = self._early.answer_sdp(response)
         self._emit(CallAnswered(self.remote_sdp, response.status))
 
@@ -289,6 +292,18 @@ class SipCall:
             self._refresh_header = session_timer.refresh_header(response)
             self._do(StartTimer(session_timer.REFRESH_TIMER, every_ms))
             self._refresh_every_ms = every_ms
+
+    def _arm_expiry(self, within_ms: int | None) -> None:
+        """RFC 4028 §10: the far end refreshes; without a refresh by then, BYE."""
+        if within_ms is not None:
+            self._do(StartTimer(session_timer.EXPIRY_TIMER, within_ms))
+
+    def _session_expired(self) -> None:
+        if self.state is CallState.CONFIRMED and self.dialog is not None:
+            log.info("call %s: session expired (no refresh), BYE", self.call_id)
+            self._go("bye")
+            self._send_bye(self.dialog)
+            self._emit(CallEnded("local", session_timer.EXPIRED))
 
     def _refresh_session(self) -> None:
         if self.state is not CallState.CONFIRMED or self.dialog is None:
@@ -466,11 +481,13 @@ class SipCall:
                 self._go("bye")
                 self._emit(CallEnded("remote", "bye"))
         elif request.method == "INVITE":  # re-INVITE: the channel answers the offer
+            self._on_refresh(request)
             if request.body:
                 self.remote_sdp = request.body
                 self._emit(CallMediaUpdate(request.body))
             self._send_ok(request)
         elif request.method == "UPDATE":  # RFC 3311: a session refresh, or a new offer
+            self._on_refresh(request)
             sdp = b""
             if request.body:
                 self.remote_sdp = request.body
@@ -489,6 +506,15 @@ class SipCall:
         else:
             self._respond(request, response_to(request, 501, "Not Implemented"))
 
+    def _on_refresh(self, request: SipRequest) -> None:
+        """A re-INVITE or UPDATE with Session-Expires refreshes the session: our answer
+        makes its sender the refresher (`refresher=uac`), the expiry starts again."""
+        within_ms = session_timer.they_refresh_within_ms(request, we_are_uac=False)
+        if within_ms is not None:
+            self._refresh_header = None
+            self._do(CancelTimer(session_timer.REFRESH_TIMER))
+            self._arm_expiry(within_ms)
+
     # ---- inbound -----------------------------------------------------------------
     def ring(self) -> None:
         if self.state is CallState.INCOMING and self.invite is not None:
@@ -500,6 +526,7 @@ class SipCall:
         self.local_sdp = sdp
         self.dialog = Dialog.from_uas(self.invite, self.local_tag)
         self._send_ok(self.invite)
+        self._arm_expiry(session_timer.they_refresh_within_ms(self.invite, we_are_uac=False))
 
     def reject(self, status: int, reason: str) -> None:
         if self.state is CallState.INCOMING and self.invite is not None:

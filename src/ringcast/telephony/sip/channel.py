@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Literal
 
@@ -65,6 +65,7 @@ from .call_events import (
     CallEvent,
     CallFailed,
     CallMediaUpdate,
+    CallProgress,
 )
 from .call_state import CallState
 from .channel_hooks import (
@@ -80,10 +81,14 @@ from .sdes import SrtpRefused, keys_for_answer, keys_for_offer
 from .sdes import offer as srtp_offer
 
 __all__ = ["AmdFactory", "MediaOpener", "MediaStream", "SipChannel", "rtp_media"]
-from .outcome import dial_failed
+from .outcome import dial_failed, fails_over
 from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
+
+FailoverHook = Callable[[int | None, str], Awaitable[UserAgent | None]]
+"""Asked, with the failed INVITE's status and reason, for the agent of the next trunk
+of the call's group (None: no trunk left, the dial fails with that status)."""
 
 
 class SipChannel:
@@ -98,8 +103,15 @@ class SipChannel:
         amd_factory: AmdFactory | None = None,
         inband_dtmf: bool = True,
         media_timeout_ms: int | None = None,
+        failover: FailoverHook | None = None,
+        before_invite: Callable[[UserAgent], Awaitable[bool]] | None = None,
     ) -> None:
+        """`before_invite(ua)` is awaited right before each INVITE (pacing: the
+        trunk's channel and CPS slot); False fails the dial `trunk_limit`."""
         self._ua = ua
+        self._failover = failover
+        self._before_invite = before_invite
+        self._rang = False  # a 180/183 came: the callee was reached (no failover on 408)
         self._open_media = open_media
         self._amd_factory = amd_factory
         self._inband = inband_dtmf
@@ -112,6 +124,7 @@ class SipChannel:
         self._media: MediaStream | None = None
         self._ring_timer: asyncio.TimerHandle | None = None
         self._ring_timed_out = False
+        self._failing_over: asyncio.Task[None] | None = None
         self._request: DialRequest | None = None
         self._playback: asyncio.Future[bool] | None = None
         # Playbacks stopped before their done was emitted: each still owes the
@@ -162,6 +175,13 @@ class SipChannel:
         except OSError as exc:  # no RTP port: a failed dial, not a crash of the flow
             log.error("call %s: cannot open media: %s", self._call_id, exc)
             self._emit(DialFailed("failed", None, f"media: {exc}"))
+            return
+        if self._before_invite is not None and not await self._before_invite(self._ua):
+            self._close_media()
+            self._emit(DialFailed("failed", None, "trunk_limit: no channel or start slot free"))
+            return
+        if self._ended:  # hung up while waiting for the slot
+            self._close_media()
             return
         call = self._ua.new_call(request.to, request.from_, self._call_id)
         self._attach(call)
@@ -236,20 +256,39 @@ class SipChannel:
     def _on_call_event(self, event: CallEvent) -> None:
         if isinstance(event, CallAnswered):
             self._on_answered(event)
+        elif isinstance(event, CallProgress):
+            self._rang = self._rang or event.status in (180, 183)
         elif isinstance(event, CallFailed):
             self._cancel_ring_timer()
             self._close_media()
             if self._ring_timed_out:
                 self._emit(DialFailed("no_answer", event.status, "ring_timeout"))
+            elif self._failover is not None and fails_over(event.status, self._rang):
+                task = asyncio.get_running_loop().create_task(self._fail_over(event))
+                self._failing_over = task  # keep a reference until it is done
             else:
                 self._emit(dial_failed(event.status, event.reason))
         elif isinstance(event, CallEnded):
-            if event.by == "remote":
-                self._remote_hangup(event.reason)
+            # the far end's BYE, or the SIP layer's own (no ACK, session expired): the
+            # call is over either way and the flow hears it as a hangup with the reason
+            self._remote_hangup(event.reason)
         elif isinstance(event, CallDigit):
             self._on_media_digit(event.digit, "sip_info")
         elif isinstance(event, CallMediaUpdate):
             self._on_reoffer(event.sdp)
+
+    async def _fail_over(self, failed: CallFailed) -> None:
+        """Dial the same request again through the next trunk's agent, if any."""
+        assert self._failover is not None
+        assert self._request is not None
+        ua = await self._failover(failed.status, failed.reason)
+        if ua is None or self._ended:
+            self._emit(dial_failed(failed.status, failed.reason))
+            return
+        log.info("call %s: %s %s, failing over", self._call_id, failed.status, failed.reason)
+        self._ua, self._call, self._rang = ua, None, False
+        self._call_id = new_call_id(ua.config.local_host)
+        await self.dial(self._request)
 
     def _on_answered(self, event: CallAnswered) -> None:
         self._cancel_ring_timer()

@@ -45,6 +45,8 @@ class TrunkConfig:
     offer_100rel: bool = True  # Supported: 100rel on INVITEs (reliable 18x get PRACK)
     max_redirects: int = 3  # 3xx followed per call (0: a 3xx fails the call)
     max_retry_after_s: int = 60  # cap on a 503/480 Retry-After back-off
+    # its INVITEs may come from any address, proven by its username/password (407)
+    inbound_digest: bool = False
     # SRTP with SDES keys (sdes.py): off | optional | mandatory; SDES needs TLS unless
     # the operator explicitly allows keys in clear-text signalling
     srtp: SrtpMode = "off"

@@ -32,6 +32,7 @@ from .call import ALLOW
 from .config import TrunkConfig
 from .errors import SipError
 from .headers import new_tag
+from .inbound_auth import DigestGate
 from .message import SipRequest, SipResponse, parse_message, response_to
 from .transport import (
     TRANSPORTS,
@@ -91,6 +92,7 @@ class SipEndpoint:
         self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
         self.dropped = 0  # unparseable, stray or from unknown sources
+        self.digest = DigestGate()  # trunks known by their credentials (inbound_digest)
         self._unknown_seen: set[str] = set()  # sources whose drop was logged
 
     @classmethod
@@ -197,6 +199,10 @@ class SipEndpoint:
             log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
             return
         ua = self._owner(message, addr, transport)
+        if ua is None and isinstance(message, SipRequest) and message.method == "INVITE":
+            ua = self._by_digest(message, addr, transport)
+            if ua is None:
+                return  # challenged, or answered by _unrouted
         if ua is None:
             self._unrouted(message, addr, transport)
             return
@@ -222,6 +228,31 @@ class SipEndpoint:
         return next((ua for ua in same if ua.config.transport == transport), None) or next(
             iter(same), None
         )
+
+    def _by_digest(self, invite: SipRequest, addr: Address, transport: str) -> UserAgent | None:
+        """An INVITE from no trunk's address: a trunk set with `inbound_digest` may have
+        sent it (telephony/sip/inbound_auth.py): its agent, once the credentials prove
+        it; a 407 challenge until then. None when no such trunk (`_unrouted` answers)."""
+        candidates: list[tuple[str, str, object]] = []
+        for ua in self.agents.values():
+            cfg = ua.config
+            if cfg.inbound_digest and cfg.username and cfg.password is not None:
+                candidates.append((cfg.username, cfg.password, ua))
+        if not candidates:
+            self._unrouted(invite, addr, transport)
+            return None
+        verdict, owner = self.digest.check(invite, candidates)
+        if verdict == "ok" and isinstance(owner, UserAgent):
+            owner.trusted_invites.add(invite.call_id)
+            return owner
+        if verdict == "wrong":
+            log.warning("INVITE from %s:%s: digest credentials refused", addr[0], addr[1])
+        challenge = self.digest.challenge(stale=verdict == "stale")
+        reply = response_to(
+            invite, 407, "Proxy Authentication Required", new_tag(), extra=(challenge,)
+        )
+        self._view(transport).send(reply.to_bytes(), addr)
+        return None
 
     def _unrouted(self, message: SipRequest | SipResponse, addr: Address, transport: str) -> None:
         if isinstance(message, SipResponse) or message.method == "ACK":

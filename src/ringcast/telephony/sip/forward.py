@@ -9,6 +9,12 @@ the flow gets `LegAnswered`. The agent hanging up gives `BridgeEnded`; a leg
 that never connects gives `LegFailed`. `stop_forward` (the flow ends, the
 callee hung up, the maximum duration) CANCELs a ringing agent or hangs up a
 connected one; hanging up this call does the same.
+
+The agent's leg is an outbound call like any other: with a `leg_gate` (the
+dialer's, see dialer/loop.py) it first takes one of the trunk's channels and a
+start slot of its calls-per-second pacing, waiting at most the ring timeout for
+a free channel (else `LegFailed` `trunk_channels_full`), and gives the channel
+back when the leg ends.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -25,6 +31,7 @@ import numpy as np
 from ringcast.telephony.channel import (
     Answered,
     BridgeEnded,
+    BridgeRecording,
     DialFailed,
     DialRequest,
     ForwardRequest,
@@ -38,6 +45,11 @@ from ringcast.telephony.media.bridge import Bridge, StereoRecording
 from .channel import SipChannel
 
 log = logging.getLogger("ringcast.telephony.sip")
+
+LegRelease = Callable[[], None]
+LegGate = Callable[[float], Awaitable[LegRelease | None]]
+"""Before an agent leg is dialed: wait (at most the given seconds) for a trunk channel
+and a paced start; returns how to give the channel back, or None (no channel came)."""
 
 
 @cache
@@ -53,12 +65,17 @@ def ringback() -> Pcm:
 class ForwardingSipChannel(SipChannel):
     """A `SipChannel` that is also a `ForwardingChannel`."""
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(
+        self, *args: Any, leg_gate: LegGate | None = None, trunk: str | None = None, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
+        self._leg_gate = leg_gate
+        self._trunk = trunk  # what the report's legs[].trunk says
         self._agent: SipChannel | None = None
         self._bridge: Bridge | None = None
         self._pump: asyncio.Task[None] | None = None
         self._holding = False
+        self._taken = 0
         self.recordings: list[StereoRecording] = []
         """The bridged conversations' stereo recordings (callee left, agent right)."""
 
@@ -67,13 +84,16 @@ class ForwardingSipChannel(SipChannel):
         agent = SipChannel(self._ua, self._open_media, inband_dtmf=False)
         self._agent = agent
         self._hold(request.hold or [ringback()])
-        await agent.dial(
-            DialRequest(request.to, request.from_, request.ring_timeout_ms, enable_amd=False)
-        )
-        self._pump = asyncio.get_running_loop().create_task(self._follow(agent, request))
+        self._pump = asyncio.get_running_loop().create_task(self._leg(agent, request))
 
     async def stop_forward(self, reason: str) -> None:
         await self._release(reason)
+
+    def take_bridge_recordings(self) -> list[BridgeRecording]:
+        """The stereo recordings not taken yet (`BridgeRecordingChannel`)."""
+        fresh = self.recordings[self._taken :]
+        self._taken = len(self.recordings)
+        return [BridgeRecording(r.leg, r.pcm(), r.duration_ms) for r in fresh if r.duration_ms]
 
     async def hangup(self, reason: str = "normal") -> None:
         await self._release(reason)
@@ -104,6 +124,28 @@ class ForwardingSipChannel(SipChannel):
             if self._media is not None:
                 self._media.stop_playback()
 
+    async def _leg(self, agent: SipChannel, request: ForwardRequest) -> None:
+        """The agent's leg from its channel and pacing slot to its end."""
+        release: LegRelease | None = None
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        try:
+            if self._leg_gate is not None:
+                release = await self._leg_gate(request.ring_timeout_ms / 1000)
+                if release is None:
+                    if agent is self._agent:
+                        self._unhold()
+                        self._agent = None
+                        self._emit(LegFailed("failed", None, "trunk_channels_full"))
+                    return
+            # the time spent waiting for a channel and a slot comes off the ringing
+            ring_ms = max(1000, request.ring_timeout_ms - int((loop.time() - asked) * 1000))
+            await agent.dial(DialRequest(request.to, request.from_, ring_ms, enable_amd=False))
+            await self._follow(agent, request)
+        finally:
+            if release is not None:
+                release()
+
     async def _follow(self, agent: SipChannel, request: ForwardRequest) -> None:
         while True:
             event = await agent.next_event()
@@ -114,12 +156,16 @@ class ForwardingSipChannel(SipChannel):
                 agent_media = agent._media
                 if request.whisper and agent_media is not None:
                     await agent_media.play(request.whisper)
-                if agent is not self._agent or self._media is None or agent._media is None:
+                if agent is not self._agent or self._media is None:
                     return
-                bridge = Bridge(self._media, agent._media, record=request.record)
+                if agent._media is None:  # the agent hung up during the whisper
+                    self._agent = None
+                    self._emit(LegFailed("failed", None, "agent_hangup_during_whisper"))
+                    return
+                bridge = Bridge(self._media, agent._media, record=request.record, leg=request.leg)
                 self._bridge = bridge
                 bridge.start()
-                self._emit(LegAnswered(request.to))
+                self._emit(LegAnswered(request.to, self._trunk))
             elif isinstance(event, DialFailed):
                 self._unhold()
                 self._agent = None

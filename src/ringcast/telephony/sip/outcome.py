@@ -74,3 +74,21 @@ def retriable(outcome_reason: str | None) -> bool:
     """False when the attempt ended on a SIP status the table marks as not retried."""
     match = _REASON.match(outcome_reason or "")
     return match is None or rule_for_status(int(match.group(1))).retry
+
+
+# The trunk, not the callee, failed: the call is offered to the group's next trunk.
+TRUNK_FAILURES = frozenset({500, 502, 503, 504})
+
+
+def fails_over(status: int | None, rang: bool) -> bool:
+    """Whether a dial failure moves the call to the next trunk of its group.
+
+    Yes when the trunk could not carry it: no final response at all (timer B, a
+    transport error), 500/502/503/504, or 408 before the callee rang (the carrier
+    timed out routing it). Never on the callee's answer: busy, no answer (480, 487,
+    408 after ringing), rejected, a wrong number, or our own credentials refused."""
+    if status is None:
+        return True
+    if status == 408:
+        return not rang
+    return status in TRUNK_FAILURES

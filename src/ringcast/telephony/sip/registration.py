@@ -4,7 +4,10 @@ One Call-ID for the life of the registration, CSeq counting up. A 401/407 is
 answered once per challenge with digest credentials; a 2xx gives the granted
 expiry (Contact `expires` or the Expires header) and a refresh is scheduled at 80%
 of it. A failure or a timeout is retried after `retry_after_s`. `stop()` sends
-`Expires: 0` to remove the binding. Progress is visible as `state` and through
+`Expires: 0` to remove the binding; a registrar challenges that one like any other
+REGISTER (401/407), and it is answered the same way (`removing` stays True until the
+final answer or the timeout, then `on_removed()` is called: the user agent waits for it
+before it goes, or the registrar keeps a stale contact). Progress is visible as `state` and through
 `on_state(state)`. Like a call it does no I/O: it hands actions (`actions.py`) to its
 `Perform` callback and the user agent carries them out.
 """
@@ -57,6 +60,8 @@ class Registration:
         self.last_error: str | None = None  # why the last attempt failed
         self.timed_out = False  # the last attempt got no answer at all
         self.on_state: Callable[[RegistrationState], None] | None = None
+        self.removing = False  # our Expires: 0 awaits its final answer
+        self.on_removed: Callable[[], None] | None = None
         self._timer_armed = False
         self._last: SipRequest | None = None  # the REGISTER in flight
         self._auth_tries = 0
@@ -69,6 +74,8 @@ class Registration:
         """Remove the binding (Expires: 0) and stop refreshing."""
         self._cancel_timer()
         if self.state == "registered":
+            self._auth_tries = 0
+            self.removing = True
             self._send(0)
         self._set("unregistered")
 
@@ -121,7 +128,10 @@ class Registration:
         self._refresh()
 
     def _on_timeout(self, reason: str) -> None:
-        if self._expires_now:
+        if not self._expires_now:
+            log.warning("un-REGISTER to %s: %s", self.domain, reason)
+            self._removed()
+        else:
             log.warning("REGISTER to %s failed: %s", self.domain, reason)
             self._failed(f"REGISTER {reason}", timed_out=True)
 
@@ -140,9 +150,14 @@ class Registration:
         self._send(self.expires_s)
 
     def _on_response(self, request: SipRequest, message: SipResponse) -> None:
-        if message.status < 200 or not self._expires_now:
+        if message.status < 200:
             return
         if message.status in (401, 407) and self._answer_challenge(request, message):
+            return
+        if not self._expires_now:  # the answer to our Expires: 0
+            if message.status >= 300:
+                log.warning("un-REGISTER refused: %s %s", message.status, message.reason)
+            self._removed()
             return
         if message.status >= 300:
             log.warning("REGISTER refused: %s %s", message.status, message.reason)
@@ -153,6 +168,12 @@ class Registration:
         self.granted_s = _granted(message, self._expires_now)
         self._set("registered")
         self._schedule(max(1.0, self.granted_s * 0.8))
+
+    def _removed(self) -> None:
+        if self.removing:
+            self.removing = False
+            if self.on_removed is not None:
+                self.on_removed()
 
     def _answer_challenge(self, request: SipRequest, response: SipResponse) -> bool:
         cfg = self.config

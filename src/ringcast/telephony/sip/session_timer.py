@@ -7,6 +7,10 @@ We say `Supported: timer` on our INVITEs and let the far end choose. A 2xx with
 every UPDATE and re-INVITE that carries `Session-Expires` with the same interval and
 `refresher=uac` (the requester keeps refreshing) plus `Require: timer`. A 422 names
 the smallest interval the far end accepts (`Min-SE`): the INVITE is sent again with it.
+When the far end is the refresher (our 2xx said `refresher=uac` to its INVITE, or its
+2xx to ours said `refresher=uas`) and no refresh (an UPDATE or re-INVITE) comes, the
+session has expired: we send BYE a little before the interval is over (§10: the
+interval minus min(32 s, a third of it)) and the call ends `session_expired`.
 Pure: header values in, header values out.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 from .message import SipRequest, SipResponse
 
 REFRESH_TIMER = "session_refresh"
+EXPIRY_TIMER = "session_expiry"
+EXPIRED = "session_expired"
 
 
 def _interval(value: str | None) -> tuple[int, str | None] | None:
@@ -38,6 +44,19 @@ def we_refresh_every_ms(response: SipResponse) -> int | None:
     if parsed is None or parsed[1] != "uac":
         return None
     return parsed[0] * 1000 // 2
+
+
+def they_refresh_within_ms(message: SipRequest | SipResponse, we_are_uac: bool) -> int | None:
+    """The far end refreshes this session: how long we wait for its refresh before
+    BYE (RFC 4028 §10). `message`: its 2xx to our INVITE (`we_are_uac`), or its INVITE,
+    UPDATE or re-INVITE to which we answered `refresher=uac`."""
+    parsed = _interval(message.headers.get("Session-Expires"))
+    if parsed is None:
+        return None
+    seconds, refresher = parsed
+    if we_are_uac and refresher != "uas":
+        return None  # we refresh (uac), or no timer was agreed on (none)
+    return (seconds - min(32, seconds // 3)) * 1000
 
 
 def refresh_header(response: SipResponse) -> str:

@@ -81,6 +81,7 @@ class UserAgent:
         self.trunk_address: Address = config.address  # an IP once resolved
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
+        self.trusted_invites: set[str] = set()  # Call-IDs whose INVITE proved the trunk's digest
 
     @classmethod
     async def start(cls, config: TrunkConfig, transport: Transport | None = None) -> UserAgent:
@@ -104,6 +105,24 @@ class UserAgent:
         """BYE every connected call, CANCEL every ringing one (graceful shutdown)."""
         for call in list(self.calls.values()):
             call.hangup()
+
+    async def unregister(self, timeout_s: float = 3.0) -> bool:
+        """Remove the registration (Expires: 0, a challenge to it answered) and wait for
+        the registrar's final answer, at most `timeout_s`: True when it came (or there
+        was nothing to remove). `close()` after it sends nothing more."""
+        reg = self.registration
+        if reg is None or reg.state != "registered":
+            return True
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        reg.on_removed = lambda: None if done.done() else done.set_result(None)
+        reg.stop()
+        if not reg.removing:
+            return True
+        try:
+            await asyncio.wait_for(done, timeout_s)
+        except TimeoutError:
+            return False
+        return True
 
     def close(self) -> None:
         """Stop at once: un-REGISTER if registered, drop timers and calls, close the socket."""
@@ -418,7 +437,9 @@ class UserAgent:
     def _new_invite(self, request: SipRequest, addr: Address) -> None:
         key = self._server_key(request)
         self._server[key] = _TxRecord(invite_server(request, self.reliable), addr)
-        if not self.config.peer_allowed(addr[0]):
+        trusted = request.call_id in self.trusted_invites
+        self.trusted_invites.discard(request.call_id)
+        if not (trusted or self.config.peer_allowed(addr[0])):
             log.warning("INVITE from %s:%s refused (not a configured trunk)", addr[0], addr[1])
             self.respond(request, response_to(request, 403, "Forbidden", new_tag()))
             return

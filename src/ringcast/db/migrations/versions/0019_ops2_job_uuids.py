@@ -15,8 +15,8 @@ REFERENCES clauses to follow the rename). PostgreSQL swaps the columns in place.
 
 The downgrade numbers jobs 1, 2, ... in id order (their creation order).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-03
 """
 
@@ -32,8 +32,8 @@ from alembic import op
 
 from ringcast.db.types import UtcDateTime
 
-revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0015"
+revision: str = "0019"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,7 +44,7 @@ JOB_COLUMNS = (
 ATTEMPT_COLUMNS = (
     "id, organization_id, execution_id, attempt, status, direction, from_number, to_number,"
     " created_at, dialed_at, answered_at, terminated_at, duration_ms, outcome, outcome_reason,"
-    " answered_by, amd, flow_execution, events"
+    " answered_by, amd, flow_execution, events, legs, trunk_id, trunks_tried"
 )
 RECORDING_COLUMNS = (
     "id, organization_id, call_id, node_id, storage_key, content_type, duration_ms,"
@@ -123,6 +123,9 @@ def _attempts_table(name: str, jobs: str, id_type: sa.types.TypeEngine[Any]) -> 
         sa.Column("amd", sa.JSON(), nullable=True),
         sa.Column("flow_execution", sa.JSON(), nullable=True),
         sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("legs", sa.JSON(), nullable=True),  # 0016
+        sa.Column("trunk_id", sa.String(36), nullable=True),  # 0017
+        sa.Column("trunks_tried", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_call_attempts"),
         sa.UniqueConstraint("job_id", "attempt", name="uq_call_attempts_job_id"),
     )

@@ -10,8 +10,8 @@ more than before.
   node with each key (or timeout / invalid / none), counted as calls are
   recorded, like execution_node_counts.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-03
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 
 from ringcast.db.types import UtcDateTime
 
-revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0016"
+revision: str = "0020"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
