@@ -65,7 +65,7 @@ def rows(execution_id: str, count: int, first_job: int) -> list[dict[str, Any]]:
         out.append(
             {
                 "id": str(uuid.uuid4()),
-                "job_id": first_job + i,
+                "job_id": f"00000000-0000-7000-8000-{first_job + i:012x}",
                 "organization_id": ORG,
                 "execution_id": execution_id,
                 "attempt": 1,

@@ -39,6 +39,7 @@ from ringcast.calls.exports.writers import open_writer
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact, CustomAttribute
 from ringcast.db.engine import create_engine, create_sessionmaker
+from ringcast.db.ids import launch_prefix
 from ringcast.db.migrate import upgrade
 from ringcast.programs.models import Execution
 
@@ -60,6 +61,14 @@ CHUNK = 5000
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+JOB_PREFIX = launch_prefix()
+
+
+def job_id(i: int) -> str:
+    """Job `i`'s id: a version 7 UUID in creation order, as a launch makes them."""
+    return f"{JOB_PREFIX}{0x8000 | (i >> 48):04x}-{i & 0xFFFF_FFFF_FFFF:012x}"
 
 
 async def fill(url: str, jobs: int) -> tuple[str, str]:
@@ -118,7 +127,7 @@ async def fill(url: str, jobs: int) -> tuple[str, str]:
                 insert(Job),
                 [
                     {
-                        "id": i + 1,
+                        "id": job_id(i),
                         "execution_id": execution_id,
                         "contact_id": cid,
                         "status": "completed",
@@ -133,7 +142,7 @@ async def fill(url: str, jobs: int) -> tuple[str, str]:
                 [
                     {
                         "id": str(uuid.uuid4()),
-                        "job_id": i + 1,
+                        "job_id": job_id(i),
                         "organization_id": org_id,
                         "execution_id": execution_id,
                         "attempt": 1,

@@ -21,6 +21,7 @@ from ringcast.auth import service as auth_service
 from ringcast.auth.schemas import ApiKeyCreate, Role
 from ringcast.db.engine import create_engine, create_sessionmaker
 from ringcast.db.migrate import upgrade
+from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.loop import DialerConfig
 from ringcast.dialer.service import DialerHooks
 from ringcast.dialer.simulated_launcher import INSTANT_HUMAN, SimulatedLauncher
@@ -82,14 +83,17 @@ async def _admin_key(settings: Settings) -> str:
 
 @contextmanager
 def serve(
-    data_dir: Path, script_for: Callable[[str], CalleeScript] | None = None
+    data_dir: Path,
+    script_for: Callable[[str], CalleeScript] | None = None,
+    launcher: CallLauncher | None = None,
 ) -> Iterator[Served]:
+    """`launcher` replaces the simulated callees (`script_for`)."""
     settings = Settings(data_dir=data_dir, rate_limit_per_second=1000, rate_limit_burst=1000)
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url())
     key = asyncio.run(_admin_key(settings))
-    launcher = SimulatedLauncher(script_for or (lambda _n: INSTANT_HUMAN))
-    hooks = DialerHooks(lambda _state: launcher, DialerConfig(tick_s=0.05))
+    calls = launcher or SimulatedLauncher(script_for or (lambda _n: INSTANT_HUMAN))
+    hooks = DialerHooks(lambda _state: calls, DialerConfig(tick_s=0.05))
     app = create_app(settings, on_startup=[hooks.start], on_shutdown=[hooks.stop])
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")

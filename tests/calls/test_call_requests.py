@@ -56,6 +56,7 @@ async def test_single_call_is_queued_dialed_and_reported(api):
     assert superscript.json()["statusCode"] == 404
     recordings = await api.client.get("/api/recordings", params={"jobId": "²"}, headers=h)
     assert recordings.status_code == 200
+    assert recordings.json()["data"] == []
 
 
 async def test_call_request_validation(api):

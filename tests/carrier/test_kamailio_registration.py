@@ -33,7 +33,7 @@ async def create_trunk(api: Any, body: dict) -> str:
     return str(r.json()["id"])
 
 
-async def final_report(api: Any, job_id: int, timeout_s: float = 40) -> dict:
+async def final_report(api: Any, job_id: str, timeout_s: float = 40) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
         r = await api.client.get(f"/api/call-report/{job_id}", headers=api.acme.headers())

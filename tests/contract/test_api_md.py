@@ -424,7 +424,6 @@ async def test_call_report_contract(api):
     assert all(set(e) >= {"type", "timestamp", "data"} for e in attempt["events"])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 3 not done: job ids are still integers")
 async def test_job_id_is_a_uuid(api):
     c = await seed_campaign(api, contacts=1, dids=1)
     body = {"contactId": c.contact_ids[0], "flowId": c.flow_id, "fromNumber": c.dids[0]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -67,7 +68,7 @@ async def test_a_program_run_delivers_signed_call_and_execution_events(api):
     # the test flow dials without AMD: answered, by someone unknown
     assert answered["outcome"] == "completed" and answered["answeredBy"] == "unknown"
     assert answered["executionId"] == eid and answered["programId"]
-    assert answered["contactId"] and answered["jobId"].isdigit()
+    assert answered["contactId"] and uuid.UUID(answered["jobId"]).version == 7
     assert isinstance(answered["durationMs"], int) and answered["final"] is True
     started = next(r.event for r in rx.requests if r.event["type"] == "execution.started")
     assert started["data"] == {

@@ -109,8 +109,9 @@ async def list_recordings(
     params: Annotated[PageParams, Depends(page_params)],
     job_id: Annotated[str | None, Query(alias="jobId")] = None,
 ) -> Page[Recording]:
-    number = service.parse_job_id(job_id) if job_id else None
-    rows, total = await recordings.page(session, principal.organization_id, params, number)
+    # a jobId that cannot be one matches no recording (not: every recording)
+    wanted = (service.parse_job_id(job_id) or job_id) if job_id else None
+    rows, total = await recordings.page(session, principal.organization_id, params, wanted)
     items = [
         Recording.model_validate({**_fields(r), "job_id": str(r.job_id) if r.job_id else None})
         for r in rows

@@ -1,15 +1,17 @@
 """An execution's live view (`GET /api/program-executions/{id}/live`, the
 dashboard's event stream, `ringcast watch`): counters, calls per minute,
-outcomes and AMD verdicts, a per-minute series, calls in flight with their age,
-node run counts, and which autoPause rule paused it."""
+outcomes and AMD verdicts, a per-minute series, calls in flight with their age
+and the flow node each is in (and for how long; `stalled` past a limit), node
+run counts, key-press tallies per DTMF node, and which autoPause rule paused it."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ringcast.calls.live_repository import LiveRepository
+from ringcast.calls.live_repository import InFlightRow, LiveRepository
 from ringcast.calls.repository import CallAttemptRepository
 from ringcast.kit.schemas import Schema
 from ringcast.programs import executions
@@ -27,11 +29,40 @@ class MinuteCount(Schema):
     outcomes: dict[str, int]
 
 
+NODE_STALLED_AFTER_S = 120.0
+"""A call this long in one node is marked `stalled` (a stuck prompt is ended by the
+runner's own watchdog well before; a forward node's bridged talk is no stall)."""
+LONG_NODES = frozenset({"forward"})
+
+
 class InFlightCall(Schema):
     job_id: str
     phone: str | None
     attempt: int
     age_seconds: float | None
+    node_id: str | None = Field(description="the flow node the call is in now")
+    node_type: str | None
+    node_age_seconds: float | None = Field(description="how long it has been in that node")
+    stalled: bool = Field(description=f"in one node over {NODE_STALLED_AFTER_S:.0f} s")
+
+
+def in_flight_call(row: InFlightRow, now: datetime) -> InFlightCall:
+    def age(since: datetime | None) -> float | None:
+        return round((now - since).total_seconds(), 1) if since else None
+
+    node_age = age(row.node_entered_at) if row.node_id else None
+    return InFlightCall(
+        job_id=row.job_id,
+        phone=row.phone,
+        attempt=row.attempt,
+        age_seconds=age(row.claimed_at),
+        node_id=row.node_id,
+        node_type=row.node_type,
+        node_age_seconds=node_age,
+        stalled=node_age is not None
+        and node_age > NODE_STALLED_AFTER_S
+        and row.node_type not in LONG_NODES,
+    )
 
 
 class TrippedRule(Schema):
@@ -50,6 +81,10 @@ class LiveView(Schema):
     per_minute: list[MinuteCount]
     in_flight: list[InFlightCall]
     node_counts: dict[str, int]
+    key_counts: dict[str, dict[str, int]] = Field(
+        description="per DTMF node, how many calls ended it with each key, or with"
+        " `timeout`, `invalid` or `none` (no key: hung up, error)"
+    )
     paused_by: list[TrippedRule]
 
 
@@ -88,13 +123,7 @@ async def live_view(session: AsyncSession, execution: Execution, now: datetime) 
                     TrippedRule(node_id=rule["nodeId"], threshold=rule["threshold"], count=count)
                 )
     in_flight = [
-        InFlightCall(
-            job_id=str(job_id),
-            phone=phone,
-            attempt=attempt,
-            age_seconds=round((now - since).total_seconds(), 1) if since else None,
-        )
-        for job_id, phone, attempt, since in await repo.in_flight(execution.id, IN_FLIGHT_SHOWN)
+        in_flight_call(row, now) for row in await repo.in_flight(execution.id, IN_FLIGHT_SHOWN)
     ]
     return LiveView(
         execution=out,
@@ -106,5 +135,6 @@ async def live_view(session: AsyncSession, execution: Execution, now: datetime) 
         per_minute=series,
         in_flight=in_flight,
         node_counts=node_counts,
+        key_counts=await repo.key_counts(execution.id),
         paused_by=paused_by,
     )

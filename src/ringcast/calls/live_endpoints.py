@@ -17,6 +17,8 @@ async def get_live_view(
 ) -> LiveView:
     """What is happening now: counters, calls per minute (last 5 minutes), outcomes
     and AMD verdicts so far, calls per minute over the last 30 minutes, calls in
-    flight with their age, node run counts, and the autoPause rules that paused it."""
+    flight with their age and the flow node each is in (since when; `stalled`
+    when stuck in it), node run counts, key-press tallies per DTMF node, and the
+    autoPause rules that paused it."""
     execution = await executions.get(session, principal.organization_id, execution_id)
     return await live_view(session, execution, utcnow())

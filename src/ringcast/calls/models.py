@@ -7,14 +7,16 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ringcast.db.base import Base, IdMixin, TimestampMixin
+from ringcast.db.ids import uuid7
 from ringcast.db.types import UtcDateTime
 
 
 class Job(Base):
     """One contact to call in one execution; its lease says who is calling it.
 
-    Narrow on purpose, with integer ids: a launch creates a million of these
-    in one `INSERT ... SELECT` (no ids made in Python, few bytes per row).
+    Narrow on purpose: a launch creates a million of these in one `INSERT ...
+    SELECT`, ids included (time-ordered UUIDs made by the database, see
+    `db/ids.py`; a single or inbound call's job gets `uuid7()` in Python).
     The organization is the execution's; `updated_at` is NULL until the job
     first changes. The lease index is partial (only jobs in progress), so
     launching writes nothing to it.
@@ -31,7 +33,7 @@ class Job(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=uuid7)
     execution_id: Mapped[str] = mapped_column(
         ForeignKey("program_executions.id", ondelete="CASCADE"), nullable=False
     )
@@ -44,6 +46,11 @@ class Job(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     final_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # while in progress: the flow node the call is in and since when (the dialer
+    # writes it about once a second; cleared at each claim)
+    node_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    node_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    node_entered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class CallAttempt(IdMixin, Base):
@@ -62,7 +69,7 @@ class CallAttempt(IdMixin, Base):
         Index("ix_call_attempts_recent", "execution_id", "created_at"),
     )
 
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False)
     organization_id: Mapped[str] = mapped_column(String(36), nullable=False)
     execution_id: Mapped[str] = mapped_column(String(36), nullable=False)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -94,7 +101,7 @@ class Recording(IdMixin, TimestampMixin, Base):
     organization_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True, nullable=False
     )
-    job_id: Mapped[int | None] = mapped_column(
+    job_id: Mapped[str | None] = mapped_column(
         ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
     )
     call_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

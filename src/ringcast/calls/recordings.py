@@ -26,7 +26,7 @@ def storage_key(organization_id: str, recording_id: str) -> str:
 
 class StoredRecordingSink:
     def __init__(
-        self, storage: Storage, sessions: async_sessionmaker[AsyncSession], job_id: int | None
+        self, storage: Storage, sessions: async_sessionmaker[AsyncSession], job_id: str | None
     ) -> None:
         self.storage = storage
         self.sessions = sessions
@@ -65,7 +65,7 @@ async def get(session: AsyncSession, organization_id: str, recording_id: str) ->
 
 
 async def page(
-    session: AsyncSession, organization_id: str, params: PageParams, job_id: int | None
+    session: AsyncSession, organization_id: str, params: PageParams, job_id: str | None
 ) -> tuple[Sequence[Recording], int]:
     return await RecordingRepository(session).page(organization_id, params, job_id)
 

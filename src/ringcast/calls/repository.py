@@ -26,7 +26,7 @@ class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, organization_id: str, job_id: int) -> tuple[Job, Execution] | None:
+    async def get(self, organization_id: str, job_id: str) -> tuple[Job, Execution] | None:
         result = await self.session.execute(
             select(Job, Execution)
             .join(Execution, Execution.id == Job.execution_id)
@@ -35,7 +35,7 @@ class JobRepository:
         row = result.first()
         return (row[0], row[1]) if row is not None else None
 
-    async def attempts(self, job_ids: Sequence[int]) -> Sequence[CallAttempt]:
+    async def attempts(self, job_ids: Sequence[str]) -> Sequence[CallAttempt]:
         result = await self.session.execute(
             select(CallAttempt)
             .where(CallAttempt.job_id.in_(job_ids))
@@ -51,8 +51,9 @@ class JobRepository:
     async def export_rows(
         self, organization_id: str, execution_ids: Sequence[str], batch: int = 1000
     ) -> AsyncIterator[tuple[Job, str | None, CallAttempt | None]]:
-        """Jobs with their phone and attempts, streamed in id order."""
-        last = 0
+        """Jobs with their phone and attempts, streamed in id order (creation order:
+        job ids are time-ordered UUIDs)."""
+        last = ""
         while True:
             jobs = (
                 await self.session.execute(
@@ -70,7 +71,7 @@ class JobRepository:
             ).all()
             if not jobs:
                 return
-            attempts: dict[int, list[CallAttempt]] = {}
+            attempts: dict[str, list[CallAttempt]] = {}
             for attempt in await self.attempts([j.id for j, _ in jobs]):
                 attempts.setdefault(attempt.job_id, []).append(attempt)
             for job, phone in jobs:
@@ -180,7 +181,7 @@ class RecordingRepository:
         return result.scalar_one_or_none()
 
     async def page(
-        self, organization_id: str, params: PageParams, job_id: int | None
+        self, organization_id: str, params: PageParams, job_id: str | None
     ) -> tuple[Sequence[Recording], int]:
         where = [Recording.organization_id == organization_id]
         if job_id is not None:

@@ -8,6 +8,7 @@ also what `/api/flows/execute` in `live` mode calls.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -191,20 +192,25 @@ def report_flow_execution(stored: dict[str, Any] | None) -> dict[str, Any] | Non
     return shaped
 
 
-def parse_job_id(job_id: str) -> int | None:
-    # isascii: "²" is a digit to isdigit() but not to int()
-    return int(job_id) if job_id.isascii() and job_id.isdigit() and len(job_id) < 18 else None
+def parse_job_id(job_id: str) -> str | None:
+    """A job id as stored (a UUID, lower case), or None when `job_id` cannot be one."""
+    if len(job_id) > 45 or not job_id.isascii():
+        return None
+    try:
+        return str(uuid.UUID(job_id))
+    except ValueError:
+        return None
 
 
 async def call_report(session: AsyncSession, organization_id: str, job_id: str) -> CallReport:
-    number = parse_job_id(job_id)
-    found = await JobRepository(session).get(organization_id, number) if number else None
+    parsed = parse_job_id(job_id)
+    found = await JobRepository(session).get(organization_id, parsed) if parsed else None
     if found is None:
         raise NotFoundError("No call job with this id", code="JOB_NOT_FOUND")
     job, execution = found
     attempts = await JobRepository(session).attempts([job.id])
     return CallReport(
-        job_id=str(job.id),
+        job_id=job.id,
         execution_id=execution.id,
         program_id=execution.program_id,
         contact_id=job.contact_id,

@@ -178,9 +178,17 @@ def _latest_live(remote: Remote) -> str:
 def _in_flight(live: dict[str, Any]) -> list[str]:
     return [
         f"    calling {c['phone'] or '?'} (job {c['jobId']}, attempt {c['attempt']}, "
-        f"{_dash(c['ageSeconds'])} s)"
+        f"{_dash(c['ageSeconds'])} s){_node(c)}"
         for c in live["inFlight"][:10]
     ]
+
+
+def _node(call: dict[str, Any]) -> str:
+    """Where a call in flight is in its flow (servers before the node field: nothing)."""
+    if not call.get("nodeId"):
+        return ""
+    stalled = " STALLED" if call.get("stalled") else ""
+    return f" in {call['nodeId']} for {_dash(call.get('nodeAgeSeconds'))} s{stalled}"
 
 
 def watch(

@@ -1,7 +1,9 @@
 """A flow drawn as a graph: Graphviz `dot` (the Debian package) renders SVG.
 
 Each node shows its label, type and, for an execution, how many times it ran
-(`execution_node_counts`); each edge its output name. `dot` runs as a child
+(`execution_node_counts`) and, for a DTMF node, how its calls ended it: how
+many pressed each key, timed out, gave invalid keys or none
+(`execution_key_counts`); each edge its output name. `dot` runs as a child
 process with a timeout and a size cap on what it returns; without `dot` on
 PATH the page shows the nodes as a list instead (`render` returns None).
 """
@@ -52,7 +54,20 @@ def _edges(node: Mapping[str, Any]) -> list[tuple[str, str]]:
     return edges
 
 
-def dot_source(graph: Mapping[str, Any], counts: Mapping[str, int] | None = None) -> str:
+KEY_ORDER = {"timeout": 1, "invalid": 2, "none": 3}
+
+
+def key_lines(tally: Mapping[str, int]) -> list[str]:
+    """A DTMF node's tallies as label lines: keys first, then the ways without one."""
+    ordered = sorted(tally.items(), key=lambda kv: (KEY_ORDER.get(kv[0], 0), kv[0]))
+    return [f"{'pressed ' + k if k not in KEY_ORDER else k}: {n}" for k, n in ordered]
+
+
+def dot_source(
+    graph: Mapping[str, Any],
+    counts: Mapping[str, int] | None = None,
+    keys: Mapping[str, Mapping[str, int]] | None = None,
+) -> str:
     lines = [
         "digraph flow {",
         '  graph [rankdir=TB, bgcolor="transparent", fontname="sans-serif"];',
@@ -66,6 +81,8 @@ def dot_source(graph: Mapping[str, Any], counts: Mapping[str, int] | None = None
         text = f"{node.get('label') or node_id}\n{kind}"
         if counts is not None:
             text += f"\nran {counts.get(node_id, 0)} times"
+        if keys is not None and kind == "dtmf":
+            text += "".join(f"\n{line}" for line in key_lines(keys.get(node_id) or {}))
         start = node_id == graph.get("startNodeId")
         lines.append(
             f"  {_quote(node_id)} [label={_quote(text)}, id={_quote('node-' + node_id)}, "
@@ -88,7 +105,9 @@ def available() -> bool:
 
 
 async def render(
-    graph: Mapping[str, Any], counts: Mapping[str, int] | None = None
+    graph: Mapping[str, Any],
+    counts: Mapping[str, int] | None = None,
+    keys: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Markup | None:
     """The graph as inline SVG, or None when `dot` is missing or fails."""
     dot = shutil.which("dot")
@@ -103,7 +122,7 @@ async def render(
     )
     try:
         out, _ = await asyncio.wait_for(
-            process.communicate(dot_source(graph, counts).encode()), DOT_TIMEOUT_S
+            process.communicate(dot_source(graph, counts, keys).encode()), DOT_TIMEOUT_S
         )
     except TimeoutError:
         process.kill()

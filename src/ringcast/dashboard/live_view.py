@@ -47,5 +47,5 @@ async def snapshot(
         calls_chart=charts.calls_per_minute(minutes, [m.calls for m in live.per_minute]),
         outcomes_chart=charts.outcomes_over_time(minutes, [m.outcomes for m in live.per_minute]),
         amd_chart=charts.split_bar(live.amd, charts.AMD_COLOURS, "AMD verdicts"),
-        flow_svg=await flowgraph.render(execution.flow_graph, live.node_counts),
+        flow_svg=await flowgraph.render(execution.flow_graph, live.node_counts, live.key_counts),
     )

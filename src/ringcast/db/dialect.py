@@ -5,7 +5,9 @@
 - whole `INSERT ... ON CONFLICT` statements (`insert_ignoring`, `upsert`): callers
   get a plain `Insert` and never see a dialect's own types,
 - row claiming with `FOR UPDATE SKIP LOCKED` (PostgreSQL only; SQLite has a
-  single writer, so a plain select inside the write transaction is enough).
+  single writer, so a plain select inside the write transaction is enough),
+- UUIDs made inside a statement (`row_uuid7`: PostgreSQL's
+  `gen_random_uuid()` bits, SQLite's `random()` and `printf`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, event
+from sqlalchemy import ColumnElement, Insert, Select, String, event, func, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from ringcast.db.base import Base
+from ringcast.db.ids import row_prefix
 
 Excluded = ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
 """The `excluded` row of an upsert: the values the conflicting insert proposed."""
@@ -97,3 +100,28 @@ def for_claim(statement: Select[Any], dialect: str) -> Select[Any]:
     if dialect == "postgresql":
         return statement.with_for_update(skip_locked=True)
     return statement
+
+
+def row_uuid7(dialect: str, prefix: str) -> ColumnElement[str]:
+    """A version 7 UUID per row of a SELECT, made by the database: `prefix` (24
+    characters, `db.ids.row_prefix`), then the row's number in 7 hex digits and 20
+    random bits. Ids of one statement increase with the row number, so the rows
+    append to the primary-key index; `row_number() OVER ()` is used once, in the
+    row's own SELECT (no subquery: the planner keeps the statement's own plan).
+    """
+    number = func.row_number().over()
+    if dialect == "postgresql":
+        return func.concat(
+            prefix,
+            func.lpad(func.to_hex(number), 7, "0"),
+            func.substr(func.gen_random_uuid().cast(String), 1, 5),
+            type_=String,
+        )
+    tail = func.printf("%07x%05x", number, func.random().op("&")(0xFFFFF), type_=String)
+    return literal(prefix) + tail
+
+
+def with_time_ordered_ids(dialect: str, rows: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
+    """`rows` with one more column in front: a version 7 UUID per row, made by the
+    database in the same statement (`INSERT ... SELECT` of many rows with new ids)."""
+    return rows.with_only_columns(row_uuid7(dialect, row_prefix()), *rows.selected_columns)

@@ -69,7 +69,7 @@ class InboundTrunk:
 @dataclass(frozen=True, slots=True)
 class Taken:
     execution: Execution
-    job_id: int
+    job_id: str
     did_number: str
     flow: CompiledFlow
 
@@ -199,6 +199,7 @@ def finish_item(
         record=record,
         job=JobUpdate(final, None, result.outcome),
         node_counts=result.node_execution_count,
+        key_results=result.key_results,
         auto_pause=(),
         caller_id=None,
         now=datetime.now(UTC),

@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.context import RunContext
+from ringcast.flow.runner import NodeObserver
 from ringcast.flow.trace import FlowTrace
 from ringcast.telephony.sip.forward import LegGate
 
@@ -67,7 +68,7 @@ class TrunkInfo:
 @dataclass(frozen=True, slots=True)
 class CallPlan:
     call_id: str
-    job_id: int
+    job_id: str
     attempt: int
     execution_id: str
     organization_id: str
@@ -89,6 +90,8 @@ class CallPlan:
     # awaited right before each INVITE with its trunk's id: holds a channel and waits
     # for a start slot of that trunk (its limits); False: none came free
     pace: Callable[[str], Awaitable[bool]] | None = None
+    # told of each node the flow enters (the dialer shows calls in flight with it)
+    on_node: NodeObserver | None = field(default=None, compare=False)
 
     def run_context(self) -> RunContext:
         """The flow run's inputs for this call."""
@@ -117,6 +120,7 @@ class CallResult:
     flow_execution: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
     node_execution_count: dict[str, int] = field(default_factory=dict)
+    key_results: dict[str, str] = field(default_factory=dict)  # DTMF node -> how it ended
     legs: list[dict[str, Any]] = field(default_factory=list)  # the Forward node's legs
     trunk_id: str | None = None  # the trunk that carried the call
     trunks_tried: list[str] = field(default_factory=list)  # every trunk it was offered to
@@ -134,6 +138,7 @@ class CallResult:
             flow_execution=trace.flow_execution(),
             events=trace.events(),
             node_execution_count=dict(trace.node_execution_count),
+            key_results=trace.key_results(),
             legs=[leg.to_dict() for leg in trace.legs],
         )
 

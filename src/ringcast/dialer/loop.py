@@ -56,9 +56,11 @@ from ringcast.dialer.next_state import after_attempt
 from ringcast.dialer.pacing import SmoothBucket, reserve
 from ringcast.dialer.recorder import BatchRecorder
 from ringcast.dialer.retry import RetryPolicy
-from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem
+from ringcast.dialer.store import ClaimedJob, DialerStore, FinishItem, NodeNote
 from ringcast.dialer.trunk_group import failover_order
 from ringcast.flow.compiled import CompiledFlow, compile_flow
+from ringcast.flow.runner import NodeObserver
+from ringcast.flow.trace import PathEntry
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
 from ringcast.scheduling.windows import PauseWindows
@@ -87,6 +89,7 @@ class DialerConfig:
     tick_s: float = 0.2
     lease_s: float = 60.0
     renew_every_s: float = 15.0
+    nodes_every_s: float = 1.0  # how often the calls' current nodes are written
     sweep_every_s: float = 5.0
     max_claim_per_tick: int = 500
 
@@ -158,8 +161,10 @@ class Dialer:
         self._states: dict[str, _ExecState] = {}
         self._trunks: dict[str, _TrunkState] = {}
         self._default_trunk: dict[str, str | None] = {}
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._inflight_executions: dict[int, str] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._inflight_executions: dict[str, str] = {}
+        self._node_notes: dict[str, NodeNote] = {}  # the latest node of each call, unwritten
+        self._last_nodes: datetime | None = None
         self._recorder = BatchRecorder(store)
         self._last_renew: datetime | None = None
         self._last_sweep: datetime | None = None
@@ -192,6 +197,10 @@ class Dialer:
         if self._due(self._last_renew, now, self.config.renew_every_s):
             self._last_renew = now
             await self.store.renew(self.config.owner, list(self._inflight), self._lease(now))
+        if self._node_notes and self._due(self._last_nodes, now, self.config.nodes_every_s):
+            self._last_nodes = now
+            notes, self._node_notes = list(self._node_notes.values()), {}
+            await self.store.note_nodes(self.config.owner, notes)
         live = await self.store.live_executions()
         try:
             for execution in live:
@@ -513,6 +522,7 @@ class Dialer:
                     flow_name=execution.flow_name,
                     flow_version=execution.flow_version,
                     start_at=start_at,
+                    on_node=self._node_observer(job),
                     leg_gate=partial(self._second_leg, trunk) if trunk else None,
                     failover=tuple(t.info for t in rest),
                     pace=partial(self._pace, budget),
@@ -534,6 +544,17 @@ class Dialer:
                 used.active -= 1
             self._inflight.pop(job.job_id, None)
             self._inflight_executions.pop(job.job_id, None)
+            self._node_notes.pop(job.job_id, None)
+
+    def _node_observer(self, job: ClaimedJob) -> NodeObserver:
+        """Keeps the latest node the call entered, for the next `note_nodes` write."""
+
+        def entered(entry: PathEntry) -> None:
+            self._node_notes[job.job_id] = NodeNote(
+                job.job_id, job.attempt, entry.node_id, entry.node_type, entry.at
+            )
+
+        return entered
 
     async def _second_leg(self, trunk: _TrunkState, wait_s: float) -> Callable[[], None] | None:
         """A Forward node's agent leg is one more call on the trunk: it takes one of its
@@ -586,6 +607,7 @@ class Dialer:
             to_number or None,
             now,
             result.node_execution_count,
+            key_results=result.key_results,
         )
         if not await self._recorder.record(item):
             self.lost_leases += 1
@@ -594,7 +616,7 @@ class Dialer:
     def _finish_item(
         self,
         state: _ExecState,
-        job_id: int,
+        job_id: str,
         owner: str,
         attempt: int,
         record: AttemptRecord,
@@ -603,6 +625,7 @@ class Dialer:
         node_counts: Mapping[str, int],
         *,
         lost: bool = False,
+        key_results: Mapping[str, str] | None = None,
     ) -> FinishItem:
         """The one place an attempt's end becomes a `FinishItem`: the job's next state
         is decided here, in pure code (`next_state.after_attempt`); a lost lease
@@ -630,6 +653,7 @@ class Dialer:
             auto_pause=() if lost else state.auto_pause,
             caller_id=record.from_number if record.dialed_at is not None and not lost else None,
             now=now,
+            key_results={} if lost or key_results is None else key_results,
         )
 
     # ---- leases --------------------------------------------------------------

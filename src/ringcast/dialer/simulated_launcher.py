@@ -25,6 +25,10 @@ class SimulatedLauncher:
         self.plans.append(plan)
         ctx = plan.run_context()
         trace = await run_simulation(
-            plan.flow, ctx, self.script_for(plan.to_number), start_at=plan.start_at
+            plan.flow,
+            ctx,
+            self.script_for(plan.to_number),
+            start_at=plan.start_at,
+            on_node=plan.on_node,
         )
         return CallResult.from_trace(trace)

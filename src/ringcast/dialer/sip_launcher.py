@@ -279,7 +279,9 @@ class SipLauncher:
         )
         ctx = plan.run_context()
         runner = FlowRunner(
-            self.library.resolve, StoredRecordingSink(self.storage, self.sessions, plan.job_id)
+            self.library.resolve,
+            StoredRecordingSink(self.storage, self.sessions, plan.job_id),
+            on_node=plan.on_node,
         )
         trace = await runner.run(plan.flow, ctx, channel, RealTimebase())
         await watch.settle()

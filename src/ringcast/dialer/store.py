@@ -12,11 +12,11 @@ two dialers can never both record — or both run — the same attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -33,7 +33,7 @@ from ringcast.dids.models import Did
 from ringcast.dids.repository import DidRepository
 from ringcast.dnc.models import DncEntry
 from ringcast.dnc.repository import DncRepository
-from ringcast.programs.models import Execution, ExecutionNodeCount
+from ringcast.programs.models import Execution, ExecutionKeyCount, ExecutionNodeCount
 from ringcast.programs.repository import ExecutionRepository
 from ringcast.programs.status import (
     LIVE,
@@ -69,7 +69,7 @@ CONTACT_FIELDS = {
 
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
-    job_id: int
+    job_id: str
     execution_id: str
     attempt: int  # the number of the attempt this claim is for (1-based)
     contact_id: str
@@ -79,7 +79,7 @@ class ClaimedJob:
 
 @dataclass(frozen=True, slots=True)
 class ExpiredJob:
-    job_id: int
+    job_id: str
     execution_id: str
     attempt: int
     lease_owner: str
@@ -88,11 +88,22 @@ class ExpiredJob:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeNote:
+    """A call in progress entered a flow node (what the live view shows)."""
+
+    job_id: str
+    attempt: int
+    node_id: str
+    node_type: str
+    entered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FinishItem:
     """One finished attempt to record (see `DialerStore.finish`): the claim it ends
     (job, lease owner, attempt number), the attempt's row and the job's next state."""
 
-    job_id: int
+    job_id: str
     owner: str
     attempt: int
     record: AttemptRecord
@@ -101,6 +112,7 @@ class FinishItem:
     auto_pause: Sequence[tuple[str, int]]
     caller_id: str | None  # the DID that dialed (its LRU time moves), None if none did
     now: datetime
+    key_results: Mapping[str, str] = field(default_factory=dict)  # DTMF node -> key (tallies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +327,7 @@ class DialerStore:
             dialect = await self._dialect(s)
             if dialect == "postgresql":
                 await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
-            ids: list[int] = []
+            ids: list[str] = []
             for _ in range(SCREEN_ROUNDS if screen is not None else 1):
                 due = (
                     select(Job.id)
@@ -342,6 +354,9 @@ class DialerStore:
                             lease_expires_at=lease_until,
                             attempt_count=Job.attempt_count + 1,
                             updated_at=now,
+                            node_id=None,
+                            node_type=None,
+                            node_entered_at=None,
                         )
                     )
                 ids += admitted
@@ -386,8 +401,8 @@ class DialerStore:
             return claimed
 
     async def _one_per_phone(
-        self, s: AsyncSession, found: Sequence[int], claimed: Sequence[int]
-    ) -> list[int]:
+        self, s: AsyncSession, found: Sequence[str], claimed: Sequence[str]
+    ) -> list[str]:
         """`found` in order, without a second job for a phone already taken (in this
         batch or in `claimed`, the batch's earlier rounds)."""
         if len(found) + len(claimed) < 2:
@@ -409,16 +424,16 @@ class DialerStore:
         return admitted
 
     async def _screen(
-        self, s: AsyncSession, ids: Sequence[int], screen: Screen, now: datetime
-    ) -> list[int]:
+        self, s: AsyncSession, ids: Sequence[str], screen: Screen, now: datetime
+    ) -> list[str]:
         """The candidates to call now; the others move to their callee's next opening."""
         phones = await s.execute(
             select(Job.id, Contact.primary_phone)
             .outerjoin(Contact, and_(Contact.id == Job.contact_id, Contact.deleted_at.is_(None)))
             .where(Job.id.in_(ids))
         )
-        admitted: list[int] = []
-        deferred: dict[datetime, list[int]] = {}
+        admitted: list[str] = []
+        deferred: dict[datetime, list[str]] = {}
         for job_id, phone in phones.all():
             opening = screen(phone)
             if opening is None:
@@ -431,7 +446,7 @@ class DialerStore:
             )
         return admitted
 
-    async def renew(self, owner: str, job_ids: Sequence[int], lease_until: datetime) -> None:
+    async def renew(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> None:
         if not job_ids:
             return
         async with self.sessions.begin() as s:
@@ -443,6 +458,43 @@ class DialerStore:
                     Job.status == JobStatus.IN_PROGRESS,
                 )
                 .values(lease_expires_at=lease_until)
+            )
+
+    async def note_nodes(self, owner: str, notes: Sequence[NodeNote]) -> None:
+        """Write the node each call is in now, in one executemany; guarded by lease
+        owner, status and attempt number, so a late note never lands on a job that
+        was finished or claimed again meanwhile."""
+        if not notes:
+            return
+        table = cast(Table, Job.__table__)  # Core: an executemany, not an ORM bulk update
+        jobs = table.c
+        statement = (
+            update(table)
+            .where(
+                jobs.id == bindparam("b_job"),
+                jobs.attempt_count == bindparam("b_attempt"),
+                jobs.lease_owner == owner,
+                jobs.status == JobStatus.IN_PROGRESS,
+            )
+            .values(
+                node_id=bindparam("b_node"),
+                node_type=bindparam("b_type"),
+                node_entered_at=bindparam("b_at"),
+            )
+        )
+        async with self.sessions.begin() as s:
+            await s.execute(
+                statement,
+                [
+                    {
+                        "b_job": n.job_id,
+                        "b_attempt": n.attempt,
+                        "b_node": n.node_id[:100],
+                        "b_type": n.node_type[:32],
+                        "b_at": n.entered_at,
+                    }
+                    for n in notes
+                ],
             )
 
     async def expired(self, now: datetime, limit: int) -> list[ExpiredJob]:
@@ -484,6 +536,7 @@ class DialerStore:
             )
             events = [self._call_completed(a) for a in applied]
             await self._count_nodes(s, applied)
+            await self._count_keys(s, applied)
             events += await self._auto_pause(s, applied, items[-1].now)
             await self._opt_out(s, applied)
             await self._mark_caller_ids(s, applied)
@@ -559,6 +612,28 @@ class DialerStore:
         for execution_id, per_node in counts.items():
             if per_node:
                 await self._add_counts(s, dialect, execution_id, per_node)
+
+    async def _count_keys(self, s: AsyncSession, applied: Sequence[_Applied]) -> None:
+        """Key-press tallies: one per DTMF node a call ran, under how it ended."""
+        counts: dict[tuple[str, str, str], int] = {}
+        for a in applied:
+            for node, key in a.item.key_results.items():
+                at = (a.item.record.execution_id, node[:100], key[:16])
+                counts[at] = counts.get(at, 0) + 1
+        if not counts:
+            return
+        stmt = upsert(
+            ExecutionKeyCount,
+            await self._dialect(s),
+            conflict=["execution_id", "node_id", "key"],
+            update=lambda excluded: {"count": ExecutionKeyCount.count + excluded.count},
+        ).values(
+            [
+                {"execution_id": e, "node_id": n, "key": k, "count": c}
+                for (e, n, k), c in sorted(counts.items())
+            ]
+        )
+        await s.execute(stmt)
 
     async def _auto_pause(
         self, s: AsyncSession, applied: Sequence[_Applied], now: datetime

@@ -17,6 +17,10 @@ recording and returns its id (default: kept in memory). A resolver or sink
 failure is not a crash: it comes back to the flow as `PlaybackFailed` /
 a failed recording, and the node takes `onError`.
 
+An optional `NodeObserver` hears each node the run enters (the path entry,
+as the trace records it), the moment the step that entered it returns: the
+dialer shows calls in flight with their current node from it.
+
 A watchdog guards every prompt: when a playback has not reported its end by
 twice its length plus `STALL_MARGIN_MS` (a late media clock only stretches
 playback, it cannot double it), the run gets `NodeStalled` and ends
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
@@ -65,7 +69,7 @@ from ringcast.flow.events import (
 )
 from ringcast.flow.state import RunState
 from ringcast.flow.timebase import Timebase
-from ringcast.flow.trace import FlowTrace
+from ringcast.flow.trace import FlowTrace, PathEntry
 from ringcast.telephony.channel import (
     Answered,
     BridgeEnded,
@@ -123,6 +127,9 @@ class MemoryRecordingSink:
         return rid
 
 
+NodeObserver = Callable[[PathEntry], None]
+"""Told of each node a run enters (must not block: called on the call's task)."""
+
 STALL_TIMER: Final = "watchdog"
 STALL_MARGIN_MS: Final = 5000
 SAMPLE_RATE: Final = 8000
@@ -149,10 +156,12 @@ class FlowRunner:
         recordings: RecordingSink | None = None,
         *,
         stall_margin_ms: int = STALL_MARGIN_MS,
+        on_node: NodeObserver | None = None,
     ) -> None:
         self.resolver = resolver
         self.recordings: RecordingSink = recordings or MemoryRecordingSink()
         self.stall_margin_ms = stall_margin_ms
+        self.on_node = on_node
 
     async def run(
         self, flow: CompiledFlow, ctx: RunContext, channel: Channel, timebase: Timebase
@@ -163,8 +172,14 @@ class FlowRunner:
         listening: bool | None = None  # what the channel was last told
         watched_since = timebase.now()  # when the prompt under the watchdog started
         watching = False
+        told = 0  # path entries the observer has heard
         try:
             while True:
+                if self.on_node is not None:
+                    path = state.trace.execution_path
+                    for entry in path[told:]:
+                        self.on_node(entry)
+                    told = len(path)
                 wanted = interpreter.digits_wanted(state)
                 if wanted != listening:
                     channel.listen_for_digits(wanted)

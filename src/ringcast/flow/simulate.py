@@ -26,7 +26,7 @@ from ringcast.flow.compiled import CompiledFlow, compile_flow
 from ringcast.flow.context import DEFAULT_NODE_BUDGET, Direction, RunContext
 from ringcast.flow.graph import DTMF_KEYS, FlowGraph
 from ringcast.flow.issues import Issue
-from ringcast.flow.runner import ClipResolver, FlowRunner, RecordingSink
+from ringcast.flow.runner import ClipResolver, FlowRunner, NodeObserver, RecordingSink
 from ringcast.flow.timebase import VirtualTimebase
 from ringcast.flow.trace import FlowTrace
 from ringcast.flow.validation import FlowValidationError, ValidationResult
@@ -137,11 +137,12 @@ async def run_simulation(
     resolver: ClipResolver | None = None,
     recordings: RecordingSink | None = None,
     start_at: datetime | None = None,
+    on_node: NodeObserver | None = None,
 ) -> FlowTrace:
     """Run one simulated call; the core of `simulate` (no parsing, no dicts)."""
     clock = VirtualClock(start_at or datetime.now(UTC))
     channel = SimulatedChannel(script, clock, call_id=ctx.call_id)
-    runner = FlowRunner(resolver or silence_resolver, recordings)
+    runner = FlowRunner(resolver or silence_resolver, recordings, on_node=on_node)
     return await runner.run(flow, ctx, channel, VirtualTimebase(clock))
 
 

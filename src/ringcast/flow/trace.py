@@ -27,6 +27,10 @@ def talk_ms(answered_at: datetime | None, terminated_at: datetime | None) -> int
     return int((terminated_at - answered_at).total_seconds() * 1000)
 
 
+NO_KEY = "none"
+MAX_TALLIED_KEYS = 3
+
+
 @dataclass(slots=True)
 class PathEntry:
     node_id: str
@@ -159,6 +163,26 @@ class FlowTrace:
 
     def events(self) -> list[dict[str, Any]]:
         return [e.to_dict() for e in self.event_log]
+
+    def key_results(self) -> dict[str, str]:
+        """How each DTMF node this call ran ended, for key-press tallies: the keys it
+        last collected (longer entries than `MAX_TALLIED_KEYS` as `digits`), else
+        its last failure (`timeout`, `invalid`), else `none` (left without a key:
+        the callee hung up, an error)."""
+        results = {e.node_id: NO_KEY for e in self.execution_path if e.node_type == "dtmf"}
+        collected: set[str] = set()
+        for event in self.event_log:
+            context = event.data.get("nodeContext")
+            node = context.get("nodeId") if isinstance(context, dict) else None
+            if node not in results:
+                continue
+            if event.type == "dtmf_collected":
+                value = str(event.data.get("value"))
+                results[node] = value if len(value) <= MAX_TALLIED_KEYS else "digits"
+                collected.add(node)
+            elif event.type in ("dtmf_timeout", "dtmf_invalid") and node not in collected:
+                results[node] = event.type.removeprefix("dtmf_")
+        return results
 
     def to_dict(self) -> dict[str, Any]:
         """Everything: the simulate response (`flowExecution` fields flattened in)."""

@@ -90,3 +90,17 @@ class ExecutionNodeCount(Base):
     )
     node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ExecutionKeyCount(Base):
+    """How DTMF nodes ended across an execution's calls: per node, how many calls
+    pressed each key (or `timeout`, `invalid`, `none`); the flow graph's tallies."""
+
+    __tablename__ = "execution_key_counts"
+
+    execution_id: Mapped[str] = mapped_column(
+        ForeignKey("program_executions.id", ondelete="CASCADE"), primary_key=True
+    )
+    node_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.calls.models import Job
 from ringcast.contacts.models import Contact
+from ringcast.db.dialect import dialect_name, with_time_ordered_ids
 from ringcast.errors import BadRequestError, ConflictError
 from ringcast.kit.schemas import InputSchema
 from ringcast.programs import executions
@@ -72,9 +73,12 @@ class RelaunchRepository:
                 Contact.deleted_at.is_(None),
             )
         )
-        columns = [Job.execution_id, Job.contact_id, Job.status, Job.attempt_count]
+        columns = [Job.id, Job.execution_id, Job.contact_id, Job.status, Job.attempt_count]
         result = await self.session.execute(
-            insert(Job).from_select([*columns, Job.next_attempt_at], rows)
+            insert(Job).from_select(
+                [*columns, Job.next_attempt_at],
+                with_time_ordered_ids(dialect_name(self.session), rows),
+            )
         )
         assert isinstance(result, CursorResult)
         return int(result.rowcount)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.audiences.models import AudienceMember
 from ringcast.calls.models import Job
 from ringcast.contacts.models import Contact
+from ringcast.db.dialect import dialect_name, with_time_ordered_ids
 from ringcast.kit.pagination import PageParams
 from ringcast.kit.repository import paginate
 from ringcast.programs.models import Execution, ExecutionNodeCount, Program
@@ -125,14 +126,16 @@ class ExecutionRepository:
                 Contact.organization_id == org, Contact.deleted_at.is_not(None)
             )
             members = members.where(AudienceMember.contact_id.not_in(deleted))
+        rows = with_time_ordered_ids(dialect_name(self.session), members)
         columns = [
+            Job.id,
             Job.execution_id,
             Job.contact_id,
             Job.status,
             Job.attempt_count,
             Job.next_attempt_at,
         ]
-        result = await self.session.execute(insert(Job).from_select(columns, members))
+        result = await self.session.execute(insert(Job).from_select(columns, rows))
         assert isinstance(result, CursorResult)
         return int(result.rowcount)
 

@@ -65,7 +65,7 @@ def envelope(event_id: str, event: Event) -> dict[str, Any]:
 def call_completed(
     row: Mapping[str, Any],
     *,
-    job_id: int,
+    job_id: str,
     attempt: int,
     contact_id: str | None,
     program_id: str | None,
@@ -79,7 +79,7 @@ def call_completed(
         CALL_COMPLETED,
         {
             "callId": row["id"],
-            "jobId": str(job_id),
+            "jobId": job_id,
             "executionId": row["execution_id"],
             "programId": program_id,
             "contactId": contact_id,

@@ -77,12 +77,13 @@ class ExportRepository:
     async def bundles(
         self, execution_ids: Sequence[str], batch: int = 500, with_recordings: bool = True
     ) -> AsyncIterator[list[JobBundle]]:
-        """Jobs of these executions in id order, in windows of `batch` ids.
+        """Jobs of these executions in id order, `batch` at a time.
 
-        A launch inserts an execution's jobs in one statement, so their ids are
-        (nearly) contiguous: the jobs are read by primary-key windows between
-        the executions' first and last id. The execution filter is wrapped in
-        COALESCE on purpose: as a bare column the planners pick the claim index
+        Job ids are time-ordered UUIDs and a launch makes an execution's jobs
+        in one statement, so they sit (nearly) together in the primary key: the
+        jobs are read by keyset over the primary key between the executions'
+        first and last id. The execution filter is wrapped in COALESCE on
+        purpose: as a bare column the planners pick the claim index
         (execution_id, ...) and sort every job of the execution for each batch,
         quadratic in the execution's size.
         """
@@ -95,22 +96,27 @@ class ExportRepository:
         ).one()
         if bounds[0] is None:
             return
-        first, last = int(bounds[0]), int(bounds[1])
+        after, last = str(bounds[0]), str(bounds[1])
         in_scope = func.coalesce(Job.execution_id, "").in_(execution_ids)
-        for low in range(first, last + 1, batch):
+        first = True
+        while True:
+            start = Job.id >= after if first else Job.id > after
             jobs = (
                 (
                     await self.session.execute(
                         select(Job)
-                        .where(in_scope, Job.id >= low, Job.id < low + batch)
+                        .where(in_scope, start, Job.id <= last)
                         .order_by(Job.id)
+                        .limit(batch)
                     )
                 )
                 .scalars()
                 .all()
             )
-            if jobs:
-                yield await self._bundle(jobs, with_recordings)
+            if not jobs:
+                return
+            first, after = False, jobs[-1].id
+            yield await self._bundle(jobs, with_recordings)
             # the rows are written: let the session forget them (bounded memory)
             self.session.expunge_all()
 
