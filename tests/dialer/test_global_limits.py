@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from dialer.dialer_kit import attempts, execution, launch
+from dialer.dialer_kit import LISTEN_A_SECOND, attempts, execution, launch
 from secure.failover_kit import Carrier, add_trunk, carrier, set_group
 from support import require_tool
 
@@ -240,13 +240,18 @@ def pg_only(db_url: str) -> None:
 
 
 async def test_three_dialers_share_one_trunks_cps_and_channels(api, db_url, tmp_path, pg_only):
-    uas = carrier(tmp_path / "uas", "127.0.0.67", SLOW_ANSWER, timing=True)
+    uas = carrier(tmp_path / "uas", "127.0.0.67", SLOW_ANSWER, "-rtp_echo", timing=True)
     try:
         await add_trunk(
             api, "carrier", uas, maxChannels=CHANNELS, callsPerSecond=CPS, optionsIntervalSec=0
         )
         _, eid = await launch(
-            api, contacts=CONTACTS, dids=1, callsPerSecond=200, maxConcurrentCalls=500
+            api,
+            contacts=CONTACTS,
+            dids=1,
+            graph=LISTEN_A_SECOND,  # calls that carry media (sipp echoes it): not no_media
+            callsPerSecond=200,
+            maxConcurrentCalls=500,
         )
         capture = Capture(tmp_path, [uas.host])
         outputs = await _run_fleet(api, eid, db_url, tmp_path, capture)
@@ -256,14 +261,19 @@ async def test_three_dialers_share_one_trunks_cps_and_channels(api, db_url, tmp_
 
 
 async def test_three_dialers_share_two_trunks_of_a_group(api, db_url, tmp_path, pg_only):
-    one = carrier(tmp_path / "one", "127.0.0.68", SLOW_ANSWER, timing=True)
-    two = carrier(tmp_path / "two", "127.0.0.69", SLOW_ANSWER, timing=True)
+    one = carrier(tmp_path / "one", "127.0.0.68", SLOW_ANSWER, "-rtp_echo", timing=True)
+    two = carrier(tmp_path / "two", "127.0.0.69", SLOW_ANSWER, "-rtp_echo", timing=True)
     try:
         limits = {"maxChannels": CHANNELS, "callsPerSecond": CPS, "optionsIntervalSec": 0}
         t1 = await add_trunk(api, "one", one, **limits)
         t2 = await add_trunk(api, "two", two, **limits)
         c, eid = await launch(
-            api, contacts=CONTACTS, dids=1, callsPerSecond=200, maxConcurrentCalls=500
+            api,
+            contacts=CONTACTS,
+            dids=1,
+            graph=LISTEN_A_SECOND,  # calls that carry media (sipp echoes it): not no_media
+            callsPerSecond=200,
+            maxConcurrentCalls=500,
         )
         await set_group(api, c.dids, [{"trunkId": t1}, {"trunkId": t2}])
         capture = Capture(tmp_path, [one.host, two.host])
