@@ -102,14 +102,14 @@ async def wait_exit(proc: subprocess.Popen[bytes], timeout_s: float = 45) -> int
     return proc.returncode
 
 
-async def inbound_jobs(api: Any) -> list[int]:
+async def inbound_jobs(api: Any) -> list[str]:
     async with api.app.state.ringcast.sessions() as s:
         rows = await s.execute(
             select(Job.id)
             .join(Execution, Execution.id == Job.execution_id)
             .where(Execution.kind == "inbound")
         )
-        return [int(r) for r in rows.scalars().all()]
+        return [str(r) for r in rows.scalars().all()]
 
 
 async def test_a_call_from_the_carrier_runs_the_dids_flow(

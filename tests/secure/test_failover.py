@@ -59,7 +59,7 @@ def carriers(tmp_path: Path, db_url: str):
         c.stop()
 
 
-async def _report(api: Any, job_id: int) -> dict[str, Any]:
+async def _report(api: Any, job_id: str) -> dict[str, Any]:
     r = await api.client.get(f"/api/call-report/{job_id}", headers=api.acme.headers())
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()

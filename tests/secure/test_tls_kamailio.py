@@ -80,7 +80,7 @@ def assert_no_clear_sip(wire: bytes) -> None:
         assert clear not in wire, clear  # ...and no SIP in it
 
 
-async def first_attempt(api: Any, job_id: int, timeout_s: float = 40) -> dict[str, Any]:
+async def first_attempt(api: Any, job_id: str, timeout_s: float = 40) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while True:
         r = await api.client.get(f"/api/call-report/{job_id}", headers=api.acme.headers())
