@@ -108,11 +108,12 @@ uvicorn.run(create_app(settings, migrate=False), host="127.0.0.1", port=int(sys.
 """
 
 
-def start_server(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(tmp: Path, url: str, server: str = SERVER) -> tuple[subprocess.Popen[bytes], str]:
+    """`server` (Python run with data dir, database URL, port) on a free loopback port."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp), url, str(port)])
+    proc = subprocess.Popen([sys.executable, "-c", server, str(tmp), url, str(port)])
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:

@@ -24,9 +24,6 @@ import argparse
 import asyncio
 import json
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from importlib import resources
@@ -34,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from contacts_upsert import cpu_seconds, start_server
 
 from ringcast.auth import service
 from ringcast.auth.schemas import ApiKeyCreate, Role
@@ -63,27 +61,6 @@ async def empty(body: dict[str, Any], principal: PrincipalDep) -> dict[str, Any]
 app.include_router(bench)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks
-
-
-def start_server(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp), url, str(port)])
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not start")
 
 
 async def drive(
@@ -136,7 +113,7 @@ async def main(n: int, concurrency: int) -> int:
             s, org.id, ApiKeyCreate(name="b", prefix="bench_", role=Role.admin)
         )
     await engine.dispose()
-    server, base = start_server(tmp, url)
+    server, base = start_server(tmp, url, SERVER)
     best: dict[str, tuple[float, float]] = {}
     try:
         limits = httpx.Limits(max_keepalive_connections=concurrency)
