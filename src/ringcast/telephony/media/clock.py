@@ -7,9 +7,11 @@ one packet each. Because the next deadline is computed from the previous one,
 not from "now", error never accumulates: a tick that fires 3 ms late is
 followed by one on the grid again (a 17 ms gap), which is how the clock catches
 up on drift. If the loop stalled for a whole period or more, the missed ticks
-are skipped, never replayed in a burst (no stream ever sends two frames back to
-back); `frames` tells the clients how many periods passed so RTP timestamps
-keep following real time.
+are not replayed one by one: the next firing calls each client once with
+`frames`, how many periods passed, and the client sends what was due (an
+`RtpStream` sends a playing prompt's or digit's due frames back to back, bounded,
+so the far end hears them with contiguous timestamps, and jumps its timestamp
+over due silence: `RtpStream._catch_up`).
 
 All streams are served in one burst per period (about 6 µs a stream on the
 2-core box). Spreading them over 4 phases 5 ms apart was tried and measured no

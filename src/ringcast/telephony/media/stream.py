@@ -10,6 +10,12 @@ keep going. The header is packed into one reused buffer; sequence number
 (+1 a packet) and timestamp (+160 a frame period, also across skipped ticks)
 run on from a random start for the life of the stream, whatever plays, and the
 marker bit flags the first packet and the first audio frame after silence.
+When the clock fires late (a stalled loop), the prompt's or digit's frames that
+were due are sent at once, at most `MAX_CATCHUP_FRAMES` extra: the far end hears
+the prompt with contiguous timestamps instead of a gap it would fill with
+silence (which, in a pause between two clips, a callee takes for the prompt's
+end); past the bound the oldest due audio is dropped with its timestamps, so the
+audio position follows real time. Due silence is skipped (the timestamp jumps).
 
 Receiving: a datagram must look like RTP (version 2, long enough) with the
 negotiated audio or telephone-event payload type, or it is dropped and changes
@@ -101,6 +107,9 @@ _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
 _SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
 _PREROLL_PACKETS = 4
+MAX_CATCHUP_FRAMES = 10
+"""When the clock fires late, the frames that were due are sent at once, up to this
+many extra (200 ms); older due audio is dropped with its timestamps (see `tick`)."""
 _LIVE_FRAMES = 2
 """Live frames (`feed`) waiting to be sent, at most: 40 ms; older ones are dropped. The
 far end sends at its own 50/s, so a backlog a burst of jitter left never drains by
@@ -386,10 +395,41 @@ class RtpStream:
         self._dtmf_jobs.append(DtmfJob(digit, duration_ms, future))
         return future
 
+    def _has_due_media(self) -> bool:
+        return bool(self._dtmf_jobs) or self._pos < self._end or bool(self._live)
+
+    def _catch_up(self, frames: int) -> None:
+        """The clock fired `frames` periods after the last tick: send what was due.
+
+        A prompt or a digit goes on with contiguous timestamps, its due frames sent
+        back to back (at most MAX_CATCHUP_FRAMES extra, as aiortc's and rtpengine's
+        players send late frames at once), so the far end hears no gap. Past the bound
+        the oldest due audio is dropped and its timestamps skipped alike: the audio
+        position keeps following real time and the prompt still ends on time. Silence
+        is never caught up: the timestamp jumps over it, which a receiver fills with
+        the same silence."""
+        late = frames - 1
+        if late > MAX_CATCHUP_FRAMES:
+            skip = late - MAX_CATCHUP_FRAMES
+            late = MAX_CATCHUP_FRAMES
+            self._ts = (self._ts + FRAME_SAMPLES * skip) & _MASK32
+            if not self._dtmf_jobs and self._pos < self._end:
+                self._pos = min(self._end, self._pos + FRAME_SAMPLES * skip)
+                if self._pos >= self._end:
+                    self._finish_playback(True)
+            self._live.clear()
+        while late and self._has_due_media():
+            self.tick(1)
+            late -= 1
+        if late:
+            self._ts = (self._ts + FRAME_SAMPLES * late) & _MASK32
+        self.tick(1)
+
     def tick(self, frames: int) -> None:
-        """Clock hot path: send exactly one packet."""
+        """Clock hot path: send one packet (more when the clock was late: `_catch_up`)."""
         if frames != 1:
-            self._ts = (self._ts + FRAME_SAMPLES * (frames - 1)) & _MASK32
+            self._catch_up(frames)
+            return
         if self._dtmf_jobs:
             self._tick_dtmf()
             return
