@@ -18,6 +18,14 @@ def demo(
     concurrency: Annotated[int, typer.Option(help="maxConcurrentCalls of the program")] = 40,
     pause_after: Annotated[int, typer.Option(help="Seconds before the pause window")] = 25,
     pause_for: Annotated[int, typer.Option(help="Length of the pause window in seconds")] = 15,
+    dialer_processes: Annotated[
+        int,
+        typer.Option(
+            help="`ringcast dialer` processes to run the calls, as `ringcast serve` runs its "
+            "dialer: media never shares the API's event loop (0: the dialer in the API process)",
+            min=0,
+        ),
+    ] = 1,
 ) -> None:
     """Run a whole campaign on loopback (API, dialer, SIP callees) and check it."""
     import logging
@@ -36,6 +44,7 @@ def demo(
             concurrency=concurrency,
             pause_after_s=pause_after,
             pause_for_s=pause_for,
+            dialer_processes=dialer_processes,
         )
     )
     raise typer.Exit(code)

@@ -56,6 +56,8 @@ LATE_BUCKETS_MS: Final = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 
 WARN_LATE_MS: Final = 100.0
 RECENT_ALPHA: Final = 0.05  # ~50 ticks, i.e. about a second at 20 ms
 WARN_EVERY_S: Final = 10.0
+CATCH_UP_MS: Final = 200
+"""How late a stream's due prompt audio may be and still be sent (`RtpStream._catch_up`)."""
 
 
 @dataclass(slots=True)
@@ -94,6 +96,8 @@ class MediaClock:
         self.stats = ClockStats()
         self._warned_at = float("-inf")
         self._warned_ticks = 0
+        self._worst_late_ms = 0.0
+        self._periods = 0  # clock periods since the last housekeeping
 
     @property
     def clients(self) -> int:
@@ -134,17 +138,21 @@ class MediaClock:
     def _warn_late(self, now: float, late_ms: float) -> None:
         stats = self.stats
         stats.late_ticks += 1
+        self._worst_late_ms = max(self._worst_late_ms, late_ms)
         if now - self._warned_at < WARN_EVERY_S:
             return
         log.warning(
-            "media clock fell behind: a tick %.0f ms late (%d ticks over %.0f ms since the "
-            "last warning, %d streams); live calls' audio is gapped",
-            late_ms,
+            "media clock fell behind: %d ticks over %.0f ms late since the last warning, "
+            "the worst %.0f ms (%d streams); a stream catches up on %d ms, later audio is "
+            "dropped",
             stats.late_ticks - self._warned_ticks,
             WARN_LATE_MS,
+            self._worst_late_ms,
             len(self._clients),
+            CATCH_UP_MS,
         )
         self._warned_at, self._warned_ticks = now, stats.late_ticks
+        self._worst_late_ms = 0.0
 
     def _tick(self, generation: int) -> None:
         loop = self._loop
@@ -174,7 +182,9 @@ class MediaClock:
                 # One broken stream must not stop the media of every other call.
                 log.exception("media clock client failed; unregistering it")
                 self.unregister(client)
-        if stats.ticks % self._housekeep_every == 0:
+        self._periods += frames  # periods, not firings: a late clock fires fewer times
+        if self._periods >= self._housekeep_every:
+            self._periods = 0
             for client in self._clients:
                 try:
                     client.housekeep(now)

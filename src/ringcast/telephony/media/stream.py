@@ -77,7 +77,7 @@ import numpy as np
 from ringcast.audio.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from ringcast.telephony.channel import DigitSource, Pcm
 from ringcast.telephony.media import shared_audio
-from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.clock import CATCH_UP_MS, MediaClock
 from ringcast.telephony.media.dtmf_inband import DtmfDetector
 from ringcast.telephony.media.dtmf_sender import FRAME_SAMPLES, DtmfJob
 from ringcast.telephony.media.rfc4733 import EventDeduplicator, parse_event
@@ -107,7 +107,7 @@ _MASK32 = 0xFFFFFFFF
 _MAX_DATAGRAM = 2048
 _SSRC_TS = struct.Struct("!II")  # timestamp, SSRC at offset 4
 _PREROLL_PACKETS = 4
-MAX_CATCHUP_FRAMES = 10
+MAX_CATCHUP_FRAMES = CATCH_UP_MS // 20
 """When the clock fires late, the frames that were due are sent at once, up to this
 many extra (200 ms); older due audio is dropped with its timestamps (see `tick`)."""
 _LIVE_FRAMES = 2
