@@ -426,3 +426,36 @@ async def test_media_failure_is_a_failed_dial() -> None:
     assert pending(channel) == [DialFailed("failed", None, "media: no free port")]
     assert sip.requests("INVITE") == []
     ua.close()
+
+
+def far_end_bye(rig: Rig, channel: SipChannel) -> None:
+    call = channel._call  # the dialog the far end hangs up
+    assert call is not None and call.dialog is not None
+    bye = call.dialog.create_request("BYE", "SIP/2.0/UDP 127.0.0.1:5070", "<sip:far@127.0.0.1>")
+    frm, to = bye.headers.get("From") or "", bye.headers.get("To") or ""
+    bye.headers.set("From", to)  # seen from the far end: swapped
+    bye.headers.set("To", frm)
+    bye.headers.set("CSeq", "1 BYE")
+    rig.ua.datagram_received(bye.to_bytes(), PEER)
+
+
+@pytest.mark.parametrize(("result", "frames_before_bye", "expected"), [
+    ("human", 2, Answered("unknown", "hangup", sip_status=200)),
+    ("machine", 4, Answered("machine", "fake", 60, 100, 200)),  # waiting for the beep
+])  # fmt: skip
+async def test_callee_hanging_up_while_amd_listens_was_answered(
+    rig: Rig, result: str, frames_before_bye: int, expected: Answered
+) -> None:
+    """A callee who answers and hangs up before AMD decides (a short "allô?" and
+    gone, or AMD slowed by a loaded machine) was answered: the flow must hear the
+    answer before the hangup, not report a hangup before answer and call again."""
+    channel = SipChannel(rig.ua, rig.channel._open_media, amd_factory=lambda s: FakeAmd(result, 3))
+    await channel.dial(DialRequest(to="1000", from_="me", wait_for_beep=True))
+    rig.answer_call()
+    rig.media.frames(LOUD, frames_before_bye)
+    assert pending(channel) == []
+    far_end_bye(rig, channel)
+    assert pending(channel) == [expected, RemoteHangup("bye")]
+    await channel.play([LOUD])  # the flow's next Play after that answer: nothing to play to
+    assert rig.media.plays == []
+    rig.ua.close()

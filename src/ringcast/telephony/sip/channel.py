@@ -133,6 +133,9 @@ class SipChannel:
         self._owed: set[asyncio.Future[bool]] = set()
         self._recording: Recorder | None = None
         self._analysers: list[FrameListener] = []
+        # Answered at the SIP level, AMD not yet reported: what a hangup then reports
+        # (the call *was* answered; AMD could not decide, or waited for the beep).
+        self._unreported: Answered | None = None
         self._ended = False
         self._sdp_session = _session_id()  # o= of every SDP we send on this call
         self._sdp_version = 1
@@ -378,6 +381,7 @@ class SipChannel:
     def _start_amd(self, request: DialRequest, status: int) -> None:
         assert self._amd_factory is not None
         detector = self._amd_factory(request.amd)
+        self._unreported = Answered("unknown", "hangup", sip_status=status)
 
         def feed(frame: Pcm) -> None:
             verdict = detector.feed(frame)
@@ -392,9 +396,11 @@ class SipChannel:
                 status,
             )
             if answered.answered_by == "machine" and request.wait_for_beep:
+                self._unreported = answered
                 greeting_end = detector.greeting_end_detector(request.wait_for_beep_cap_ms)
                 self._wait_for_greeting_end(answered, greeting_end)
             else:
+                self._unreported = None
                 self._emit(answered)
 
         self._add_analyser(feed)
@@ -405,6 +411,7 @@ class SipChannel:
         def feed(frame: Pcm) -> None:
             if detector.feed(frame):
                 self._remove_analyser(feed)
+                self._unreported = None
                 self._emit(answered)
 
         self._add_analyser(feed)
@@ -435,12 +442,17 @@ class SipChannel:
     def _remote_hangup(self, reason: str) -> None:
         if self._ended:
             return
+        if self._unreported is not None:  # hung up while AMD listened: answered all the same
+            self._emit(self._unreported)
+            self._unreported = None
         self._finish_recording("hangup")
         self._end()
         self._emit(RemoteHangup(reason))
 
     # ---- media commands ----------------------------------------------------------
     async def play(self, clips: Sequence[Pcm]) -> None:
+        if self._ended:
+            return  # the far end hung up: its RemoteHangup is queued, nothing to play to
         media = self._require_media()
         future = media.play(clips)
         self._playback = future
