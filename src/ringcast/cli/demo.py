@@ -21,11 +21,11 @@ def demo(
     dialer_processes: Annotated[
         int,
         typer.Option(
-            help="`ringcast dialer` processes to run the calls, as `ringcast serve` runs its "
-            "dialer: media never shares the API's event loop (0: the dialer in the API process)",
+            help="Separate `ringcast dialer` processes to run the calls (media off the API's "
+            "event loop, as `ringcast serve` runs its dialer); 0: the dialer in the API process",
             min=0,
         ),
-    ] = 1,
+    ] = 0,
 ) -> None:
     """Run a whole campaign on loopback (API, dialer, SIP callees) and check it."""
     import logging

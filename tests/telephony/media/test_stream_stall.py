@@ -187,3 +187,39 @@ async def test_farm_prompt_listener_not_fooled_by_a_stall(clock: MediaClock) -> 
         receiver.close()
     assert ends, "the prompt's real end was never heard"
     assert ends[0] - start_ms > 2000, f"'prompt over' heard mid-prompt at {ends[0] - start_ms} ms"
+
+
+async def test_late_arrival_with_contiguous_timestamps_inserts_no_silence(
+    clock: MediaClock,
+) -> None:
+    """The receiving side: RTP from a sender that is not ours (a raw socket) paced at
+    20 ms, held back 400 ms in a 600 ms pause of the prompt and then sent in a burst,
+    timestamps contiguous. Our stream keeps the sender's timeline (late arrival is not
+    a gap), so the farm's detector must not hear 700 ms of quiet there."""
+    t = np.arange(40 * FRAME) / 8000
+    tone = ulaw_encode((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16))
+    quiet = ulaw_encode(np.zeros(30 * FRAME, np.int16))
+    audio = tone + quiet + tone + quiet + quiet  # 1.2 s of quiet after: the real end
+    ends: list[int] = []
+    listener = PromptListener(lambda: ends.append(listener.elapsed_ms))
+    receiver = await RtpStream.open(clock, HOST)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.bind((HOST, 0))
+    receiver.set_remote(HOST, sender.getsockname()[1], 0, DTMF_PT)
+    receiver.add_listener(listener)
+    try:
+        frames = len(audio) // FRAME
+        for k in range(frames):
+            if k == 45:  # in the pause (frames 40-70): nothing arrives for 400 ms ...
+                await asyncio.sleep(0.4)
+            header = struct.pack("!BBHII", 0x80, 0, k, 1000 + k * FRAME, 0x1234)
+            sender.sendto(header + audio[k * FRAME : (k + 1) * FRAME], (HOST, receiver.local_port))
+            if not 45 <= k < 65:  # ... then the 20 late frames come at once
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+    finally:
+        receiver.close()
+        sender.close()
+    assert ends, "the prompt's real end was never heard"
+    # elapsed_ms is the audio heard, in RTP time: the end comes after the second tone
+    assert ends[0] > 110 * 20, f"'prompt over' heard at {ends[0]} ms, in the pause"
