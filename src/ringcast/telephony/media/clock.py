@@ -97,7 +97,6 @@ class MediaClock:
         self._warned_at = float("-inf")
         self._warned_ticks = 0
         self._worst_late_ms = 0.0
-        self._periods = 0  # clock periods since the last housekeeping
 
     @property
     def clients(self) -> int:
@@ -182,9 +181,11 @@ class MediaClock:
                 # One broken stream must not stop the media of every other call.
                 log.exception("media clock client failed; unregistering it")
                 self.unregister(client)
-        self._periods += frames  # periods, not firings: a late clock fires fewer times
-        if self._periods >= self._housekeep_every:
-            self._periods = 0
+        # Every N firings, not N periods: after a stall the streams hear the far end
+        # again before a dead-media check looks. Counted in periods (tried), it ran on
+        # the first firing after a 4 s stall and the demo's callees, whose caller shared
+        # the stalled loop, hung up calls that were alive.
+        if stats.ticks % self._housekeep_every == 0:
             for client in self._clients:
                 try:
                     client.housekeep(now)
