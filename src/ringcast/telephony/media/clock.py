@@ -182,9 +182,9 @@ class MediaClock:
                 log.exception("media clock client failed; unregistering it")
                 self.unregister(client)
         # Every N firings, not N periods: after a stall the streams hear the far end
-        # again before a dead-media check looks. Counted in periods (tried), it ran on
-        # the first firing after a 4 s stall and the demo's callees, whose caller shared
-        # the stalled loop, hung up calls that were alive.
+        # again before a dead-media check looks. Counted in periods (tried), it runs on
+        # the first firing after a stall; in a demo at load 50 the callee farm (whose
+        # caller shared the stalled loop) then hung up live calls (likely, not proven).
         if stats.ticks % self._housekeep_every == 0:
             for client in self._clients:
                 try:
