@@ -277,6 +277,11 @@ class SipChannel:
         elif isinstance(event, CallMediaUpdate):
             self._on_reoffer(event.sdp)
 
+    def reroute(self, ua: UserAgent, failover: FailoverHook | None = None) -> None:
+        """Before `dial`: go out through `ua` (a forwarded leg's own trunk or URI)."""
+        self._ua, self._failover = ua, failover
+        self._call_id = new_call_id(ua.config.local_host)
+
     async def _fail_over(self, failed: CallFailed) -> None:
         """Dial the same request again through the next trunk's agent, if any."""
         assert self._failover is not None
