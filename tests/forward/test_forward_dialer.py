@@ -106,7 +106,9 @@ async def test_a_customer_pressing_0_talks_to_the_agent_through_the_dialer_proce
     agent = baresip_phones(AGENT_HOST, AGENT, tone(AGENT_HZ, 20000))
     await add_trunk(api, "carrier", CALLEE_HOST, customer.port)
     agents = await add_trunk(api, "agents", AGENT_HOST, agent.port)
-    report = await run_program(api, dialer_process, press_zero_flow({"to": AGENT, "trunkId": agents}))
+    report = await run_program(
+        api, dialer_process, press_zero_flow({"to": AGENT, "trunkId": agents})
+    )
     attempt = report["attempts"][-1]
     assert attempt["outcome"] == "completed", attempt
     [leg] = attempt["legs"]
