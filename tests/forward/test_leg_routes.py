@@ -104,3 +104,41 @@ def test_sip_targets_parse() -> None:
     for bad in ("sip:alice@host;transport=sctp", "sips:a@h;transport=udp", "sip:@host",
                 "sip:alice@host:99999", "tel:+33612345678"):  # fmt: skip
         assert parse_target(bad) is None, bad
+
+
+class _Up:
+    status = "up"
+
+    async def ready(self, wait_s: float) -> bool:
+        return True
+
+
+async def test_a_leg_on_the_calls_trunk_fails_over_along_its_group() -> None:
+    sip, dialer, lines = _setup()
+    lines["agents"].health = _Up()  # type: ignore[assignment]
+    group = (lines["agents"].info,)
+    router = sip.routes.router(ORG, lines["carrier"], group)  # type: ignore[arg-type]
+    route = await router(ForwardRequest(AGENT, DID))
+    assert isinstance(route, LegRoute) and route.failover is not None
+    assert route.trunk == "carrier"
+    # the carrier trunk failed (a 503): the group's next trunk, once it gave a channel
+    assert await route.failover(503, "Service Unavailable") is lines["agents"].ua
+    assert route.trunk == "agents" and dialer._trunks["agents"].active == 1
+    assert await route.failover(503, "Service Unavailable") is None  # none left
+    assert route.release is not None
+    route.release()
+    assert dialer._trunks["agents"].active == 0
+    # with a trunkId the leg stays on it (no group walk)
+    pinned = await router(ForwardRequest(AGENT, DID, trunk_id="agents"))
+    assert isinstance(pinned, LegRoute) and pinned.failover is None
+
+
+async def test_after_the_call_failed_over_its_legs_start_on_the_trunk_that_carries_it() -> None:
+    sip, dialer, lines = _setup()
+    router = sip.routes.router(ORG, lines["carrier"], carrier=lambda: (lines["agents"], ()))
+    route = await router(ForwardRequest(AGENT, DID))
+    assert isinstance(route, LegRoute) and route.ua is lines["agents"].ua
+    assert route.trunk == "agents" and route.failover is None and route.gate is not None
+    release = await route.gate(0.2)
+    assert release is not None and dialer._trunks["agents"].active == 1
+    release()

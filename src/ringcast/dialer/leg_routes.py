@@ -58,12 +58,19 @@ class LegRoutes:
         line: _Line,
         failover: tuple[TrunkInfo, ...] = (),
         gate: LegGate | None = None,
+        carrier: Callable[[], tuple[_Line, tuple[TrunkInfo, ...]]] | None = None,
     ) -> LegRouter:
         """The router of one call on `line` (its group's next trunks: `failover`; `gate`:
-        the call trunk's, when the caller has it already)."""
+        the call trunk's, when the caller has it already). `carrier`: the line that
+        carries the call now and the group's trunks not tried yet, when the call itself
+        may have failed over (the leg then starts where the call went out)."""
 
         async def route(request: ForwardRequest) -> LegRoute | str:
-            return await self._route(request, organization_id, line, failover, gate)
+            now, rest, own_gate = line, failover, gate
+            if carrier is not None:
+                now, rest = carrier()
+                own_gate = gate if now is line else None
+            return await self._route(request, organization_id, now, rest, own_gate)
 
         return route
 

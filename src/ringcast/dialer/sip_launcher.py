@@ -287,7 +287,9 @@ class SipLauncher:
             amd_factory=self.amd_factory,
             media_timeout_ms=self.media_timeout_ms,
             trunk=plan.trunk.id if plan.trunk else "fallback",
-            router=self.routes.router(plan.organization_id, line, plan.failover, plan.leg_gate),
+            router=self.routes.router(
+                plan.organization_id, line, plan.failover, plan.leg_gate, failover.now
+            ),
             failover=failover.next_agent if plan.failover else None,
             before_invite=failover.pace if plan.pace is not None else None,
         )
@@ -479,6 +481,11 @@ class _Failover:
         first = plan.trunk.id if plan.trunk is not None else None
         self.carrier: str | None = first
         self.tried: list[str] = [first] if first else []
+        self.line = line  # the trunk's line carrying the call
+
+    def now(self) -> tuple[_Line, tuple[TrunkInfo, ...]]:
+        """The line carrying the call and the group's trunks not tried yet."""
+        return self.line, tuple(self.left)
 
     async def next_agent(self, status: int | None, reason: str) -> UserAgent | None:
         launcher = self.launcher
@@ -496,7 +503,7 @@ class _Failover:
                 continue
             log.info("call %s: %s %s on trunk %s, next trunk %s",
                      self.plan.call_id, status, reason, self.carrier, info.id)  # fmt: skip
-            self.carrier = info.id
+            self.carrier, self.line = info.id, line
             self.tried.append(info.id)
             return line.ua
         return None
