@@ -95,12 +95,16 @@ class LegRoutes:
         gate: LegGate | None,
     ) -> LegRoute | str:
         own = dict(self._org_lines(organization_id))
+        target = parse_target(request.to) if request.to.startswith("sip") else None
+        if (request.trunk_id is not None and request.trunk_id not in own) or (
+            target is not None and not self._allowed(target, own)
+        ):
+            own = await self._resynced(organization_id)  # a trunk made since the last sync?
         chosen: _Line | None = None
         if request.trunk_id is not None:
             chosen = own.get(request.trunk_id)
             if chosen is None:
                 return "trunk_not_found"
-        target = parse_target(request.to) if request.to.startswith("sip") else None
         if target is not None:
             return await self._uri_route(target, organization_id, own, chosen, line)
         if chosen is None or chosen is line:  # the call's own trunk, its group after it
@@ -120,6 +124,17 @@ class LegRoutes:
             chosen.ua, request.to, chosen.info.id, self._gate(organization_id, chosen.info.id)
         )
 
+    def _allowed(self, target: SipTarget, own: dict[str, _Line]) -> bool:
+        pairs = [(ln.info.host, ln.info.from_domain) for ln in own.values() if ln.info]
+        return host_allowed(target.host, forward_hosts(pairs, self.launcher))
+
+    async def _resynced(self, organization_id: str | None) -> dict[str, _Line]:
+        try:
+            await self.launcher.sync_trunks()
+        except Exception as exc:  # the database: decide on what we know
+            log.warning("trunk sync for a forward failed: %s", exc)
+        return dict(self._org_lines(organization_id))
+
     async def _uri_route(
         self,
         target: SipTarget,
@@ -128,9 +143,7 @@ class LegRoutes:
         chosen: _Line | None,
         line: _Line,
     ) -> LegRoute | str:
-        launcher = self.launcher
-        pairs = [(ln.info.host, ln.info.from_domain) for ln in own.values() if ln.info]
-        if not host_allowed(target.host, forward_hosts(pairs, launcher)):
+        if not self._allowed(target, own):
             log.warning("forward to %s refused: host not allowed", target.uri)
             return NOT_ALLOWED
         # the trunkId's settings, else those of the trunk whose host it is, else the call's
