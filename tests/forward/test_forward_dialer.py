@@ -13,16 +13,16 @@ legs[] and forward events, the stereo recording listed. A URI to a host no trunk
 
 from __future__ import annotations
 
-import asyncio
 import io
 import socket
-import time
 import wave
 from typing import Any
 
 import numpy as np
 import pytest
 
+from carrier.test_kamailio_registration import final_report
+from carrier.test_media import launch_again
 from dialer.dialer_kit import jobs
 from forward.baresip_kit import RATE, PhoneFactory, decoded
 from programs.campaign_kit import phone, seed_campaign
@@ -72,23 +72,16 @@ async def add_trunk(api: Any, name: str, host: str, port: int) -> str:
 
 async def run_program(api: Any, dialer_process: Any, graph: dict[str, Any]) -> dict[str, Any]:
     """One call of a program on `graph` to the customer (the first trunk): its report."""
-    h = api.acme.headers()
     c = await seed_campaign(api, contacts=1, dids=1)
+    h = api.acme.headers()
     r = await api.client.put(f"/api/flows/{c.flow_id}", json={"graph": graph}, headers=h)
     assert r.status_code == 200, r.text
-    r = await api.client.post("/api/programs", json=c.program(name="agents"), headers=h)
-    assert r.status_code == 201, r.text
-    launched = await api.client.post(f"/api/programs/{r.json()['id']}/launch", headers=h)
-    assert launched.status_code == 201, launched.text
+    _, eid = await launch_again(api, c)
     dialer_process(RINGCAST_SIP_LOCAL_HOST=DIALER_HOST)
-    (job,) = await jobs(api, launched.json()["executionId"])
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        report = (await api.client.get(f"/api/call-report/{job.id}", headers=h)).json()
-        if report["status"] in ("completed", "failed"):
-            return dict(report)
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"no final report: {report}")
+    (job,) = await jobs(api, eid)
+    report = await final_report(api, job.id, timeout_s=60)
+    assert report["status"] in ("completed", "failed"), report
+    return report
 
 
 def loudest(pcm: np.ndarray, hz: float) -> float:
