@@ -60,7 +60,7 @@ def start_baresip(exe: str, home: Path, host: str, user: str, mic: np.ndarray) -
         f"<sip:{user}@{host}>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n"
     )
     log = (home / "baresip.log").open("wb")
-    proc = subprocess.Popen([exe, "-4", "-f", str(home), "-t", "60"], stdout=log, stderr=log)
+    proc = subprocess.Popen([exe, "-4", "-f", str(home), "-t", "120"], stdout=log, stderr=log)
     peer = Baresip(proc, base, home)
     deadline = time.monotonic() + 10
     while "baresip is ready" not in peer.log():

@@ -4,6 +4,7 @@ forwards too), a `sip:` URI to an agent of its own, or refused (nothing dialled)
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from ringcast.dialer.clock import SystemClock
@@ -13,7 +14,7 @@ from ringcast.dialer.pacing import SmoothBucket
 from ringcast.dialer.sip_launcher import SipLauncher, _Line
 from ringcast.telephony.channel import ForwardRequest
 from ringcast.telephony.sip import TrunkConfig
-from ringcast.telephony.sip.forward import LegRoute
+from ringcast.telephony.sip.forward import ForwardingSipChannel, LegRoute
 from ringcast.telephony.sip.targets import NOT_ALLOWED, parse_target
 
 ORG, AGENT, DID = "org-1", "+33612999999", "+33987654320"
@@ -29,7 +30,8 @@ def _setup(**launcher: Any) -> tuple[SipLauncher, Dialer, dict[str, _Line]]:
     lines = {}
     for trunk_id, host in (("carrier", "127.0.0.51"), ("agents", "127.0.0.52")):
         info = _info(trunk_id, host)
-        line = _Line(info, ORG, TrunkConfig(host=host), object(), None)  # type: ignore[arg-type]
+        ua = SimpleNamespace(config=TrunkConfig(host=host))  # a stand-in: nothing is sent
+        line = _Line(info, ORG, ua.config, ua, None)  # type: ignore[arg-type]
         sip.lines[trunk_id] = lines[trunk_id] = line
         dialer._trunks[trunk_id] = _TrunkState(info, SmoothBucket(50))
     return sip, dialer, lines
@@ -37,7 +39,11 @@ def _setup(**launcher: Any) -> tuple[SipLauncher, Dialer, dict[str, _Line]]:
 
 async def test_an_inbound_calls_forward_takes_a_channel_of_its_trunk() -> None:
     sip, dialer, lines = _setup()
-    route = await sip.routes.router(ORG, lines["carrier"])(ForwardRequest(AGENT, DID))
+    # the channel the launcher makes for a call that came in on the carrier trunk
+    call = SimpleNamespace(listener=None)
+    channel, _ = sip._inbound_channel(lines["carrier"].ua, call)  # type: ignore[arg-type]
+    assert isinstance(channel, ForwardingSipChannel)
+    route = await channel._route(ForwardRequest(AGENT, DID))
     assert isinstance(route, LegRoute) and route.ua is lines["carrier"].ua
     assert route.trunk == "carrier" and route.gate is not None
     trunk = dialer._trunks["carrier"]
