@@ -171,7 +171,8 @@ class LegRoutes:
             tech_prefix="",
             srtp=base.srtp if target.transport == base.transport else "off",
         )
-        key = f"uri:{target.transport}:{target.host}:{port}:{id(template)}"
+        owner = template.info.id if template.info is not None else "fallback"
+        key = f"uri:{target.transport}:{target.host}:{port}:{owner}"
         launcher = self.launcher
         async with launcher._lock:
             ua = launcher.uri_agents.get(key)
