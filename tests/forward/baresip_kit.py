@@ -24,8 +24,10 @@ RATE = 8000
 PhoneFactory = Callable[[str, str, np.ndarray], Baresip]
 
 
-def free_udp_block(host: str, width: int = 10) -> int:
+def free_udp_block(host: str, width: int = 10, avoid: frozenset[int] = frozenset()) -> int:
     for base in range(15600, 15990, width):
+        if base in avoid:
+            continue
         socks: list[socket.socket] = []
         try:
             for port in range(base, base + width):
@@ -41,9 +43,12 @@ def free_udp_block(host: str, width: int = 10) -> int:
     raise RuntimeError(f"no free ports for baresip on {host}")
 
 
-def start_baresip(exe: str, home: Path, host: str, user: str, mic: np.ndarray) -> Baresip:
+def start_baresip(
+    exe: str, home: Path, host: str, user: str, mic: np.ndarray, avoid: frozenset[int] = frozenset()
+) -> Baresip:
+    """`avoid`: port blocks not to take (other phones': each phone's ports tell it apart)."""
     home.mkdir(parents=True, exist_ok=True)
-    base = free_udp_block(host)
+    base = free_udp_block(host, avoid=avoid)
     write_mono_wav(home / "mic.wav", mic)
     (home / "config").write_text(
         "\n".join([
@@ -87,7 +92,8 @@ def baresip_phones(tmp_path: Path) -> Iterator[PhoneFactory]:
 
     def start(host: str, user: str, mic: np.ndarray) -> Baresip:
         assert exe is not None
-        peer = start_baresip(exe, tmp_path / f"baresip{len(started)}", host, user, mic)
+        home = tmp_path / f"baresip{len(started)}"
+        peer = start_baresip(exe, home, host, user, mic, frozenset(p.port for p in started))
         started.append(peer)
         return peer
 

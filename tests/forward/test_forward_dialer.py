@@ -108,6 +108,10 @@ async def test_a_customer_pressing_0_talks_to_the_agent_through_the_dialer_proce
     assert (leg["to"], leg["trunk"], leg["outcome"]) == (AGENT, agents, "completed"), leg
     assert leg["reason"] == "max_duration" and leg["answeredAt"] is not None, leg
     assert 9000 <= leg["durationMs"] <= 11000, leg
+    # the call's media figures are the customer's stream, not the agent leg's
+    (stats,) = [e["data"] for e in attempt["events"] if e["type"] == "media_stats"]
+    rtp_port = int(str(stats["remote"]).rsplit(":", 1)[1])
+    assert customer.port < rtp_port < customer.port + 10, (stats, customer.port, agent.port)
     kinds = [e["type"] for e in attempt["events"]]
     for kind in ("forward_started", "forward_answered", "forward_ended"):
         assert kind in kinds, kinds

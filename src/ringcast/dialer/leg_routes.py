@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.telephony.channel import ForwardRequest
 from ringcast.telephony.sip import UserAgent
+from ringcast.telephony.sip.channel import MediaOpener
 from ringcast.telephony.sip.forward import LegGate, LegRelease, LegRoute, LegRouter
 from ringcast.telephony.sip.targets import (
     NOT_ALLOWED,
@@ -74,6 +75,14 @@ class LegRoutes:
 
         return route
 
+    def _media(self, line: _Line, host: str | None = None) -> MediaOpener:
+        """A media watch of the leg's own (its trunk's settings; a URI's host as the only
+        strict source): the call's watch keeps judging the call's stream alone."""
+        watch = self.launcher._media_watch(line)
+        if host is not None and watch.strict_hosts is not None:
+            watch.strict_hosts = frozenset({host})
+        return watch.opener
+
     def _gate(self, organization_id: str | None, trunk_id: str | None) -> LegGate | None:
         if self.gates is None or organization_id is None or trunk_id is None:
             return None
@@ -114,15 +123,15 @@ class LegRoutes:
                 request.to,
                 trunk_id or "fallback",
                 gate or self._gate(organization_id, trunk_id),
+                open_media=self._media(line),
             )
             if failover:
                 walk = _LegFailover(self, organization_id, list(failover), leg)
                 leg.failover, leg.release = walk.next_agent, walk.release
             return leg
         assert chosen.info is not None
-        return LegRoute(
-            chosen.ua, request.to, chosen.info.id, self._gate(organization_id, chosen.info.id)
-        )
+        gate = self._gate(organization_id, chosen.info.id)
+        return LegRoute(chosen.ua, request.to, chosen.info.id, gate, open_media=self._media(chosen))
 
     def _allowed(self, target: SipTarget, own: dict[str, _Line]) -> bool:
         pairs = [(ln.info.host, ln.info.from_domain) for ln in own.values() if ln.info]
@@ -150,7 +159,8 @@ class LegRoutes:
         template = chosen or next((ln for ln in own.values() if target.host in _names(ln)), line)
         ua = await self._uri_agent(target, template)
         trunk_id = template.info.id if template.info is not None else None
-        return LegRoute(ua, target.uri, None, self._gate(organization_id, trunk_id))
+        gate = self._gate(organization_id, trunk_id)
+        return LegRoute(ua, target.uri, None, gate, open_media=self._media(template, target.host))
 
     async def _uri_agent(self, target: SipTarget, template: _Line) -> UserAgent:
         base = template.config

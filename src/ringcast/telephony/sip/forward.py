@@ -49,7 +49,7 @@ from ringcast.telephony.channel import (
 )
 from ringcast.telephony.media.bridge import Bridge, StereoRecording
 
-from .channel import FailoverHook, SipChannel
+from .channel import FailoverHook, MediaOpener, SipChannel
 from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
@@ -73,6 +73,9 @@ class LegRoute:
     gate: LegGate | None = None
     failover: FailoverHook | None = None
     release: Callable[[], None] | None = None
+    open_media: MediaOpener | None = None
+    """The leg's RTP as its trunk wants it (None: as this call's); never the call's own
+    media watch, which judges the call's stream (dialer/media_watch.py)."""
 
 
 LegRouter = Callable[[ForwardRequest], Awaitable[LegRoute | str]]
@@ -189,7 +192,7 @@ class ForwardingSipChannel(SipChannel):
                     return
             # the time spent waiting for a channel and a slot comes off the ringing
             ring_ms = max(1000, request.ring_timeout_ms - int((loop.time() - asked) * 1000))
-            agent.reroute(route.ua, route.failover)
+            agent.reroute(route.ua, route.failover, route.open_media)
             self._leg_route = route
             await agent.dial(DialRequest(route.to, request.from_, ring_ms, enable_amd=False))
             await self._follow(agent, request)
