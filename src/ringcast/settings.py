@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     dialer_max_calls: int = Field(default=1000, ge=0)
     media_overload_late_ms: float = Field(default=40.0, ge=0.0)
     sip_retry_after_s: int = Field(default=5, ge=1, le=3600)
+    # hosts a Forward node's sip: target may reach beyond the organization's own trunks'
+    # hosts (comma-separated names or IPs, `*.example.com` wildcards; telephony/sip/targets.py)
+    forward_sip_hosts: str = ""
     # media workers (telephony/media/workers.py): every call's RTP and media clock in
     # this many worker processes, so one dialer uses every core; 0 = in the dialer's
     # own event loop (one core, the default until the worker path is proven for every

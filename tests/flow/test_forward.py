@@ -49,6 +49,7 @@ def test_outputs_and_defaults() -> None:
         "record": True,
         "holdAudioId": None,
         "whisperAudioId": None,
+        "trunkId": None,
     }
 
 

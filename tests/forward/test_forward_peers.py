@@ -14,17 +14,14 @@ releases the callee.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from forward.baresip_kit import PhoneFactory, decoded
 from ringcast.flow import FlowRunner, MemoryRecordingSink, RealTimebase, RunContext, compile_flow
 from ringcast.flow.simulate import silence_resolver
 from ringcast.telephony.channel import Answered, DialRequest, DigitReceived, Pcm, RemoteHangup
@@ -34,9 +31,6 @@ from ringcast.telephony.sip.channel import MediaStream, SipChannel, rtp_media
 from ringcast.telephony.sip.config import TrunkConfig
 from ringcast.telephony.sip.forward import ForwardingSipChannel
 from ringcast.telephony.sip.ua import UserAgent
-from support import unavailable
-from telephony.sip.test_baresip import Baresip, _free_udp_block, read_wav
-from telephony.sip.test_baresip import write_wav as write_mono_wav
 from telephony.sip.test_forward_bridge import strength, tone
 from telephony.sipp.conftest import SippFactory
 
@@ -167,62 +161,14 @@ async def call_in(side: Side, callee: Callee, hz: float = 1000) -> dict[str, Any
         clock.close()
 
 
-# ---- baresip as the agent -------------------------------------------------------------
-
-
-@pytest.fixture
-def baresip_agent(tmp_path: Path) -> Iterator[Callable[[], Baresip]]:
-    exe = shutil.which("baresip")
-    if exe is None:
-        unavailable("baresip not installed (apt-get install baresip)")
-    started: list[Baresip] = []
-
-    def start() -> Baresip:
-        assert exe is not None
-        base = _free_udp_block(10)
-        write_mono_wav(tmp_path / "mic.wav", tone(AGENT_HZ, 10000))
-        (tmp_path / "config").write_text(
-            "\n".join([
-                "poll_method poll", f"sip_listen 127.0.0.1:{base}", "sip_transports udp",
-                "net_interface 127.0.0.1", "audio_player alsa,null", "audio_alert alsa,null",
-                f"audio_source aufile,{tmp_path / 'mic.wav'}",
-                "module_path /usr/lib/baresip/modules", "module g711.so", "module aufile.so",
-                "module alsa.so", "module sndfile.so", "module_app account.so",
-                "module_app menu.so", f"snd_path {tmp_path}", f"rtp_ports {base + 2}-{base + 9}",
-                "",
-            ])
-        )  # fmt: skip
-        (tmp_path / "accounts").write_text(
-            f"<sip:{AGENT}@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n"
-        )
-        log = (tmp_path / "baresip.log").open("wb")
-        proc = subprocess.Popen([exe, "-4", "-f", str(tmp_path), "-t", "40"], stdout=log,
-                                stderr=log)  # fmt: skip
-        peer = Baresip(proc, base, tmp_path)
-        started.append(peer)
-        deadline = time.monotonic() + 10
-        while "baresip is ready" not in peer.log():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"baresip did not start:\n{peer.log()}")
-            time.sleep(0.05)
-        return peer
-
-    yield start
-    for peer in started:
-        peer.proc.terminate()
-        try:
-            peer.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            peer.proc.kill()
-            peer.proc.wait()
+# ---- baresip as the agent (baresip_kit.py) ---------------------------------------------
 
 
 @pytest.mark.baresip
 async def test_baresip_agent_hears_the_callee_and_is_heard(
-    baresip_agent: Callable[[], Baresip], side_for: Callable[..., Any]
+    baresip_phones: PhoneFactory, side_for: Callable[..., Any]
 ) -> None:
-    agent = baresip_agent()
+    agent = baresip_phones("127.0.0.1", AGENT, tone(AGENT_HZ, 10000))
     side = await side_for(agent.port, inbound_flow(maxDurationSec=10))
     callee = Callee(hangup_after_s=5.0)
     trace = await call_in(side, callee)
@@ -234,10 +180,7 @@ async def test_baresip_agent_hears_the_callee_and_is_heard(
     assert strength(heard, AGENT_HZ) > 0.5, strength(heard, AGENT_HZ)
     assert strength(heard, 1000) < 0.05  # not the callee's own tone coming back
     # callee → agent: what baresip decoded holds the callee's 1 kHz tone
-    dumps = sorted(agent.home.glob("dump-*-dec.wav"))
-    assert dumps, agent.log()
-    decoded = read_wav(dumps[-1])
-    assert strength(decoded[-2 * RATE :], 1000) > 0.5
+    assert strength(decoded(agent)[-2 * RATE :], 1000) > 0.5
     # the stereo recording: the callee's tone left, the agent's right
     stereo = side.sink.recordings[leg["recordingId"]]
     assert stereo.ndim == 2 and stereo.shape[1] == 2

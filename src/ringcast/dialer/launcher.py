@@ -165,6 +165,14 @@ class CallLauncher(Protocol):
 
 
 @runtime_checkable
+class LegGateTaker(Protocol):
+    """A launcher whose Forward legs take trunk channels through the dialer's gates
+    (the SIP launcher: outbound and inbound calls' legs alike)."""
+
+    def set_leg_gates(self, gates: Callable[[str, str], LegGate | None]) -> None: ...
+
+
+@runtime_checkable
 class TrunkHealthView(Protocol):
     """A launcher that knows its trunks' health (the SIP launcher): the dialer offers
     no call to a trunk that is down while its group has another."""

@@ -49,6 +49,7 @@ from ringcast.dialer.launcher import (
     CallLauncher,
     CallPlan,
     CallResult,
+    LegGateTaker,
     TrunkHealthView,
     TrunkInfo,
 )
@@ -64,6 +65,7 @@ from ringcast.flow.trace import PathEntry
 from ringcast.programs.models import Execution
 from ringcast.programs.status import ExecutionStatus
 from ringcast.scheduling.windows import PauseWindows
+from ringcast.telephony.sip.forward import LegGate
 from ringcast.telephony.sip.outcome import retriable as sip_retriable
 from ringcast.trunks.limits_repository import LEASE_TTL_S, SharedTrunkLimits
 
@@ -157,6 +159,8 @@ class Dialer:
         self.config = config or DialerConfig()
         self.limits = limits
         self._health = launcher if isinstance(launcher, TrunkHealthView) else None
+        if isinstance(launcher, LegGateTaker):
+            launcher.set_leg_gates(self.leg_gate)
         self._rng = rng or random.Random()
         self._states: dict[str, _ExecState] = {}
         self._trunks: dict[str, _TrunkState] = {}
@@ -555,6 +559,22 @@ class Dialer:
             )
 
         return entered
+
+    def leg_gate(self, organization_id: str, trunk_id: str) -> LegGate:
+        """The gate of a Forward leg on any trunk of the organization (`_second_leg`), for
+        the launcher: legs on the node's `trunkId`, on a group's next trunk, and the
+        forwards of inbound calls (whose trunk no program of ours may have loaded)."""
+
+        async def gate(wait_s: float) -> Callable[[], None] | None:
+            trunk = self._trunks.get(trunk_id)
+            if trunk is None:
+                await self._load_trunks(organization_id)
+                trunk = self._trunks.get(trunk_id)
+            if trunk is None:  # not a trunk the store knows (the settings' fallback)
+                return lambda: None
+            return await self._second_leg(trunk, wait_s)
+
+        return gate
 
     async def _second_leg(self, trunk: _TrunkState, wait_s: float) -> Callable[[], None] | None:
         """A Forward node's agent leg is one more call on the trunk: it takes one of its

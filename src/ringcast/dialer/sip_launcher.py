@@ -33,6 +33,7 @@ from ringcast.audiofiles.library import ClipLibrary
 from ringcast.calls.recordings import StoredRecordingSink
 from ringcast.dialer.inbound import InboundCalls, InboundTrunk
 from ringcast.dialer.launcher import CallPlan, CallResult, TrunkInfo
+from ringcast.dialer.leg_routes import LegGates, LegRoutes
 from ringcast.dialer.media_watch import MediaWatch
 from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.process import ProcessState
@@ -94,6 +95,7 @@ class SipLauncher:
         media_hold_timeout_s: float = 600.0,
         overload: OverloadConfig | None = None,
         media_workers: int = 0,
+        forward_sip_hosts: str = "",
     ) -> None:
         """`secrets` opens the trunks' sealed passwords (Settings.secret_box);
         `endpoint` is the SIP address (default: `local_host`, a free port)."""
@@ -115,6 +117,9 @@ class SipLauncher:
         self.workers: MediaWorkers | None = None  # started by `start()` when media_workers
         self.endpoint: SipEndpoint | None = None
         self.lines: dict[str, _Line] = {}
+        self.uri_agents: dict[str, UserAgent] = {}  # Forward legs to sip: URIs (leg_routes.py)
+        self.forward_sip_hosts = forward_sip_hosts  # the admin's hosts for sip: targets
+        self.routes = LegRoutes(self)
         self._lock = asyncio.Lock()
         self._preloaded: set[str] = set()
         self._sync_task: asyncio.Task[None] | None = None
@@ -158,6 +163,7 @@ class SipLauncher:
                 retry_after_s=s.sip_retry_after_s,
             ),
             media_workers=s.media_workers,
+            forward_sip_hosts=s.forward_sip_hosts,
         )
 
     # ---- process lifecycle ---------------------------------------------------------
@@ -185,6 +191,10 @@ class SipLauncher:
         await asyncio.gather(*(line.ua.unregister(UNREGISTER_WAIT_S) for line in lines))
         for key in list(self.lines):
             self._stop_line(key)
+        for key in list(self.uri_agents):
+            if self.endpoint is not None:
+                self.endpoint.remove(key)
+        self.uri_agents.clear()
         await self.inbound.close()
         if self.endpoint is not None:
             self.endpoint.close()
@@ -235,6 +245,10 @@ class SipLauncher:
                     self._status_changed(info.id, "down", f"trunk_config: {exc}"[:200])
 
     # ---- calls ---------------------------------------------------------------------
+    def set_leg_gates(self, gates: LegGates) -> None:
+        """The dialer's trunk gates for Forward legs (`LegGates`, dialer/leg_routes.py)."""
+        self.routes.gates = gates
+
     def room(self) -> int | None:
         """How many more calls this process may start now (overload control: 0 while
         full; None: no cap). The dialer claims no more than this."""
@@ -272,8 +286,10 @@ class SipLauncher:
             watch.opener,
             amd_factory=self.amd_factory,
             media_timeout_ms=self.media_timeout_ms,
-            leg_gate=plan.leg_gate,
             trunk=plan.trunk.id if plan.trunk else "fallback",
+            router=self.routes.router(
+                plan.organization_id, line, plan.failover, plan.leg_gate, failover.now
+            ),
             failover=failover.next_agent if plan.failover else None,
             before_invite=failover.pace if plan.pace is not None else None,
         )
@@ -318,7 +334,13 @@ class SipLauncher:
             else MediaWatch(self.clock, self.local_host, workers=self.workers)
         )
         channel = ForwardingSipChannel.inbound(
-            ua, call, watch.opener, media_timeout_ms=self.media_timeout_ms
+            ua,
+            call,
+            watch.opener,
+            media_timeout_ms=self.media_timeout_ms,
+            trunk=line.info.id if line is not None and line.info is not None else None,
+            # its forwards take the trunk's channels and pacing as outbound calls do
+            router=self.routes.router(line.organization_id, line) if line is not None else None,
         )
         return channel, watch
 
@@ -459,6 +481,11 @@ class _Failover:
         first = plan.trunk.id if plan.trunk is not None else None
         self.carrier: str | None = first
         self.tried: list[str] = [first] if first else []
+        self.line = line  # the trunk's line carrying the call
+
+    def now(self) -> tuple[_Line, tuple[TrunkInfo, ...]]:
+        """The line carrying the call and the group's trunks not tried yet."""
+        return self.line, tuple(self.left)
 
     async def next_agent(self, status: int | None, reason: str) -> UserAgent | None:
         launcher = self.launcher
@@ -476,7 +503,7 @@ class _Failover:
                 continue
             log.info("call %s: %s %s on trunk %s, next trunk %s",
                      self.plan.call_id, status, reason, self.carrier, info.id)  # fmt: skip
-            self.carrier = info.id
+            self.carrier, self.line = info.id, line
             self.tried.append(info.id)
             return line.ua
         return None

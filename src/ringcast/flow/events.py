@@ -194,6 +194,7 @@ class Forward:
     hold: tuple[ClipRequest, ...] = ()
     whisper: tuple[ClipRequest, ...] = ()
     leg: int = 0  # the leg's index in the trace's `legs`
+    trunk_id: str | None = None  # the node's `trunkId` (None: the call's trunk)
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,6 +267,7 @@ class FlowRunner:
                 hold,
                 whisper,
                 action.leg,
+                action.trunk_id,
             )
         )
 

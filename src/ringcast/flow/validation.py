@@ -53,6 +53,10 @@ class ValidationResult:
     audio_refs: dict[str, list[str]] = field(default_factory=dict)
     """audio id → paths that reference it."""
     dictionary_refs: dict[str, list[str]] = field(default_factory=dict)
+    trunk_refs: dict[str, list[str]] = field(default_factory=dict)
+    """trunk id → paths (a Forward node's `trunkId`)."""
+    sip_hosts: dict[str, list[str]] = field(default_factory=dict)
+    """host → paths (a Forward node's `sip:` targets)."""
 
     @property
     def ok(self) -> bool:
@@ -381,5 +385,10 @@ def _reachability(
 
 def _collect_refs(node: Node, path: str, result: ValidationResult) -> None:
     for ref in node.references():
-        refs = result.audio_refs if ref.kind == "audio" else result.dictionary_refs
+        refs = {
+            "audio": result.audio_refs,
+            "dictionary": result.dictionary_refs,
+            "trunk": result.trunk_refs,
+            "sip_host": result.sip_hosts,
+        }[ref.kind]
         refs.setdefault(ref.id, []).append(f"{path}.{ref.path}")

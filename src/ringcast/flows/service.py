@@ -8,12 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ringcast.audiofiles.repository import AudioFileRepository
 from ringcast.dictionaries.repository import DictionaryRepository
 from ringcast.errors import FieldIssue, NotFoundError, ValidationFailedError
+from ringcast.flow.issues import Issue
 from ringcast.flow.validation import MissingResources, ValidationResult, validate_graph_async
 from ringcast.flows.models import Flow, FlowVersion
 from ringcast.flows.repository import SORTABLE, FlowRepository
 from ringcast.flows.schemas import FlowCreate, FlowUpdate
 from ringcast.kit.clock import utcnow
 from ringcast.kit.pagination import PageParams
+from ringcast.settings import get_settings
+from ringcast.telephony.sip.targets import NOT_ALLOWED, forward_hosts, host_allowed, refused_message
+from ringcast.trunks.repository import TrunkRepository
 
 
 async def validate(
@@ -32,7 +36,33 @@ async def validate(
         )
         return MissingResources(audio_ids - have_audio, dictionary_ids - have_dicts)
 
-    return await validate_graph_async(graph, resources=resources, prefix=prefix)
+    result = await validate_graph_async(graph, resources=resources, prefix=prefix)
+    if result.trunk_refs or result.sip_hosts:
+        await _check_forward_targets(session, organization_id, result)
+    return result
+
+
+async def _check_forward_targets(
+    session: AsyncSession, organization_id: str, result: ValidationResult
+) -> None:
+    """A Forward node's `trunkId` is one of the organization's trunks; its `sip:` targets
+    reach only allowed hosts (telephony/sip/targets.py)."""
+    trunks = await TrunkRepository(session).all(organization_id)
+    ids = {t.id for t in trunks}
+    hosts = forward_hosts(((t.host, t.from_domain) for t in trunks), get_settings())
+    for trunk_id, paths in sorted(result.trunk_refs.items()):
+        if trunk_id not in ids:
+            for path in paths:
+                message = f"trunk {trunk_id!r} does not exist"
+                result.errors.append(Issue(path, "trunk_not_found", message, {"id": trunk_id}))
+    for host, paths in sorted(result.sip_hosts.items()):
+        if not host_allowed(host, hosts):
+            for path in paths:
+                result.errors.append(
+                    Issue(path, NOT_ALLOWED, refused_message(host), {"host": host})
+                )
+    if result.errors:
+        result.graph = None
 
 
 def raise_if_invalid(result: ValidationResult) -> None:

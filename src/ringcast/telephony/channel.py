@@ -108,6 +108,8 @@ class ForwardRequest:
     whisper: Sequence[Pcm] = ()
     leg: int = 0
     """The leg's index in the call's trace (`legs[]`): its recording is tagged with it."""
+    trunk_id: str | None = None
+    """The trunk to dial it through (the Forward node's `trunkId`); None: the call's own."""
 
 
 # ---- events -----------------------------------------------------------------

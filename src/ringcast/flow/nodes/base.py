@@ -34,9 +34,10 @@ Outputs = dict[str, str | dict[str, str]]
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A resource a node uses: `path` is relative to the node (`config.prompt[0].audioId`)."""
+    """A resource a node uses: `path` is relative to the node (`config.prompt[0].audioId`).
+    `trunk` and `sip_host` (the Forward node's) are checked when the flow is saved."""
 
-    kind: Literal["audio", "dictionary"]
+    kind: Literal["audio", "dictionary", "trunk", "sip_host"]
     id: str
     path: str
 

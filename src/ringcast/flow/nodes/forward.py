@@ -8,7 +8,11 @@ an E.164 number. Each target rings `ringTimeoutSec` (default 30, 5-120); the
 callee hears `holdAudioId` meanwhile (default: the channel's ringback tone).
 On answer the agent hears `whisperAudioId`, then the legs are bridged for at
 most `maxDurationSec` (default 3600, 10-7200); `record` (default true) records
-the bridged conversation.
+the bridged conversation. `trunkId` (optional) is the trunk the agent's leg goes
+out on (default: the call's own trunk, or its trunk group with the same failover);
+it must be one of the organization's trunks (checked when the flow is saved). A
+`sip:` target is dialled straight to the URI's host, if that host is allowed
+(telephony/sip/targets.py: the organization's trunks' hosts, the admin's list).
 
 Outputs: `onCompleted` (the bridge ended: the agent hung up, or the maximum
 duration), `onNoAnswer` / `onBusy` / `onFailed` (the last target's outcome;
@@ -40,19 +44,19 @@ from ringcast.flow.nodes.run import NodeRun
 from ringcast.flow.state import ForwardProgress
 from ringcast.flow.trace import LegRecord
 from ringcast.flow.values import ResourceId, StrictModel
+from ringcast.telephony.sip.targets import parse_target
 
 FORWARD_GRACE_MS: Final = 10_000
 """The leg counts as unanswered if the channel says nothing this long after the ring timeout."""
 MAX_TARGETS: Final = 10
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_SIP_URI = re.compile(r"^sips?:[^\s@<>]+@[^\s<>]+$")
 _TEMPLATE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_.\-]{0,63})\s*\}\}$")
 _ROUTES: Final = {"no_answer": "onNoAnswer", "busy": "onBusy"}
 
 
 def _dialable(value: str) -> bool:
-    return bool(_E164.match(value) or _SIP_URI.match(value))
+    return bool(_E164.match(value)) or parse_target(value) is not None
 
 
 def _target(value: str) -> str:
@@ -78,6 +82,7 @@ class ForwardConfig(StrictModel):
     record: bool = True
     holdAudioId: ResourceId | None = None
     whisperAudioId: ResourceId | None = None
+    trunkId: ResourceId | None = None
 
     @field_validator("to", mode="before")
     @classmethod
@@ -109,6 +114,12 @@ class ForwardNode(NodeModel):
             audio_id = getattr(self.config, name)
             if audio_id is not None:
                 yield Reference("audio", audio_id, f"config.{name}")
+        if self.config.trunkId is not None:
+            yield Reference("trunk", self.config.trunkId, "config.trunkId")
+        for i, raw in enumerate(self.config.to):
+            target = parse_target(raw)
+            if target is not None:
+                yield Reference("sip_host", target.host, f"config.to[{i}]")
 
     def caller_id(self, run: NodeRun) -> str:
         ctx = run.st.ctx
@@ -211,6 +222,7 @@ def _ring(run: NodeRun, node: ForwardNode, to: str, rest: list[str]) -> None:
             hold=(PlayFile(cfg.holdAudioId),) if cfg.holdAudioId else (),
             whisper=(PlayFile(cfg.whisperAudioId),) if cfg.whisperAudioId else (),
             leg=len(run.st.trace.legs) - 1,
+            trunk_id=cfg.trunkId,
         )
     )
     run.arm(ring_ms + FORWARD_GRACE_MS)

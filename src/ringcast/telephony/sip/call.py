@@ -118,8 +118,10 @@ class SipCall:
         call_id = call_id or new_call_id(cfg.local_host)
         call = cls(perform, local, cfg, call_id, peer or cfg.address, CallState.IDLE)
         domain = cfg.from_domain or cfg.host
-        uri = to_user if to_user.startswith("sip:") else f"sip:{to_user}@{cfg.host}:{cfg.port}"
-        if local.uri_param is not None and "transport=" not in uri:
+        uri = to_user
+        if not to_user.startswith(("sip:", "sips:")):
+            uri = f"sip:{to_user}@{cfg.host}:{cfg.port}"
+        if local.uri_param is not None and "transport=" not in uri and uri.startswith("sip:"):
             uri += f";transport={local.uri_param}"
         headers = Headers()
         headers.add("Via", f"{local.via()};branch={new_branch()};rport")

@@ -280,6 +280,19 @@ class SipChannel:
         elif isinstance(event, CallMediaUpdate):
             self._on_reoffer(event.sdp)
 
+    def reroute(
+        self,
+        ua: UserAgent,
+        failover: FailoverHook | None = None,
+        open_media: MediaOpener | None = None,
+    ) -> None:
+        """Before `dial`: go out through `ua` (a forwarded leg's own trunk or URI), its
+        media opened by `open_media` (that trunk's media settings) when given."""
+        self._ua, self._failover = ua, failover
+        if open_media is not None:
+            self._open_media = open_media
+        self._call_id = new_call_id(ua.config.local_host)
+
     async def _fail_over(self, failed: CallFailed) -> None:
         """Dial the same request again through the next trunk's agent, if any."""
         assert self._failover is not None

@@ -93,6 +93,7 @@ class SipEndpoint:
         self.overload = overload  # handed to every agent: 503 to new INVITEs while full
         self.listeners: dict[str, Transport] = {}  # transport name → its listener
         self.agents: dict[str, UserAgent] = {}
+        self.outbound_only: set[str] = set()  # agents that take no new request (add)
         self.dropped = 0  # unparseable, stray or from unknown sources
         self.digest = DigestGate()  # trunks known by their credentials (inbound_digest)
         self._unknown_seen: set[str] = set()  # sources whose drop was logged
@@ -168,17 +169,23 @@ class SipEndpoint:
         return _View(inner, host, port, client)
 
     # ---- trunks -------------------------------------------------------------------
-    async def add(self, key: str, config: TrunkConfig) -> UserAgent:
-        """Start the agent of a trunk (its registration too); replaces one under `key`."""
+    async def add(self, key: str, config: TrunkConfig, *, inbound: bool = True) -> UserAgent:
+        """Start the agent of a trunk (its registration too); replaces one under `key`.
+        `inbound=False`: an agent that only dials out (a Forward node's `sip:` target):
+        answers and in-dialog requests reach it, no new request is routed to it."""
         self.remove(key)
-        peers = set(config.allowed_peers) | await _resolve(config.host)
-        config = dataclasses.replace(config, allowed_peers=frozenset(peers))
+        if inbound:
+            peers = set(config.allowed_peers) | await _resolve(config.host)
+            config = dataclasses.replace(config, allowed_peers=frozenset(peers))
+        else:
+            self.outbound_only.add(key)
         ua = await UserAgent.start(config, self._view(config.transport, config.tls_client))
         ua.overload = self.overload
         self.agents[key] = ua
         return ua
 
     def remove(self, key: str) -> None:
+        self.outbound_only.discard(key)
         ua = self.agents.pop(key, None)
         if ua is not None:
             ua.close()
@@ -229,7 +236,11 @@ class SipEndpoint:
                 return ua
         if isinstance(message, SipResponse) or message.method == "ACK":
             return None
-        same = [ua for ua in agents if ua.config.peer_allowed(addr[0])]
+        same = [
+            ua
+            for key, ua in self.agents.items()
+            if key not in self.outbound_only and ua.config.peer_allowed(addr[0])
+        ]
         return next((ua for ua in same if ua.config.transport == transport), None) or next(
             iter(same), None
         )

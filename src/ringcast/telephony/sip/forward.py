@@ -15,6 +15,12 @@ dialer's, see dialer/loop.py) it first takes one of the trunk's channels and a
 start slot of its calls-per-second pacing, waiting at most the ring timeout for
 a free channel (else `LegFailed` `trunk_channels_full`), and gives the channel
 back when the leg ends.
+
+Where the leg goes is the `router`'s choice (the SIP launcher's, dialer/leg_routes.py):
+a `LegRoute` names the user agent (the node's `trunkId`, the call's trunk with its
+group's failover, or a `sip:` URI's own host), what to dial and the gate; a string
+refuses the leg (`LegFailed` with it as the reason; nothing is sent). Without a
+router the leg goes out through this call's agent and `leg_gate`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -42,7 +49,8 @@ from ringcast.telephony.channel import (
 )
 from ringcast.telephony.media.bridge import Bridge, StereoRecording
 
-from .channel import SipChannel
+from .channel import FailoverHook, MediaOpener, SipChannel
+from .ua import UserAgent
 
 log = logging.getLogger("ringcast.telephony.sip")
 
@@ -50,6 +58,27 @@ LegRelease = Callable[[], None]
 LegGate = Callable[[float], Awaitable[LegRelease | None]]
 """Before an agent leg is dialed: wait (at most the given seconds) for a trunk channel
 and a paced start; returns how to give the channel back, or None (no channel came)."""
+
+
+@dataclass(slots=True)
+class LegRoute:
+    """Where a forwarded leg goes: through `ua`, dialing `to` (a number, or the whole
+    URI), reported as `trunk`; `gate` first (a channel and start slot), `failover` to
+    the next trunk of the group on a failure that allows it; `release` gives back what
+    the route took besides the gate (e.g. the channels of trunks failed over to)."""
+
+    ua: UserAgent
+    to: str
+    trunk: str | None
+    gate: LegGate | None = None
+    failover: FailoverHook | None = None
+    release: Callable[[], None] | None = None
+    open_media: MediaOpener | None = None
+    """The leg's RTP as its trunk wants it (None: as this call's); never the call's own
+    media watch, which judges the call's stream (dialer/media_watch.py)."""
+
+
+LegRouter = Callable[[ForwardRequest], Awaitable[LegRoute | str]]
 
 
 @cache
@@ -66,12 +95,19 @@ class ForwardingSipChannel(SipChannel):
     """A `SipChannel` that is also a `ForwardingChannel`."""
 
     def __init__(
-        self, *args: Any, leg_gate: LegGate | None = None, trunk: str | None = None, **kw: Any
+        self,
+        *args: Any,
+        leg_gate: LegGate | None = None,
+        trunk: str | None = None,
+        router: LegRouter | None = None,
+        **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
         self._leg_gate = leg_gate
+        self._router = router
         self._trunk = trunk  # what the report's legs[].trunk says
         self._agent: SipChannel | None = None
+        self._leg_route: LegRoute | None = None  # where the current leg went out
         self._bridge: Bridge | None = None
         self._pump: asyncio.Task[None] | None = None
         self._holding = False
@@ -124,27 +160,47 @@ class ForwardingSipChannel(SipChannel):
             if self._media is not None:
                 self._media.stop_playback()
 
+    async def _route(self, request: ForwardRequest) -> LegRoute | str:
+        if self._router is None:
+            return LegRoute(self._ua, request.to, self._trunk, self._leg_gate)
+        try:
+            return await self._router(request)
+        except Exception as exc:  # a trunk we cannot start (its password, its transport)
+            log.warning("forward to %s: no route: %s", request.to, exc)
+            return f"no_route: {type(exc).__name__}: {exc}"[:200]
+
+    def _leg_failed(self, agent: SipChannel, reason: str) -> None:
+        if agent is self._agent:
+            self._unhold()
+            self._agent = None
+            self._emit(LegFailed("failed", None, reason))
+
     async def _leg(self, agent: SipChannel, request: ForwardRequest) -> None:
-        """The agent's leg from its channel and pacing slot to its end."""
+        """The agent's leg from its route, channel and pacing slot to its end."""
         release: LegRelease | None = None
         loop = asyncio.get_running_loop()
         asked = loop.time()
+        route = await self._route(request)
+        if isinstance(route, str):
+            self._leg_failed(agent, route)
+            return
         try:
-            if self._leg_gate is not None:
-                release = await self._leg_gate(request.ring_timeout_ms / 1000)
+            if route.gate is not None:
+                release = await route.gate(request.ring_timeout_ms / 1000)
                 if release is None:
-                    if agent is self._agent:
-                        self._unhold()
-                        self._agent = None
-                        self._emit(LegFailed("failed", None, "trunk_channels_full"))
+                    self._leg_failed(agent, "trunk_channels_full")
                     return
             # the time spent waiting for a channel and a slot comes off the ringing
             ring_ms = max(1000, request.ring_timeout_ms - int((loop.time() - asked) * 1000))
-            await agent.dial(DialRequest(request.to, request.from_, ring_ms, enable_amd=False))
+            agent.reroute(route.ua, route.failover, route.open_media)
+            self._leg_route = route
+            await agent.dial(DialRequest(route.to, request.from_, ring_ms, enable_amd=False))
             await self._follow(agent, request)
         finally:
             if release is not None:
                 release()
+            if route.release is not None:
+                route.release()
 
     async def _follow(self, agent: SipChannel, request: ForwardRequest) -> None:
         while True:
@@ -165,7 +221,8 @@ class ForwardingSipChannel(SipChannel):
                 bridge = Bridge(self._media, agent._media, record=request.record, leg=request.leg)
                 self._bridge = bridge
                 bridge.start()
-                self._emit(LegAnswered(request.to, self._trunk))
+                route = self._leg_route
+                self._emit(LegAnswered(request.to, route.trunk if route else self._trunk))
             elif isinstance(event, DialFailed):
                 self._unhold()
                 self._agent = None
