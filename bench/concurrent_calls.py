@@ -2,7 +2,7 @@
 
 For each N in `--calls` (default 1500), twice in the same run — `loop` (every stream
 on this process's event loop, today's default) and `workers` (`MediaWorkers`, one
-process per core, `--workers`): sipp (`uas_load`, on 127.0.0.92) answers N calls and
+process per core, `--workers`): sipp (`uas_load`, on 127.0.0.82) answers N calls and
 streams a looped greeting into each; we dial them through `SipChannel` (50 at a time)
 and play a long prompt on every call. Then for `--seconds` our RTP towards sipp is
 captured by tcpdump on loopback (kernel timestamps: measured at the far end, not by
@@ -89,7 +89,7 @@ UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
-SIPP_HOST, OUR_HOST = "127.0.0.92", "127.0.0.91"
+SIPP_HOST, OUR_HOST = "127.0.0.82", "127.0.0.81"  # helper mw's loopback range
 GAP_P99_GOAL_MS = 10.0
 
 
