@@ -11,7 +11,11 @@ our own loop) and read afterwards, per stream (SSRC):
 - frames never sent: RTP timestamps advance 160 a frame even across skipped ticks,
   so (last ts - first ts) / 160 + 1 - packets seen is what the far end never got;
 - calls that failed to set up;
-- CPU of our side (the dialer process plus its workers; % of one core).
+- CPU of our side (the dialer process plus its workers; % of one core) and the frames
+  on the wire per CPU-second of our side (efficiency, steadier than latency on a
+  shared box);
+- memory per call: resident memory (VmRSS) of our side at steady state minus before
+  the first call, over the calls (the shared prompt, held once per process, included).
 sipp's own inbound RTP to us makes the calls two-way (latched by our streams).
 The load average is printed next to every figure: the box is shared.
 
@@ -104,6 +108,20 @@ def load() -> str:
     return f"load {one:.1f}/{five:.1f}/{fifteen:.1f}"
 
 
+def rss_kb(pids: list[int]) -> int:
+    """Resident memory of these processes (kB), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next(
+            (int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:")), 0
+        )
+    return total
+
+
 def cpu_s(pids: list[int]) -> float:
     """utime + stime of these processes (seconds), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -126,6 +144,7 @@ class Wire:
     never_sent: int
     gaps_ms: np.ndarray
     capture_drops: str
+    span_s: float = 0.0  # first to last packet seen
 
 
 def read_capture(path: Path, sip_port: int) -> Wire:
@@ -154,17 +173,19 @@ def read_capture(path: Path, sip_port: int) -> Wire:
         per.setdefault(ssrc, []).append((sec + usec / 1e6, ts))
     gaps: list[np.ndarray] = []
     never = packets = 0
+    first, last = float("inf"), 0.0
     for seen in per.values():
         if len(seen) < 2:
             continue
         arrivals = np.array([a for a, _ in seen])
+        first, last = min(first, arrivals[0]), max(last, arrivals[-1])
         stamps = np.array([t for _, t in seen], dtype=np.int64)
         span = (stamps[-1] - stamps[0]) % (1 << 32)
         never += max(0, int(span // 160) + 1 - len(seen))
         packets += len(seen)
         gaps.append(np.diff(arrivals) * 1000)
     all_gaps = np.concatenate(gaps) if gaps else np.zeros(0)
-    return Wire(len(per), packets, never, all_gaps, "")
+    return Wire(len(per), packets, never, all_gaps, "", max(0.0, last - first))
 
 
 async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str, float]:
@@ -189,6 +210,12 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
         return await RtpStream.open(clock, OUR_HOST)
 
     opener: Callable[[], Awaitable[MediaStream]] = open_media
+    if pool is not None:  # each worker up (imports done) before the baseline memory
+        ready = [await pool.open_stream(OUR_HOST) for _ in range(workers_n)]
+        for stream in ready:
+            stream.close()
+        await asyncio.wait_for(asyncio.gather(*(s.final for s in ready)), 30)
+    rss0 = rss_kb([os.getpid(), *([w.proc.pid for w in pool.workers] if pool else [])])
     channels = [SipChannel(ua, opener, inband_dtmf=False) for _ in range(n)]
     prompt = (np.sin(2 * np.pi * 440 * np.arange(8000 * 300) / 8000) * 6000).astype(np.int16)
     answered = failed = 0
@@ -219,6 +246,7 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
     cpu0, t0, load_then = cpu_s(pids), time.perf_counter(), load()
     await asyncio.sleep(seconds)
     cpu = (cpu_s(pids) - cpu0) / (time.perf_counter() - t0) * 100
+    per_call_kb = (rss_kb(pids) - rss0) / max(1, answered)
     dump.terminate()
     _, err = dump.communicate(timeout=30)
     drops = next((ln for ln in err.decode().splitlines() if "dropped by kernel" in ln), "")
@@ -245,7 +273,8 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
         f"{mode:>7} {n:5d} calls ({answered} up, {failed} failed): wire gap p50 {p50:5.1f} "
         f"p99 {p99:6.1f} max {gaps.max() if len(gaps) else 0:7.1f} ms  never sent "
         f"{wire.never_sent} ({sent_share:.2f} %)  streams seen {wire.streams}  CPU {cpu:5.1f}%  "
-        f"[{load_then}] capture: {drops or 'no drop line'}",
+        f"{wire.packets / max(wire.span_s, 1e-9) / max(cpu / 100, 1e-9):,.0f} frames per CPU-s  RSS {per_call_kb:.0f} kB "
+        f"per call  [{load_then}] capture: {drops or 'no drop line'}",
         flush=True,
     )
     return {"p99": p99, "never": float(wire.never_sent), "failed": float(failed + n - answered)}
