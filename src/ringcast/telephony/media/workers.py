@@ -499,9 +499,10 @@ class MediaWorkers:
         """A stream on the least busy worker (a dead one is replaced first)."""
         if len(self.workers) < self.size or any(not w.alive for w in self.workers):
             await self._top_up()
-        worker = min(
-            (w for w in self.workers if w.alive), key=lambda w: len(w.streams) + len(w.opening)
-        )
+        alive = [w for w in self.workers if w.alive]
+        if not alive:  # the channel fails the dial (like no free RTP port), not the flow
+            raise OSError("no media worker running")
+        worker = min(alive, key=lambda w: len(w.streams) + len(w.opening))
         options = {
             "host": host,
             "advertised_host": advertised_host,
