@@ -2,7 +2,7 @@
 
 For each N in `--calls` (default 1500), twice in the same run — `loop` (every stream
 on this process's event loop, today's default) and `workers` (`MediaWorkers`, one
-process per core, `--workers`): sipp (`uas_load`, on 127.0.0.92) answers N calls and
+process per core, `--workers`): sipp (`uas_load`, on 127.0.0.82) answers N calls and
 streams a looped greeting into each; we dial them through `SipChannel` (50 at a time)
 and play a long prompt on every call. Then for `--seconds` our RTP towards sipp is
 captured by tcpdump on loopback (kernel timestamps: measured at the far end, not by
@@ -11,7 +11,11 @@ our own loop) and read afterwards, per stream (SSRC):
 - frames never sent: RTP timestamps advance 160 a frame even across skipped ticks,
   so (last ts - first ts) / 160 + 1 - packets seen is what the far end never got;
 - calls that failed to set up;
-- CPU of our side (the dialer process plus its workers; % of one core).
+- CPU of our side (the dialer process plus its workers; % of one core) and the frames
+  on the wire per CPU-second of our side (efficiency, steadier than latency on a
+  shared box);
+- memory per call: resident memory (VmRSS) of our side at steady state minus before
+  the first call, over the calls (the shared prompt, held once per process, included).
 sipp's own inbound RTP to us makes the calls two-way (latched by our streams).
 The load average is printed next to every figure: the box is shared.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -89,7 +94,7 @@ UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 """
 
 
-SIPP_HOST, OUR_HOST = "127.0.0.92", "127.0.0.91"
+SIPP_HOST, OUR_HOST = "127.0.0.82", "127.0.0.81"  # helper mw's loopback range
 GAP_P99_GOAL_MS = 10.0
 
 
@@ -102,6 +107,20 @@ def free_port(host: str) -> int:
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load {one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
+def rss_kb(pids: list[int]) -> int:
+    """Resident memory of these processes (kB), from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next(
+            (int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:")), 0
+        )
+    return total
 
 
 def cpu_s(pids: list[int]) -> float:
@@ -126,6 +145,7 @@ class Wire:
     never_sent: int
     gaps_ms: np.ndarray
     capture_drops: str
+    span_s: float = 0.0  # first to last packet seen
 
 
 def read_capture(path: Path, sip_port: int) -> Wire:
@@ -154,17 +174,19 @@ def read_capture(path: Path, sip_port: int) -> Wire:
         per.setdefault(ssrc, []).append((sec + usec / 1e6, ts))
     gaps: list[np.ndarray] = []
     never = packets = 0
+    first, last = float("inf"), 0.0
     for seen in per.values():
         if len(seen) < 2:
             continue
         arrivals = np.array([a for a, _ in seen])
+        first, last = min(first, arrivals[0]), max(last, arrivals[-1])
         stamps = np.array([t for _, t in seen], dtype=np.int64)
         span = (stamps[-1] - stamps[0]) % (1 << 32)
         never += max(0, int(span // 160) + 1 - len(seen))
         packets += len(seen)
         gaps.append(np.diff(arrivals) * 1000)
     all_gaps = np.concatenate(gaps) if gaps else np.zeros(0)
-    return Wire(len(per), packets, never, all_gaps, "")
+    return Wire(len(per), packets, never, all_gaps, "", max(0.0, last - first))
 
 
 async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str, float]:
@@ -189,6 +211,12 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
         return await RtpStream.open(clock, OUR_HOST)
 
     opener: Callable[[], Awaitable[MediaStream]] = open_media
+    if pool is not None:  # each worker up (imports done) before the baseline memory
+        ready = [await pool.open_stream(OUR_HOST) for _ in range(workers_n)]
+        for stream in ready:
+            stream.close()
+        await asyncio.wait_for(asyncio.gather(*(s.final for s in ready)), 30)
+    rss0 = rss_kb([os.getpid(), *([w.proc.pid for w in pool.workers] if pool else [])])
     channels = [SipChannel(ua, opener, inband_dtmf=False) for _ in range(n)]
     prompt = (np.sin(2 * np.pi * 440 * np.arange(8000 * 300) / 8000) * 6000).astype(np.int16)
     answered = failed = 0
@@ -219,6 +247,7 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
     cpu0, t0, load_then = cpu_s(pids), time.perf_counter(), load()
     await asyncio.sleep(seconds)
     cpu = (cpu_s(pids) - cpu0) / (time.perf_counter() - t0) * 100
+    per_call_kb = (rss_kb(pids) - rss0) / max(1, answered)
     dump.terminate()
     _, err = dump.communicate(timeout=30)
     drops = next((ln for ln in err.decode().splitlines() if "dropped by kernel" in ln), "")
@@ -245,10 +274,21 @@ async def run(n: int, seconds: float, workdir: Path, workers_n: int) -> dict[str
         f"{mode:>7} {n:5d} calls ({answered} up, {failed} failed): wire gap p50 {p50:5.1f} "
         f"p99 {p99:6.1f} max {gaps.max() if len(gaps) else 0:7.1f} ms  never sent "
         f"{wire.never_sent} ({sent_share:.2f} %)  streams seen {wire.streams}  CPU {cpu:5.1f}%  "
-        f"[{load_then}] capture: {drops or 'no drop line'}",
+        f"{wire.packets / max(wire.span_s, 1e-9) / max(cpu / 100, 1e-9):,.0f} frames per CPU-s  RSS {per_call_kb:.0f} kB "
+        f"per call  [{load_then}] capture: {drops or 'no drop line'}",
         flush=True,
     )
     return {"p99": p99, "never": float(wire.never_sent), "failed": float(failed + n - answered)}
+
+
+def _in_child(n: int, seconds: float, workers_n: int) -> dict[str, float]:
+    """`run` in a new process: each mode starts from the same, clean memory."""
+    command = [sys.executable, __file__, "--seconds", str(seconds), "--one", str(n), str(workers_n)]
+    out = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    result: dict[str, float] = json.loads(lines[-1])
+    return result
 
 
 def main() -> int:
@@ -256,21 +296,25 @@ def main() -> int:
     parser.add_argument("--calls", type=int, nargs="+", default=[1500])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--one", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in args.calls:
-            loop = asyncio.run(run(n, args.seconds, Path(tmp), 0))
-            work = asyncio.run(run(n, args.seconds, Path(tmp), args.workers))
-            ratio = loop["p99"] / work["p99"] if work["p99"] else float("nan")
-            print(
-                f"        {n} calls: loop / workers gap p99 ratio {ratio:.2f}; never sent "
-                f"{loop['never']:.0f} vs {work['never']:.0f}  [{load()}]"
-            )
-            met = work["p99"] < GAP_P99_GOAL_MS and work["never"] == 0 and work["failed"] == 0
-            print(f"        goal (workers: p99 < {GAP_P99_GOAL_MS} ms, 0 never sent, 0 failed): "
-                  f"{'OK' if met else 'MISSED'}")  # fmt: skip
-            ok = ok and met
+    if args.one is not None:  # one run in this fresh process (its memory figure is its own)
+        n, workers_n = args.one
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(asyncio.run(run(n, args.seconds, Path(tmp), workers_n))))
+        return 0
+    for n in args.calls:
+        loop, work = (_in_child(n, args.seconds, w) for w in (0, args.workers))
+        ratio = loop["p99"] / work["p99"] if work["p99"] else float("nan")
+        print(
+            f"        {n} calls: loop / workers gap p99 ratio {ratio:.2f}; never sent "
+            f"{loop['never']:.0f} vs {work['never']:.0f}  [{load()}]"
+        )
+        met = work["p99"] < GAP_P99_GOAL_MS and work["never"] == 0 and work["failed"] == 0
+        print(f"        goal (workers: p99 < {GAP_P99_GOAL_MS} ms, 0 never sent, 0 failed): "
+              f"{'OK' if met else 'MISSED'}")  # fmt: skip
+        ok = ok and met
     return 0 if ok else 1
 
 

@@ -6,6 +6,7 @@ plain config objects passed in.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,9 +82,9 @@ class Settings(BaseSettings):
     # hosts (comma-separated names or IPs, `*.example.com` wildcards; telephony/sip/targets.py)
     forward_sip_hosts: str = ""
     # media workers (telephony/media/workers.py): every call's RTP and media clock in
-    # this many worker processes, so one dialer uses every core; 0 = in the dialer's
-    # own event loop (one core, the default until the worker path is proven for every
-    # call type: see docs/adr/0001-media-workers.md)
+    # this many worker processes, so one dialer uses every core; "auto" = one per core
+    # (os.cpu_count()); 0 = in the dialer's own event loop (one core, the default until
+    # the worker path is proven for every call type: see docs/adr/0003-media-workers.md)
     media_workers: int = Field(default=0, ge=0, le=256)
 
     rate_limit_per_second: int = Field(default=10, ge=1)
@@ -142,6 +143,13 @@ class Settings(BaseSettings):
             return None
         key = self.sip_tls_key_file or self.sip_tls_cert_file
         return TlsServer(str(self.sip_tls_cert_file), str(key), self.sip_tls_port)
+
+    @field_validator("media_workers", mode="before")
+    @classmethod
+    def _media_workers_auto(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return os.cpu_count() or 1
+        return value
 
     @field_validator("audio_max_duration_s")
     @classmethod

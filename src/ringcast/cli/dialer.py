@@ -43,7 +43,8 @@ async def start_launcher(launcher: CallLauncher) -> None:
 
 
 def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None] | None:
-    """Hand the media clock's figures to the API's /metrics (see dialer/metrics.py)."""
+    """Hand the media clocks' figures (the dialer's, its media workers') to the API's
+    /metrics (see dialer/metrics.py)."""
     clock = getattr(launcher, "clock", None)
     if not isinstance(clock, MediaClock):
         return None  # scripted callees: no media clock
@@ -51,7 +52,8 @@ def publish_metrics(launcher: CallLauncher, data_dir: Path) -> asyncio.Task[None
 
     trunks = launcher if hasattr(launcher, "trunk_metrics") else None
     guard = getattr(launcher, "guard", None)
-    registry = registry_for(clock, trunks, guard)  # type: ignore[arg-type]
+    workers = getattr(launcher, "workers", None)  # the media workers' clocks, if any
+    registry = registry_for(clock, trunks, guard, workers)  # type: ignore[arg-type]
     return asyncio.create_task(write_forever(registry, data_dir / FILE_NAME))
 
 

@@ -11,6 +11,10 @@ the clock already keeps: nothing is added to the 20 ms tick.
 
 With several dialer processes on one data directory the file holds the last
 writer's figures; each process's clock is its own, so read them per host.
+With media workers (RINGCAST_MEDIA_WORKERS) the calls' clocks tick in the workers:
+`ringcast_media_clock_*` is then their sum (and the dialer's own, idle, clock), as
+each worker reported it in the last second, dead workers' last figures included;
+`ringcast_media_worker_*` shows each worker by pid and the restarts.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from prometheus_client.registry import Collector
 
 from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
+from ringcast.telephony.media.workers import MediaWorkers, add_stats
 from ringcast.telephony.overload import OverloadGuard
 
 log = logging.getLogger("ringcast.dialer")
@@ -40,13 +45,19 @@ FRESH_S: Final = 30.0
 
 
 class MediaClockCollector(Collector):
-    """`ringcast_media_clock_late_seconds` and friends, read from a clock's stats."""
+    """`ringcast_media_clock_late_seconds` and friends, read from a clock's stats (and
+    the media workers', added up)."""
 
-    def __init__(self, clock: MediaClock) -> None:
+    def __init__(self, clock: MediaClock, workers: MediaWorkers | None = None) -> None:
         self.clock = clock
+        self.workers = workers
 
     def collect(self) -> Iterator[HistogramMetricFamily | CounterMetricFamily | GaugeMetricFamily]:
         stats = self.clock.stats
+        workers = self.workers
+        if workers is not None:
+            stats = workers.clock_stats()
+            add_stats(stats, self.clock.stats)
         buckets: list[tuple[str, float]] = []
         running = 0
         for bound, count in zip(LATE_BUCKETS_MS, stats.late_buckets, strict=False):
@@ -68,8 +79,35 @@ class MediaClockCollector(Collector):
         streams = GaugeMetricFamily(
             "ringcast_media_streams", "RTP streams the media clock is sending right now"
         )
-        streams.add_metric([], self.clock.clients)
+        streams.add_metric([], self.clock.clients + (workers.streams if workers else 0))
         yield streams
+        if workers is not None:
+            yield from _worker_metrics(workers)
+
+
+def _worker_metrics(workers: MediaWorkers) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    alive = GaugeMetricFamily(
+        "ringcast_media_workers", "Media worker processes running (RINGCAST_MEDIA_WORKERS)"
+    )
+    alive.add_metric([], workers.alive)
+    yield alive
+    restarts = CounterMetricFamily(
+        "ringcast_media_worker_restarts", "Media workers started in place of one that died"
+    )
+    restarts.add_metric([], workers.restarts)
+    yield restarts
+    streams = GaugeMetricFamily(
+        "ringcast_media_worker_streams", "RTP streams each media worker carries", labels=["pid"]
+    )
+    ticks = CounterMetricFamily(
+        "ringcast_media_worker_ticks", "Media clock ticks of each media worker", labels=["pid"]
+    )
+    for worker in workers.workers:
+        if worker.alive:
+            streams.add_metric([str(worker.proc.pid)], len(worker.streams))
+            ticks.add_metric([str(worker.proc.pid)], worker.clock.ticks)
+    yield streams
+    yield ticks
 
 
 class TrunkCollector(Collector):
@@ -230,9 +268,10 @@ def registry_for(
     clock: MediaClock,
     trunks: TrunkMetricsSource | None = None,
     guard: OverloadGuard | None = None,
+    workers: MediaWorkers | None = None,
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MediaClockCollector(clock))
+    registry.register(MediaClockCollector(clock, workers))
     if trunks is not None:
         registry.register(TrunkCollector(trunks))
         registry.register(CallCollector(trunks.calls))

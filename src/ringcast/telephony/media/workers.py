@@ -19,17 +19,21 @@ so prompt audio is held once per worker, not per call. Received audio crosses on
 while someone listens (AMD, recorder, bridge: `add_listener`), as 20 ms frames.
 
 Placement: a new stream goes to the worker with the fewest streams. Lateness: each
-worker reports its clock's recent lateness once a second (`late_ms()` is the worst),
-which overload control reads (telephony/overload.py). Crash safety: a worker that
-dies ends only its own calls, as a media failure (each stream's `on_media_timeout`
-fires, a playback resolves False, `timed_out` is True), and a new worker replaces
-it for later calls. The worker exits when the dialer's end of the socket closes.
+worker reports its clock's recent lateness and its `ClockStats` once a second
+(`late_ms()` is the worst, which overload control reads: telephony/overload.py;
+`clock_stats()` is their sum, with the last figures of workers that died, which the
+dialer's /metrics renders). Crash safety: a worker that dies ends only its own calls,
+as a media failure (each stream's `on_media_timeout` fires, a playback resolves
+False, `timed_out` is True), and a new worker is started in its place at once
+(`restarts`; at most one a second while they keep dying). The worker exits when the
+dialer's end of the socket closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -38,6 +42,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from ringcast.telephony.channel import DigitSource, Pcm
-from ringcast.telephony.media.clock import MediaClock
+from ringcast.telephony.media.clock import ClockStats, MediaClock
 from ringcast.telephony.media.srtp import SrtpKey, SrtpPair
 from ringcast.telephony.media.stream import RtpStream
 
@@ -56,6 +61,7 @@ log = logging.getLogger(__name__)
 _LEN = struct.Struct("!I")
 Message = tuple[Any, ...]
 LOAD_EVERY_S = 1.0
+RESTART_EVERY_S = 1.0  # the soonest a worker that keeps dying is started again
 # not `-m`: the worker's classes must keep their module's name for pickle
 _ENTRY = "from ringcast.telephony.media.workers import main; main()"
 
@@ -300,7 +306,9 @@ class _Worker:
         self.opening: dict[int, asyncio.Future[tuple[str, int]]] = {}
         self.clips: dict[int, weakref.ref[Pcm]] = {}
         self.late_ms = 0.0
+        self.clock = ClockStats()  # the worker's media clock, as last reported
         self.alive = True
+        self.on_death: Callable[[], None] | None = None
         self.reader_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -358,6 +366,8 @@ class _Worker:
             kind, sid, *args = message
             if kind == "load":
                 self.late_ms = float(sid)
+                if args and isinstance(args[0], ClockStats):
+                    self.clock = args[0]
             elif kind == "opened":
                 opening = self.opening.pop(sid, None)
                 if opening is not None and not opening.done():
@@ -385,6 +395,8 @@ class _Worker:
         for stream in list(self.streams.values()):
             stream._lost()
         self.streams.clear()
+        if self.on_death is not None:
+            self.on_death()
 
     async def close(self) -> None:
         self.alive = False
@@ -409,7 +421,14 @@ class MediaWorkers:
         self.size = size
         self.workers: list[_Worker] = []
         self._sids = count(1)
-        self._replacing: asyncio.Task[None] | None = None
+        self._replacing: set[asyncio.Task[None]] = set()
+        self._topping_up = asyncio.Lock()
+        self._closing = False
+        self._restarted_at = float("-inf")
+        self.restarts = 0
+        """Workers started in place of one that died."""
+        self.retired = ClockStats()
+        """The clocks of workers that died or were closed, as they last reported."""
 
     @classmethod
     async def start(cls, size: int) -> MediaWorkers:
@@ -420,17 +439,53 @@ class MediaWorkers:
 
     async def _add(self) -> _Worker:
         worker, reader = await _Worker.spawn()
+        worker.on_death = self._on_death
         worker.reader_task = asyncio.get_running_loop().create_task(worker.read(reader))
         self.workers.append(worker)
         return worker
+
+    def _on_death(self) -> None:
+        """A worker died: start its replacement now, not at the next call."""
+        if not self._closing:
+            task = asyncio.get_running_loop().create_task(self._top_up())
+            self._replacing.add(task)
+            task.add_done_callback(self._replacing.discard)
+
+    async def _top_up(self) -> None:
+        """Forget the dead workers and start new ones up to `size`."""
+        async with self._topping_up:
+            for dead in [w for w in self.workers if not w.alive]:
+                self.workers.remove(dead)
+                add_stats(self.retired, dead.clock)
+                await dead.close()
+            while len(self.workers) < self.size and not self._closing:
+                wait = self._restarted_at + RESTART_EVERY_S - time.monotonic()
+                if wait > 0:  # one that keeps dying is not restarted in a tight loop
+                    await asyncio.sleep(wait)
+                self._restarted_at = time.monotonic()
+                worker = await self._add()
+                self.restarts += 1
+                log.warning("media worker %s started in place of one that ended", worker.proc.pid)
 
     @property
     def streams(self) -> int:
         return sum(len(w.streams) for w in self.workers)
 
+    @property
+    def alive(self) -> int:
+        return sum(1 for w in self.workers if w.alive)
+
     def late_ms(self) -> float:
         """The worst recent media clock lateness among the workers (overload control)."""
         return max((w.late_ms for w in self.workers if w.alive), default=0.0)
+
+    def clock_stats(self) -> ClockStats:
+        """Every worker's media clock added up (the histogram, ticks, skipped ticks; the
+        worst lateness), dead workers' last report included: for /metrics."""
+        total = dataclasses.replace(self.retired, late_buckets=list(self.retired.late_buckets))
+        for worker in self.workers:
+            add_stats(total, worker.clock)
+        return total
 
     async def open_stream(
         self,
@@ -442,12 +497,12 @@ class MediaWorkers:
         hold_timeout_ms: int | None = None,
     ) -> WorkerStream:
         """A stream on the least busy worker (a dead one is replaced first)."""
-        for dead in [w for w in self.workers if not w.alive]:
-            self.workers.remove(dead)
-            await dead.close()
-        while len(self.workers) < self.size:
-            await self._add()
-        worker = min(self.workers, key=lambda w: len(w.streams) + len(w.opening))
+        if len(self.workers) < self.size or any(not w.alive for w in self.workers):
+            await self._top_up()
+        alive = [w for w in self.workers if w.alive]
+        if not alive:  # the channel fails the dial (like no free RTP port), not the flow
+            raise OSError("no media worker running")
+        worker = min(alive, key=lambda w: len(w.streams) + len(w.opening))
         options = {
             "host": host,
             "advertised_host": advertised_host,
@@ -458,9 +513,26 @@ class MediaWorkers:
         return await worker.open_stream(next(self._sids), options)
 
     async def close(self) -> None:
+        self._closing = True
+        for task in list(self._replacing):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for worker in self.workers:
             await worker.close()
         self.workers.clear()
+
+
+def add_stats(total: ClockStats, part: ClockStats) -> None:
+    """Add one clock's figures into `total` (the recent lateness: the worst)."""
+    total.ticks += part.ticks
+    total.skipped_ticks += part.skipped_ticks
+    total.max_late_ms = max(total.max_late_ms, part.max_late_ms)
+    for i, n in enumerate(part.late_buckets):
+        total.late_buckets[i] += n
+    total.late_sum_ms += part.late_sum_ms
+    total.late_ticks += part.late_ticks
+    total.recent_late_ms = max(total.recent_late_ms, part.recent_late_ms)
 
 
 # ---- the worker side -----------------------------------------------------------------
@@ -562,7 +634,11 @@ class _Served:
     async def report_load(self) -> None:
         while True:
             await asyncio.sleep(LOAD_EVERY_S)
-            self.send("load", self.clock.stats.recent_late_ms)
+            stats = self.clock.stats
+            snapshot = dataclasses.replace(
+                stats, late_buckets=list(stats.late_buckets), late_ms=[], work_ms=[]
+            )
+            self.send("load", stats.recent_late_ms, snapshot)
 
     def close(self) -> None:
         for stream in self.streams.values():
