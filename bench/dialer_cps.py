@@ -240,7 +240,7 @@ class Stack:
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             if Path(spy).exists():
                 self.profiler = subprocess.Popen(
-                    [spy, "record", "-p", str(self.dialer.pid), "-o", str(profile), "-r", "50",
+                    [spy, "record", "--nonblocking", "-p", str(self.dialer.pid), "-o", str(profile), "-r", "50",
                      "-f", "speedscope" if profile.suffix == ".json" else "flamegraph"],
                     stdout=subprocess.DEVNULL, stderr=(self.work / "py-spy.log").open("wb"),
                 )  # fmt: skip
