@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dialer_cps.py [--cps 300] [--seconds 60] [--baseline-seconds 20]
                                          [--profile /tmp/dialer.svg] [--overload]
+                                         [--media-workers N]
 
 What a user runs, as subprocesses: `ringcast serve --no-dialer` (the HTTP API, SQLite in a
 fresh data dir) and `ringcast dialer` (the SIP launcher, its SIP address on 127.0.0.60).
@@ -307,6 +308,9 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--overload", action="store_true")
+    parser.add_argument(
+        "--media-workers", type=int, default=0, help="RINGCAST_MEDIA_WORKERS for the dialer"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, pcap)")
     args = parser.parse_args()
     for tool in ("sipp", "tcpdump"):
@@ -317,6 +321,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="dialer-cps-"))
     far_port, media_port = free_port(FAR), free_port(FAR)
     stack = Stack(work)
+    stack.env["RINGCAST_MEDIA_WORKERS"] = str(args.media_workers)
     uas: subprocess.Popen[bytes] | None = None
     capture = Capture(work / "sip.pcap", FAR, far_port)
     try:
@@ -361,7 +366,8 @@ def main() -> int:
     ours = figures(ours_calls)
     failed_at_sipp = sipp_failed(work)
     print(
-        f"set to {args.cps:g} CPS, {n} calls; load average {load_base} (before baseline), "
+        f"set to {args.cps:g} CPS, {n} calls, media workers {args.media_workers}; load average "
+        f"{load_base} (before baseline), "
         f"{load_before} (dialer start), {load_after} (end); capture drops: {capture.dropped}"
     )
     show(f"baseline sipp UAC -> sipp ({args.baseline_seconds:g} s)", base)
@@ -377,6 +383,7 @@ def main() -> int:
     off = abs(ours.rate - args.cps) / args.cps
     unanswered = ours.calls - ours.answered + (ours.answered - ours.acked)
     failed = (failed_at_sipp != 0) + unanswered + sum(ours.refused.values()) + len(api_errors)
+    failed += int(execution.get("contactsFailed") or 0)  # e.g. no_media, node_stalled
     if api_errors:
         print(f"API errors while the dialer ran: {len(api_errors)}, first: {api_errors[0]}")
     all_done = execution.get("contactsCompleted") == n and ours.calls == n
