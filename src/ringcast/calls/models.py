@@ -24,7 +24,7 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_claim", "execution_id", "status", "next_attempt_at"),
+        Index("ix_jobs_claim", "execution_id", "status", "next_attempt_at", "id"),
         Index(
             "ix_jobs_lease",
             "lease_expires_at",

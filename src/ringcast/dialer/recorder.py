@@ -4,15 +4,27 @@ Each call's task hands its attempt to `record` and waits. One writer drains
 whatever has queued up into a single transaction (`DialerStore.finish`), so
 at a few hundred calls per second the database sees a few commits per second
 instead of one per call, with no added latency when the load is light.
+
+A batch whose transaction fails on the database (SQLite's lock wait timing out, a
+PostgreSQL connection dropped) is tried again a few times with back-off before its
+calls see the error: the transaction rolled back whole and every step is guarded by
+lease owner and attempt, so a second try applies each item at most once. A call
+whose record still fails keeps its lease until it expires and is then recovered as
+`worker_lost`, as if the process had died.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+
+from sqlalchemy.exc import OperationalError
 
 from ringcast.dialer.store import DialerStore, FinishItem
 
 MAX_BATCH = 500
+RETRY_DELAYS_S = (0.2, 1.0, 3.0)  # a failed batch's next tries
+log = logging.getLogger("ringcast.dialer")
 
 
 class BatchRecorder:
@@ -33,7 +45,7 @@ class BatchRecorder:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                results = await self.store.finish([item for item, _ in batch])
+                results = await self._finish([item for item, _ in batch])
             except Exception as exc:  # the callers decide; nothing is half-written
                 for _, future in batch:
                     if not future.done():
@@ -42,3 +54,13 @@ class BatchRecorder:
             for (_, future), ok in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(ok)
+
+    async def _finish(self, items: list[FinishItem]) -> list[bool]:
+        for delay in RETRY_DELAYS_S:
+            try:
+                return await self.store.finish(items)
+            except OperationalError as exc:
+                log.warning("recording %d calls failed (%s); again in %.1f s",
+                            len(items), exc.orig, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+        return await self.store.finish(items)
