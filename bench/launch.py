@@ -6,34 +6,46 @@ Builds a migrated SQLite database with N contacts in one audience (set-up,
 not timed), then times, in the same run:
 - baseline: a raw `INSERT INTO jobs_baseline ... SELECT ... FROM
   audience_contacts WHERE audience_id = ?` of the same rows into a pristine
-  copy of the jobs table (one SQL statement, no join to `contacts`), run
-  twice: the first run warms the page cache, the second is the figure;
+  copy of the jobs table (`jobs`' own CREATE TABLE and CREATE INDEX, renamed:
+  the same TEXT UUID primary key and indexes), the ids made by the very
+  expression launch uses (`db.dialect.row_uuid7`: ordered version 7 UUIDs), one
+  SQL statement, no join to `contacts`; run twice: the first run warms the page
+  cache, the second is the figure;
 - launch, every contact live: `programs.service.launch` end to end (checks,
   execution row, the snapshot statement, commit);
 - launch with `--deleted` contacts of the audience soft-deleted (the path
   that must leave those members out).
-Prints each and the ratios to the baseline. Goal, on both launch paths:
-launch <= 3 s and <= 2x the baseline; exits 1 when a goal is missed.
+Prints each (wall seconds, and this process's CPU seconds: SQLite runs in
+the driver's thread, so a shared machine's waiting for a core or the disk shows
+apart from the work) and the ratios to the baseline, with the load average.
+Goal, on both launch paths: launch <= 3 s and <= 2x the baseline by wall
+clock; exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sqlite3
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audiences.models import Audience, AudienceMember
 from ringcast.auth.models import Organization
 from ringcast.calls.models import Job
 from ringcast.contacts.models import Contact
+from ringcast.db.dialect import row_uuid7
 from ringcast.db.engine import create_engine, create_sessionmaker
+from ringcast.db.ids import row_prefix
 from ringcast.db.migrate import upgrade_async
 from ringcast.dids.models import Did
 from ringcast.flows.models import Flow, FlowVersion
@@ -103,16 +115,18 @@ async def seed(url: str, contacts: int) -> tuple[str, str]:
     return org_id, program.id
 
 
-BASELINE_DDL = (
-    "CREATE TABLE jobs_baseline (id INTEGER PRIMARY KEY,"
-    " execution_id VARCHAR(36) NOT NULL REFERENCES program_executions (id) ON DELETE CASCADE,"
-    " contact_id VARCHAR(36) NOT NULL, status VARCHAR(16) NOT NULL,"
-    " attempt_count INTEGER NOT NULL, next_attempt_at DATETIME, lease_owner VARCHAR(64),"
-    " lease_expires_at DATETIME, final_outcome VARCHAR(16), updated_at DATETIME)",
-    "CREATE INDEX ix_jobs_baseline_claim ON jobs_baseline (execution_id, status, next_attempt_at)",
-    "CREATE INDEX ix_jobs_baseline_lease ON jobs_baseline (lease_expires_at)"
-    " WHERE status = 'in_progress'",
-)
+async def baseline_ddl(s: AsyncSession) -> list[str]:
+    """`jobs`' own CREATE TABLE and CREATE INDEX statements, renamed `jobs_baseline`:
+    the same key kind (TEXT UUID primary key), columns, constraints and indexes."""
+    rows = await s.execute(
+        text("SELECT sql FROM sqlite_master WHERE tbl_name = 'jobs' AND sql IS NOT NULL")
+    )
+    ddl = []
+    for (sql,) in rows.all():
+        sql = re.sub(r"\bjobs\b", "jobs_baseline", sql, count=0)
+        sql = re.sub(r"\b(ix|pk|uq|ck)_jobs_", r"\1_jobs_baseline_", sql)
+        ddl.append(sql)
+    return ddl
 
 
 async def checkpoint(url: str) -> None:
@@ -121,7 +135,19 @@ async def checkpoint(url: str) -> None:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-async def baseline(url: str, org_id: str, program_id: str) -> tuple[float, int]:
+class Timing(NamedTuple):
+    wall: float
+    cpu: float  # this process's CPU seconds (SQLite runs in the driver's thread here)
+
+    @staticmethod
+    def start() -> Timing:
+        return Timing(time.perf_counter(), time.process_time())
+
+    def since(self) -> Timing:
+        return Timing(time.perf_counter() - self.wall, time.process_time() - self.cpu)
+
+
+async def baseline(url: str, org_id: str, program_id: str) -> tuple[Timing, int]:
     """The same rows by one raw statement into a pristine copy of the jobs table."""
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)
@@ -147,23 +173,27 @@ async def baseline(url: str, org_id: str, program_id: str) -> tuple[float, int]:
         )
         s.add(execution)
         await s.execute(text("DROP TABLE IF EXISTS jobs_baseline"))
-        for ddl in BASELINE_DDL:
+        for ddl in await baseline_ddl(s):
             await s.execute(text(ddl))
     await engine.dispose()
     await checkpoint(url)
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)
+    # the ids launch makes, by the same expression (db.dialect.row_uuid7)
+    ids = row_uuid7("sqlite", row_prefix()).compile(
+        dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}
+    )
     sql = text(
-        "INSERT INTO jobs_baseline (execution_id, contact_id, status, attempt_count,"
-        " next_attempt_at) SELECT :e, m.contact_id, 'pending', 0, :t FROM audience_contacts m"
-        " WHERE m.audience_id = :a"
+        "INSERT INTO jobs_baseline (id, execution_id, contact_id, status, attempt_count,"
+        f" next_attempt_at) SELECT {ids}, :e, m.contact_id, 'pending', 0, :t"
+        " FROM audience_contacts m WHERE m.audience_id = :a"
     )
     stamp = datetime.now(UTC).replace(tzinfo=None)
-    started = time.perf_counter()
+    started = Timing.start()
     async with sessions.begin() as s:
         result = await s.execute(sql, {"e": execution.id, "t": stamp, "a": program.audience_id})
         rows = result.rowcount  # type: ignore[attr-defined]
-    elapsed = time.perf_counter() - started
+    elapsed = started.since()
     async with sessions.begin() as s:
         await s.execute(text("DROP TABLE jobs_baseline"))
         await s.execute(delete(Execution).where(Execution.id == execution.id))
@@ -172,14 +202,14 @@ async def baseline(url: str, org_id: str, program_id: str) -> tuple[float, int]:
     return elapsed, rows
 
 
-async def launch(url: str, org_id: str, program_id: str) -> tuple[float, int]:
+async def launch(url: str, org_id: str, program_id: str) -> tuple[Timing, int]:
     engine = create_engine(url)
     sessions = create_sessionmaker(engine)
-    started = time.perf_counter()
+    started = Timing.start()
     async with sessions.begin() as s:
         execution = await service.launch(s, org_id, program_id)
         total = execution.total_contacts
-    elapsed = time.perf_counter() - started
+    elapsed = started.since()
     await engine.dispose()
     return elapsed, total
 
@@ -232,6 +262,7 @@ async def main() -> int:
         print(f"seeded {args.contacts:,} contacts in {time.perf_counter() - t0:.1f} s (not timed)")
     org_id, program_id = reused
     await restore(url, org_id)
+    load = Path("/proc/loadavg").read_text().split()[:3]
     await baseline(url, org_id, program_id)  # warm-up: pages into the cache
     base_s, base_rows = await baseline(url, org_id, program_id)
     await checkpoint(url)
@@ -241,16 +272,24 @@ async def main() -> int:
     await soft_delete(url, org_id, args.deleted)
     deleted_s, launched_live = await launch(url, org_id, program_id)
     assert launched_live == args.contacts - args.deleted, launched_live
-    print(f"baseline raw INSERT ... SELECT (warm): {base_s:.2f} s ({base_rows:,} rows)")
+    print(f"load average before the timed runs: {load}")
+    print(
+        f"baseline raw INSERT ... SELECT (warm): {base_s.wall:.2f} s, CPU {base_s.cpu:.2f} s"
+        f" ({base_rows:,} rows)"
+    )
     missed = False
     for name, seconds in (
         ("launch, all contacts live", live_s),
         (f"launch, {args.deleted:,} soft-deleted", deleted_s),
     ):
-        ratio = seconds / base_s
-        ok = seconds <= 3 and ratio <= 2
+        ratio, cpu_ratio = seconds.wall / base_s.wall, seconds.cpu / base_s.cpu
+        ok = seconds.wall <= 3 and ratio <= 2
         missed |= not ok
-        print(f"{name:<36} {seconds:.2f} s  ratio {ratio:.2f}  {'OK' if ok else 'MISSED'}")
+        print(
+            f"{name:<36} {seconds.wall:.2f} s  ratio {ratio:.2f}"
+            f"  (CPU {seconds.cpu:.2f} s, ratio {cpu_ratio:.2f})  {'OK' if ok else 'MISSED'}"
+        )
+    # a shared machine's disk and cores stretch wall times; the CPU ratio is the work's own
     print(f"goal launch <= 3 s and <= 2x baseline on both paths: {'MISSED' if missed else 'OK'}")
     return 1 if missed else 0
 

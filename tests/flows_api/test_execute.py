@@ -242,3 +242,37 @@ async def test_live_mode_queues_one_real_call(api):
     )
     assert r.status_code == 400
     assert {"flowId", "contactId"} <= set(r.json()["fieldErrors"])
+
+
+async def test_another_process_edit_shows_within_the_cache_time(api, monkeypatch):
+    """The flow row is held for HEAD_TTL_S: a rename or delete made by another process
+    (straight in the database, this process not told) shows once that time is over."""
+    from sqlalchemy import update
+
+    from ringcast.flows import compiled_versions
+    from ringcast.flows.models import Flow as FlowRow
+    from ringcast.kit.clock import utcnow
+
+    h = api.acme.headers()
+    now = [1000.0]
+    monkeypatch.setattr(compiled_versions.time, "monotonic", lambda: now[0])
+    r = await api.client.post(
+        "/api/flows", json={"name": "Before", "graph": payment_reminder_graph()}, headers=h
+    )
+    flow_id = r.json()["id"]
+    body = {"flowId": flow_id, "contact": CONTACT, "simulate": {"digits": ["1"]}}
+
+    async def simulate() -> tuple[int, str | None]:
+        r = await api.client.post("/api/flows/execute", json=body, headers=h)
+        return r.status_code, r.json().get("flowName", r.json().get("code"))
+
+    assert await simulate() == (200, "Before")
+    sessions = api.app.state.ringcast.sessions
+    async with sessions.begin() as s:
+        await s.execute(update(FlowRow).where(FlowRow.id == flow_id).values(name="After"))
+    now[0] += compiled_versions.HEAD_TTL_S + 0.1
+    assert await simulate() == (200, "After")
+    async with sessions.begin() as s:
+        await s.execute(update(FlowRow).where(FlowRow.id == flow_id).values(deleted_at=utcnow()))
+    now[0] += compiled_versions.HEAD_TTL_S + 0.1
+    assert await simulate() == (404, "FLOW_NOT_FOUND")

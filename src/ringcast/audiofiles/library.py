@@ -64,6 +64,8 @@ class ClipLibrary:
                     self._files.put(audio_id, Clip(read_wav(self.storage.get(row.telephony_key))))
         repo_d = DictionaryRepository(session)
         for dictionary_id in set(dictionary_ids):
+            if dictionary_id.startswith("system-"):
+                continue  # built in (`dictionary` loads it): no row to read
             row_d = await repo_d.get_visible(organization_id, dictionary_id)
             if row_d is None or row_d.is_system:
                 continue

@@ -10,6 +10,7 @@ from ringcast.db.base import Base, IdMixin, TimestampMixin
 from ringcast.db.types import UtcDateTime
 
 LIVE = text("deleted_at IS NULL")
+DELETED = text("deleted_at IS NOT NULL")
 
 
 class Contact(IdMixin, TimestampMixin, Base):
@@ -27,6 +28,14 @@ class Contact(IdMixin, TimestampMixin, Base):
             postgresql_where=LIVE,
         ),
         Index("ix_contacts_org_created", "organization_id", "created_at"),
+        # The (few) soft-deleted contacts of an organization, without reading its
+        # live ones: launch leaves them out of a snapshot (programs/repository.py).
+        Index(
+            "ix_contacts_org_deleted",
+            "organization_id",
+            sqlite_where=DELETED,
+            postgresql_where=DELETED,
+        ),
     )
 
     organization_id: Mapped[str] = mapped_column(

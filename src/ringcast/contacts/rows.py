@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from ringcast.api.errors import validation_issues
 from ringcast.contacts.attribute_values import AttributeType, AttributeValueError, check_value
-from ringcast.contacts.schemas import ContactCreate
+from ringcast.contacts.schemas import ContactCreate, ContactRow
 from ringcast.errors import FieldIssue
+from ringcast.kit.json_body import body_nul_free
 
 
 @dataclass(slots=True)
@@ -69,7 +70,9 @@ def check_row(
     """Validate one row; `issues` is empty when it can be stored."""
     checked = CheckedRow()
     try:
-        model = ContactCreate.model_validate(raw)
+        # no NUL in the raw body: the same schema without a NUL check per field
+        schema = ContactRow if body_nul_free.get() else ContactCreate
+        model = schema.model_validate(raw)
     except ValidationError as exc:
         checked.issues = validation_issues(list(exc.errors()))  # type: ignore[arg-type]
         # still report attribute problems in the same pass, so one answer lists all

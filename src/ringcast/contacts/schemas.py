@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from ringcast.contacts.attribute_values import EMAIL_RE, AttributeType
 from ringcast.contacts.phones import phone_problem
-from ringcast.kit.schemas import InputSchema, Schema
+from ringcast.kit.schemas import InputFields, InputSchema, Schema
 
 MAX_UPSERT_ROWS = 1000
 
@@ -36,7 +36,9 @@ class Gender(StrEnum):
     female = "female"
 
 
-class _ContactFields(InputSchema):
+class _ContactFields(InputFields):
+    """The fields; the classes below add the NUL check (`InputSchema`) but `ContactRow`."""
+
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
     full_name: str | None = Field(default=None, max_length=200)
@@ -54,11 +56,18 @@ class _ContactFields(InputSchema):
     custom_attributes: dict[str, Any] | None = None
 
 
-class ContactCreate(_ContactFields):
+class ContactRow(_ContactFields):
+    """`ContactCreate` without the per-field NUL check: an upsert row from a body
+    whose raw bytes hold no NUL (`contacts.rows.check_row` picks it)."""
+
     primary_phone: Phone
 
 
-class ContactUpdate(_ContactFields):
+class ContactCreate(InputSchema, ContactRow):
+    pass
+
+
+class ContactUpdate(InputSchema, _ContactFields):
     """PUT: the fields sent replace the stored ones; the others stay."""
 
     primary_phone: Phone | None = None

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import BackgroundTasks
 from fastapi.responses import JSONResponse, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep, StateDep
 from ringcast.api.route import domain_router
+from ringcast.api.state import AppState
 from ringcast.flows import execute, service
 from ringcast.flows.models import Flow as FlowRow
 from ringcast.flows.models import FlowVersion as VersionRow
@@ -82,15 +84,36 @@ async def get_flow(flow_id: str, principal: PrincipalDep, session: SessionDep) -
     return to_schema(*await service.get_version(session, principal.organization_id, flow_id))
 
 
+def forget_flow(state: AppState, flow_id: str, after: BackgroundTasks) -> None:
+    """`/flows/execute`'s cached row of the flow goes now and again once the change is
+    committed (background tasks run after the unit of work): a simulation read in
+    between cannot keep the old row."""
+    state.compiled_flows.forget(flow_id)
+    after.add_task(state.compiled_flows.forget, flow_id)
+
+
 @router.put("/{flow_id}", response_model=Flow)
 async def update_flow(
-    flow_id: str, body: FlowUpdate, principal: PrincipalDep, session: SessionDep
+    flow_id: str,
+    body: FlowUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+    after: BackgroundTasks,
 ) -> Flow:
+    forget_flow(state, flow_id, after)
     return to_schema(*await service.update(session, principal.organization_id, flow_id, body))
 
 
 @router.delete("/{flow_id}", status_code=204, response_class=Response)
-async def delete_flow(flow_id: str, principal: PrincipalDep, session: SessionDep) -> Response:
+async def delete_flow(
+    flow_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+    after: BackgroundTasks,
+) -> Response:
+    forget_flow(state, flow_id, after)
     await service.delete(session, principal.organization_id, flow_id)
     return Response(status_code=204)
 

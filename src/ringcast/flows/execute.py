@@ -20,7 +20,7 @@ from ringcast.flow.compiled import CompiledFlow
 from ringcast.flow.simulate import simulate
 from ringcast.flow.validation import FlowValidationError
 from ringcast.flows import service
-from ringcast.flows.compiled_versions import CompiledVersions
+from ringcast.flows.compiled_versions import CompiledVersions, FlowHead
 from ringcast.flows.repository import FlowRepository
 from ringcast.flows.schemas import ExecuteRequest
 
@@ -75,16 +75,20 @@ async def _saved(
     compiled: CompiledVersions,
 ) -> tuple[CompiledFlow, str, int]:
     """A saved flow's version, compiled; the latest one from the cache when it is there."""
-    flow = await service.get(session, organization_id, body.flow_id or "")
+    flow = compiled.head(organization_id, body.flow_id or "")
+    if flow is None:
+        row = await service.get(session, organization_id, body.flow_id or "")
+        flow = FlowHead(row.id, row.name, row.latest_version)
+        compiled.put_head(organization_id, flow)
     number = body.version or flow.latest_version
     if number == flow.latest_version and (hit := compiled.get(flow.id, number)) is not None:
         return hit, flow.name, number
-    row = await FlowRepository(session).get_version(flow.id, number)
-    if row is None:
+    version = await FlowRepository(session).get_version(flow.id, number)
+    if version is None:
         raise NotFoundError(
             f"Flow {flow.id} has no version {number}", code="FLOW_VERSION_NOT_FOUND"
         )
-    result = await service.validate(session, organization_id, row.graph)
+    result = await service.validate(session, organization_id, version.graph)
     service.raise_if_invalid(result)
     assert result.graph is not None
     ready = CompiledFlow.of(result.graph)
