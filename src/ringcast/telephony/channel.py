@@ -72,6 +72,21 @@ class AmdSettings:
     machine-only evidence, when the `kws` extra is installed."""
 
 
+AMD_REASONS = frozenset(
+    {
+        "beep",
+        "keyword",
+        "max_words",
+        "long_greeting",
+        "after_greeting_silence",
+        "initial_silence",
+        "timeout",
+    }
+)
+"""Every `amdReason` a detector can give (the rules of `telephony.amd.detector`);
+the simulated channel gives only these too."""
+
+
 @dataclass(frozen=True, slots=True)
 class DialRequest:
     to: str
