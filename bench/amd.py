@@ -5,8 +5,8 @@
 Builds the corpus (scripts/make_amd_corpus.py) if DIR lacks one of its splits
 or variants, then runs every file frame by frame (20 ms) through three
 detectors: `AmdDetector` as it is now (`AmdSettings()` defaults, Silero VAD),
-`today` (the same without the beep detector's noise floor: the detector at the
-start of issue 20's second session), and the Asterisk `AMD()` port with
+`today` (`TODAY`: the detector at the start of issue 20's second session,
+before the beep detector's noise floor and the longer greeting windows), and the Asterisk `AMD()` port with
 Asterisk's defaults; `--before` adds the detector as it was before issue 20
 (`PREVIOUS`: its old defaults and webrtcvad).
 
@@ -232,6 +232,11 @@ PREVIOUS = AmdSettings(
 """The detector before issue 20: these `AmdSettings`, webrtcvad, a 2 s late-start allowance."""
 
 
+TODAY = AmdSettings(greeting_ms=4000, greeting_span_ms=4500, total_analysis_ms=5000)
+"""The detector at the start of issue 20's second session: these `AmdSettings`, Silero,
+and the beep detector without its noise floor (`BeepDetector(noise_floor=False)`)."""
+
+
 def floor(rows: list[dict[str, str]]) -> str:
     ends = [int(r["greeting_end_ms"]) for r in rows if r["label"] == "human"]
     return f"median {np.median(ends) / 1000:.2f} s, p95 {np.percentile(ends, 95) / 1000:.2f} s"
@@ -313,7 +318,7 @@ def main() -> None:
     for mode in args.keywords:
         configs["now" if mode == "off" else f"kws-{mode}"] = with_keywords(settings, mode)
     if not args.no_baseline:
-        configs["today"] = lambda _row: AmdDetector(settings, beep=BeepDetector(noise_floor=False))
+        configs["today"] = lambda _row: AmdDetector(TODAY, beep=BeepDetector(noise_floor=False))
         if args.before:
             configs["before"] = lambda _row: AmdDetector(
                 PREVIOUS,
