@@ -115,8 +115,11 @@ class BeepDetector:
         loud = float(np.mean(current**2)) >= self._min_power
         if not loud and not self._noise_floor:
             return None
-        power = np.abs(np.fft.rfft(window)) ** 2
-        total = float(power.sum())
+        # The rfft's total power by Parseval (no FFT for quiet frames): the full
+        # spectrum's is N * sum(y^2); the half spectrum counts the DC and Nyquist bins once.
+        dc = float(window.sum())
+        nyquist = float(window[::2].sum() - window[1::2].sum())
+        total = (window.size * float(np.dot(window, window)) + dc * dc + nyquist * nyquist) / 2
         noise = 0.0
         if self._noise_floor:
             if self._floor is None:
@@ -138,6 +141,7 @@ class BeepDetector:
             noise = min(mean, self._max_noise_share * total)
         if not loud:
             return None
+        power = np.abs(np.fft.rfft(window)) ** 2
         k = int(np.argmax(power[1:-1])) + 1
         # Parabolic interpolation on log power puts the peak within a few Hz.
         a, b, c = np.log(power[k - 1 : k + 2] + 1e-12)
