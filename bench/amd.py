@@ -232,7 +232,9 @@ PREVIOUS = AmdSettings(
 """The detector before issue 20: these `AmdSettings`, webrtcvad, a 2 s late-start allowance."""
 
 
-TODAY = AmdSettings(greeting_ms=4000, greeting_span_ms=4500, total_analysis_ms=5000)
+TODAY = dataclasses.replace(
+    PREVIOUS, initial_silence_ms=6000, greeting_ms=4000, greeting_span_ms=4500
+)
 """The detector at the start of issue 20's second session: these `AmdSettings`, Silero,
 and the beep detector without its noise floor (`BeepDetector(noise_floor=False)`)."""
 

@@ -62,7 +62,10 @@ class AmdSettings:
     it did not fit in 5 s) or `long_greeting`; tune clean / SNR 5 dB went from
     81.2 / 79.4 % (humans called machines 1.2 / 5.0 %) to 83.1 / 82.5 % (0 / 0 %),
     for two machines (of 80) taken for people and machine verdicts about 0.6 s
-    later. 5000 / 5500 / 6500 was worse (82.5 / 81.9 %).
+    later. 5000 / 5500 / 6500 was worse (82.5 / 81.9 %). `maximum_words` 8: a
+    quiet line breaks a business's sentence into more "words" than 6 (tune quiet:
+    one business called a machine by max_words; 8 and 10: none, and no other
+    tune change on clean, quiet or SNR 5 dB).
     See `telephony.amd.detector` for the rules and the figures.
     """
 
@@ -73,7 +76,7 @@ class AmdSettings:
     total_analysis_ms: int = 6000
     min_word_length_ms: int = 100
     between_words_silence_ms: int = 50
-    maximum_words: int = 6
+    maximum_words: int = 8
     silence_threshold: int = 32
     keywords: bool = False
     """Spot voicemail phrases (pocketsphinx, en-US; `telephony.amd.keywords`) as

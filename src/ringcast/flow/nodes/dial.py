@@ -24,7 +24,7 @@ class AmdConfig(StrictModel):
     greeting 4500 (ms of speech), greetingSpan 5000 (a greeting still going this
     long after its first word, pauses included, is a machine; 0 turns the rule
     off), afterGreetingSilence 1000, totalAnalysisTime 6000, minWordLength 100,
-    betweenWordsSilence 50, maximumWords 6, silenceThreshold 32
+    betweenWordsSilence 50, maximumWords 8, silenceThreshold 32
     (totalAnalysisTime counts from the first word, at most initialSilence later
     than from answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
     to `onAnswer`. `keywords` (`auto` | `on` | `off`): spot voicemail phrases in
@@ -41,7 +41,7 @@ class AmdConfig(StrictModel):
     totalAnalysisTime: int = Field(6000, ge=0)
     minWordLength: int = Field(100, ge=0)
     betweenWordsSilence: int = Field(50, ge=0)
-    maximumWords: int = Field(6, ge=1)
+    maximumWords: int = Field(8, ge=1)
     silenceThreshold: int = Field(32, ge=0, le=32767)
     unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
     keywords: Literal["auto", "on", "off"] = "auto"
