@@ -28,7 +28,10 @@ distribution (median about 0.9 s; 20 % wait 1.5-3 s), so initial silence
 carries no label by itself. The hard cases are kept on purpose: beep-less
 short greetings ("This is Anna, leave a message." then silence) time exactly
 like a person answering with a sentence, and businesses answer with sentences
-as long as a short voicemail greeting.
+as long as a short voicemail greeting. On top of the regular calls every split
+has `hard_per_split()` more (issue 20): half business-answer humans, half short
+voicemail greetings with no beep (about two seconds of speech, then silence),
+so every engine has enough of both to be measured.
 
     .venv/bin/python scripts/make_amd_corpus.py [OUT_DIR] [--seed 7] [--per-split 200]
 """
@@ -546,11 +549,20 @@ def _join(parts: list[Floats], rng: np.random.Generator, gap_ms: tuple[float, fl
 
 
 def _human(
-    rng: np.random.Generator, tts: Tts, ph: Phrases, voice: str, speed: int, pitch: int
+    rng: np.random.Generator,
+    tts: Tts,
+    ph: Phrases,
+    voice: str,
+    speed: int,
+    pitch: int,
+    kind: str | None = None,
 ) -> tuple[str, Floats, str, Floats]:
-    kind = str(
-        rng.choice(["one", "two", "sentence", "twice", "business"], p=[0.25, 0.2, 0.25, 0.1, 0.2])
-    )
+    if kind is None:
+        kind = str(
+            rng.choice(
+                ["one", "two", "sentence", "twice", "business"], p=[0.25, 0.2, 0.25, 0.1, 0.2]
+            )
+        )
     if kind == "twice":
         hello = tts.say(ph.hello, voice, speed, pitch)
         text = f"{ph.hello} .. {ph.hello}"
@@ -566,9 +578,16 @@ def _human(
 
 
 def _machine(
-    rng: np.random.Generator, tts: Tts, ph: Phrases, voice: str, speed: int, pitch: int
+    rng: np.random.Generator,
+    tts: Tts,
+    ph: Phrases,
+    voice: str,
+    speed: int,
+    pitch: int,
+    kind: str | None = None,
 ) -> tuple[str, Floats, str]:
-    kind = str(rng.choice(["long", "short", "carrier"], p=[0.5, 0.2, 0.3]))
+    if kind is None:
+        kind = str(rng.choice(["long", "short", "carrier"], p=[0.5, 0.2, 0.3]))
     pool = {"long": ph.long_greeting, "short": ph.short_greeting, "carrier": ph.carrier}[kind]
     sentences = list(pool[int(rng.integers(len(pool)))])
     parts = [tts.say(s, voice, speed, pitch) for s in sentences]
@@ -593,7 +612,10 @@ class Scene(Call):
     loss_pct: float  # the `alaw_loss` variant's packet loss
 
 
-def make_scene(rng: np.random.Generator, tts: Tts, split: str, label: str) -> Scene:
+def make_scene(
+    rng: np.random.Generator, tts: Tts, split: str, label: str, hard: bool = False
+) -> Scene:
+    """One call; `hard`: a business-answer human, or a short voicemail with no beep."""
     if split in ENGINE_SPLITS:
         voices = ENGINE_SPLITS[split]
         voice, lang = voices[int(rng.integers(len(voices)))]
@@ -608,14 +630,15 @@ def make_scene(rng: np.random.Generator, tts: Tts, split: str, label: str) -> Sc
     initial_ms = _initial_silence_ms(rng)
     beep_hz = beep_ms = 0
     if label == "human":
-        kind, speech, text, tail = _human(rng, tts, ph, voice, speed, pitch)
+        forced = "business" if hard else None
+        kind, speech, text, tail = _human(rng, tts, ph, voice, speed, pitch, forced)
         body = [speech]
         end_ms = initial_ms + round(speech.size * 1000 / RATE)
     else:
-        kind, speech, text = _machine(rng, tts, ph, voice, speed, pitch)
+        kind, speech, text = _machine(rng, tts, ph, voice, speed, pitch, "short" if hard else None)
         body = [speech]
         end_ms = initial_ms + round(speech.size * 1000 / RATE)
-        if rng.random() < 0.7:
+        if not hard and rng.random() < 0.7:
             kind += "+beep"
             gap = _silence(rng.uniform(100, 700))
             tone, beep_hz, beep_ms = _beep(rng)
@@ -695,8 +718,9 @@ def make_files(
     label: str,
     noise_seed: list[int],
     variants: tuple[str, ...] = VARIANTS,
+    hard: bool = False,
 ) -> list[tuple[Row, Floats]]:
-    scene = make_scene(rng, tts, split, label)
+    scene = make_scene(rng, tts, split, label, hard)
     out: list[tuple[Row, Floats]] = []
     for variant in variants:
         pcm, meta = render(scene, variant, noise_seed)
@@ -751,6 +775,27 @@ def _build_splits(
             for row, pcm in make_files(rng, tts, split, i, label, [seed, split_no, i], variants):
                 write_wav_8k(out / row.file, pcm.astype(np.int16))
                 rows.append(row)
+        # The hard cases of issue 20, in every split and engine (a separate random
+        # stream, so the calls above do not change): businesses answering with one
+        # 3-4 s sentence, and short voicemail greetings with no beep.
+        hard_rng = np.random.default_rng([seed, split_no, HARD_STREAM])
+        for j in range(hard_per_split(per_split)):
+            i = per_split + j
+            label = "human" if j % 2 == 0 else "machine"
+            files = make_files(
+                hard_rng, tts, split, i, label, [seed, split_no, i], variants, hard=True
+            )
+            for row, pcm in files:
+                write_wav_8k(out / row.file, pcm.astype(np.int16))
+                rows.append(row)
+
+
+HARD_STREAM = 20
+
+
+def hard_per_split(per_split: int) -> int:
+    """Extra hard calls per split: a third as many as the regular ones, half of each kind."""
+    return 2 * (per_split // 6)
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ async def test_call_report_says_what_amd_decided_and_why(api):
     [human] = reports[phone(1)]["attempts"]
     [busy] = reports[phone(2)]["attempts"]
     assert _fields(machine) == ("machine", "long_greeting", 1800, None)
-    assert _fields(human) == ("human", "initial_speech_then_silence", 900, None)
+    assert _fields(human) == ("human", "after_greeting_silence", 900, None)
     assert _fields(busy) == (None, None, None, None)  # never answered
 
     # the call-report CSV: one row per attempt, the same four columns
@@ -73,7 +73,7 @@ async def test_call_report_says_what_amd_decided_and_why(api):
     assert [rows[phone(0)][k] for k in AMD_FIELDS] == ["machine", "long_greeting", "1800", ""]
     assert [rows[phone(1)][k] for k in AMD_FIELDS] == [
         "human",
-        "initial_speech_then_silence",
+        "after_greeting_silence",
         "900",
         "",
     ]
@@ -90,7 +90,7 @@ async def test_call_report_says_what_amd_decided_and_why(api):
     assert [per_contact[phone(0)][k] for k in picked] == ["machine", "long_greeting", "1800"]
     assert [per_contact[phone(1)][k] for k in picked] == [
         "human",
-        "initial_speech_then_silence",
+        "after_greeting_silence",
         "900",
     ]
     assert [per_contact[phone(2)][k] for k in picked] == ["", "", ""]

@@ -53,7 +53,7 @@ async def test_amd_verdict_is_stored_per_attempt(api):
     }
     assert found[phone(1)].amd == {
         "answeredBy": "human",
-        "amdReason": "initial_speech_then_silence",
+        "amdReason": "after_greeting_silence",
         "amdDecisionMs": 900,
         "amdGreetingMs": None,
     }

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ringcast.telephony.channel import (
+    AMD_REASONS,
     Answered,
     DialFailed,
     DialRequest,
@@ -45,6 +46,18 @@ async def test_human_answers_after_ring_and_amd() -> None:
     assert ch.clock.now_ms == 4200
     assert ch.clock.now() == datetime(2026, 1, 1, 0, 0, 4, 200000, tzinfo=UTC)
     assert ch.call_id == "c-1"
+
+
+@pytest.mark.parametrize("answer", ["human", "machine"])
+async def test_amd_reason_is_a_real_rule_name(answer: str) -> None:
+    ch = channel(answer=answer, ring_ms=100, amd_ms=900)
+    await ch.dial(DialRequest(to="+1", from_="+2"))
+    event = await ch.next_event()
+    assert isinstance(event, Answered)
+    assert event.amd_reason in AMD_REASONS
+    assert (
+        event.amd_reason == {"human": "after_greeting_silence", "machine": "long_greeting"}[answer]
+    )
 
 
 async def test_amd_off_reports_unknown_at_answer_time() -> None:

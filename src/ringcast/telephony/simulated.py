@@ -162,7 +162,7 @@ class SimulatedChannel:
             delay = s.ring_ms + (s.amd_ms if request.enable_amd else 0)
             if verdict == "machine" and request.wait_for_beep:
                 delay += s.machine_greeting_ms
-            reason = {"human": "initial_speech_then_silence", "machine": "long_greeting"}
+            reason = {"human": "after_greeting_silence", "machine": "long_greeting"}
             self._at(
                 delay,
                 Answered(

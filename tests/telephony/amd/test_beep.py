@@ -75,3 +75,37 @@ def test_espeak_speech_is_not_a_beep(sig, tmp_path: Path, voice):
     assert pcm.size > 8000
     assert not any(confirmations(sig, pcm))
     assert np.abs(pcm).max() > 1000  # the speech really was there
+
+
+def noisy(sig, *parts: np.ndarray, noise_dbfs: float = -30.0) -> np.ndarray:
+    """Line noise from the first frame, with `parts` laid over it after 1 s of noise alone."""
+    body = np.concatenate([sig.silence(1000), *parts, sig.silence(500)])
+    return sig.pcm(body + sig.noise(round(body.size / 8), noise_dbfs)[: body.size])
+
+
+@pytest.mark.parametrize("hz", [440, 1000, 2000])
+def test_tone_at_0_db_snr_is_confirmed_thanks_to_the_noise_floor(sig, hz):
+    pcm = noisy(sig, sig.tone(600, hz, -30.0))  # as loud as the noise
+    assert any(confirmations(sig, pcm))
+    before = BeepDetector(noise_floor=False)  # the whole frame's power: the tone holds half
+    assert not any(before.feed(f) for f in sig.frames(pcm))
+
+
+@pytest.mark.parametrize("noise_dbfs", [-50.0, -35.0, -20.0])
+def test_line_noise_alone_is_not_a_beep(sig, noise_dbfs):
+    assert not any(confirmations(sig, noisy(sig, sig.silence(3000), noise_dbfs=noise_dbfs)))
+
+
+@pytest.mark.parametrize("digit", list("159#"))
+def test_dtmf_in_line_noise_is_not_a_beep(sig, digit):
+    assert not any(confirmations(sig, noisy(sig, sig.dtmf(digit, 800, -30.0))))
+
+
+@pytest.mark.parametrize("f0", [90.0, 220.0])
+def test_synthetic_voice_in_line_noise_is_not_a_beep(sig, f0):
+    assert not any(confirmations(sig, noisy(sig, sig.speech(2000, -28.0, f0=f0))))
+
+
+@pytest.mark.parametrize("digit", list("19"))
+def test_dtmf_from_the_first_frame_is_not_taken_for_noise(sig, digit):
+    assert not any(confirmations(sig, sig.pcm(sig.dtmf(digit, 800), sig.silence(100))))

@@ -102,3 +102,24 @@ def test_variants_change_one_thing_each(tmp_path: Path):
 
 def silent_packets(pcm: np.ndarray) -> set[int]:
     return {i for i in range(0, pcm.size - 159, 160) if not pcm[i : i + 160].any()}
+
+
+def test_every_split_has_business_answers_and_short_voicemails_with_no_beep(tmp_path: Path):
+    corpus = load()
+    rows = list(
+        csv.DictReader(corpus.build(tmp_path, seed=4, per_split=6, variants=("clean",)).open())
+    )
+    for split in [*corpus.SPLITS, *corpus.ENGINE_SPLITS]:
+        part = [r for r in rows if r["split"] == split]
+        assert len(part) == 6 + corpus.hard_per_split(6) == 8
+        hard = part[6:]
+        assert [(r["label"], r["kind"], r["beep_hz"]) for r in hard] == [
+            ("human", "business", "0"),
+            ("machine", "short", "0"),
+        ], split
+        # the short voicemail is speech then silence, nothing after it
+        machine = hard[1]
+        assert 800 <= int(machine["speech_ms"]) <= 4000, machine
+        assert int(machine["greeting_end_ms"]) == int(machine["initial_silence_ms"]) + int(
+            machine["speech_ms"]
+        )

@@ -16,7 +16,12 @@ from ringcast.telephony.channel import AmdSettings
 # The rules are tested against fixed thresholds (the Asterisk-style values), not
 # against whatever the shipped defaults are.
 DEFAULTS = AmdSettings(
-    initial_silence_ms=2500, greeting_ms=1500, after_greeting_silence_ms=800, maximum_words=3
+    initial_silence_ms=2500,
+    greeting_ms=1500,
+    greeting_span_ms=4500,
+    after_greeting_silence_ms=800,
+    total_analysis_ms=5000,
+    maximum_words=3,
 )
 
 

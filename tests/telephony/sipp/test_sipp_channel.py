@@ -13,6 +13,7 @@ import pytest
 
 from ringcast.audio.g711 import ulaw_decode
 from ringcast.telephony.channel import (
+    AmdSettings,
     Answered,
     ChannelEvent,
     DialFailed,
@@ -216,7 +217,10 @@ async def test_amd_hook_reports_a_machine(
     request = DialRequest(to="1000", from_="ringcast", wait_for_beep=wait_for_beep)
     answered, waited_s = await _dial_sipp_machine(sipp, any_media, request)
     assert answered.answered_by == "machine", answered
-    assert answered.amd_decision_ms is not None and answered.amd_decision_ms <= 5000
+    # Within the analysis window (6 s since issue 20's second pass, 5 s before: the
+    # longer greeting windows that hear businesses out decide this greeting at ~5.1 s).
+    window = AmdSettings().total_analysis_ms
+    assert answered.amd_decision_ms is not None and answered.amd_decision_ms <= window
     if wait_for_beep:  # the machine greeting lasts ~12 s before its beep
         assert waited_s > 8, waited_s
     else:
@@ -227,7 +231,6 @@ async def test_amd_with_keywords_on_a_live_call(sipp: Sipp, open_media: OpenMedi
     """Keyword spotting on (its worker thread decodes off the media clock): the sipp
     voicemail is still a machine, within the analysis window."""
     from ringcast.telephony.amd import keywords
-    from ringcast.telephony.channel import AmdSettings
 
     if not keywords.available():
         pytest.skip("pocketsphinx (the kws extra) is not installed")

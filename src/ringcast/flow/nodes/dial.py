@@ -21,10 +21,10 @@ class AmdConfig(StrictModel):
     """AMD tuning (ours), in ms, mirroring `telephony.channel.AmdSettings`.
 
     Defaults (those of `telephony.channel.AmdSettings`): initialSilence 6000,
-    greeting 4000 (ms of speech), greetingSpan 4500 (a greeting still going this
+    greeting 4500 (ms of speech), greetingSpan 5000 (a greeting still going this
     long after its first word, pauses included, is a machine; 0 turns the rule
-    off), afterGreetingSilence 1000, totalAnalysisTime 5000, minWordLength 100,
-    betweenWordsSilence 50, maximumWords 6, silenceThreshold 32
+    off), afterGreetingSilence 1000, totalAnalysisTime 6000, minWordLength 100,
+    betweenWordsSilence 50, maximumWords 8, silenceThreshold 32
     (totalAnalysisTime counts from the first word, at most initialSilence later
     than from answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
     to `onAnswer`. `keywords` (`auto` | `on` | `off`): spot voicemail phrases in
@@ -35,13 +35,13 @@ class AmdConfig(StrictModel):
     """
 
     initialSilence: int = Field(6000, ge=0)
-    greeting: int = Field(4000, ge=0)
-    greetingSpan: int = Field(4500, ge=0)
+    greeting: int = Field(4500, ge=0)
+    greetingSpan: int = Field(5000, ge=0)
     afterGreetingSilence: int = Field(1000, ge=0)
-    totalAnalysisTime: int = Field(5000, ge=0)
+    totalAnalysisTime: int = Field(6000, ge=0)
     minWordLength: int = Field(100, ge=0)
     betweenWordsSilence: int = Field(50, ge=0)
-    maximumWords: int = Field(6, ge=1)
+    maximumWords: int = Field(8, ge=1)
     silenceThreshold: int = Field(32, ge=0, le=32767)
     unknownRoute: Literal["onAnswer", "onVoicemail", "onError"] = "onAnswer"
     keywords: Literal["auto", "on", "off"] = "auto"
