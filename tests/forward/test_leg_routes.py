@@ -148,3 +148,32 @@ async def test_after_the_call_failed_over_its_legs_start_on_the_trunk_that_carri
     release = await route.gate(0.2)
     assert release is not None and dialer._trunks["agents"].active == 1
     release()
+
+
+async def test_a_uri_allowed_by_a_trunk_is_refused_once_that_trunk_is_deleted(api: Any) -> None:
+    """The policy is the database's at each forward, not the launcher's last sync: the
+    cached URI agent made with the deleted trunk's settings is not used (it is gone)."""
+    h = api.acme.headers()
+    body = {"name": "pbx", "host": "127.0.0.53", "port": 5060, "optionsIntervalSec": 0}
+    made = await api.client.post("/api/trunks", json=body, headers=h)
+    assert made.status_code == 201, made.text
+    trunk_id = made.json()["id"]
+    state = api.app.state.ringcast
+    sip = SipLauncher(state.sessions, state.storage, local_host="127.0.0.50", trunk_sync_s=3600)
+    try:
+        await sip.start()
+        line = sip.lines[trunk_id]
+        router = sip.routes.router(api.acme.organization_id, line)
+        uri = "sip:agent@127.0.0.53:5099"
+        route = await router(ForwardRequest(uri, DID))
+        assert isinstance(route, LegRoute) and route.ua.config.port == 5099
+        assert len(sip.uri_agents) == 1
+        gone = await api.client.delete(f"/api/trunks/{trunk_id}", headers=h)
+        assert gone.status_code == 204, gone.text
+        assert await router(ForwardRequest(uri, DID)) == NOT_ALLOWED  # no sync in between
+        assert not sip.uri_agents and sip.endpoint is not None
+        assert set(sip.endpoint.agents) == set(sip.lines)  # its agents stopped too
+        # and a trunkId naming the deleted trunk fails as an unknown one
+        assert await router(ForwardRequest(AGENT, DID, trunk_id=trunk_id)) == "trunk_not_found"
+    finally:
+        await sip.close()

@@ -103,12 +103,13 @@ class LegRoutes:
         failover: tuple[TrunkInfo, ...],
         gate: LegGate | None,
     ) -> LegRoute | str:
-        own = dict(self._org_lines(organization_id))
         target = parse_target(request.to) if request.to.startswith("sip") else None
-        if (request.trunk_id is not None and request.trunk_id not in own) or (
-            target is not None and not self._allowed(target, own)
-        ):
-            own = await self._resynced(organization_id)  # a trunk made since the last sync?
+        if target is not None or request.trunk_id is not None:
+            # the policy as the database has it now (a trunk made or deleted since the
+            # last periodic sync): a URI agent allowed by a deleted trunk is not used
+            own = await self._resynced(organization_id)
+        else:
+            own = dict(self._org_lines(organization_id))
         chosen: _Line | None = None
         if request.trunk_id is not None:
             chosen = own.get(request.trunk_id)

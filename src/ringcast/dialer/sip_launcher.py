@@ -393,6 +393,11 @@ class SipLauncher:
             line.ua.hangup_all()
             if self.endpoint is not None:
                 self.endpoint.remove(key)
+        # the sip: URI agents made with this trunk's settings (leg_routes.py) go with it
+        for uri_key in [k for k in self.uri_agents if k.rsplit(":", 1)[1] == key]:
+            self.uri_agents.pop(uri_key).hangup_all()
+            if self.endpoint is not None:
+                self.endpoint.remove(uri_key)
 
     def trunk_metrics(self) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]:
         """For /metrics (dialer/metrics.py): status per trunk, inbound calls, refusals."""
