@@ -35,6 +35,13 @@ pytestmark = pytest.mark.slow
 
 CPS, CHANNELS = 20, 30
 CONTACTS = int(os.environ.get("RINGCAST_TEST_LIMITS_CONTACTS", "600"))
+# the carriers' addresses (three), then the dialers' (three): loopback addresses no other
+# test uses at the same time (RINGCAST_TEST_LIMITS_HOSTS, comma-separated, to move them)
+HOSTS = os.environ.get(
+    "RINGCAST_TEST_LIMITS_HOSTS",
+    "127.0.0.67,127.0.0.68,127.0.0.69,127.0.0.70,127.0.0.71,127.0.0.72",
+).split(",")
+CARRIER_HOSTS, DIALER_HOSTS = HOSTS[:3], HOSTS[3:6]
 
 # answers after 1.5 s of ringing: 20 CPS would want ~32 calls at once, the channels bind
 SLOW_ANSWER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -114,15 +121,20 @@ _REQUEST = re.compile(r"(INVITE|BYE) sip:")
 
 
 class Capture:
-    """tcpdump of the UDP arriving at the carriers' addresses, kernel timestamps."""
+    """tcpdump of the SIP arriving at the carriers' addresses, kernel timestamps (their
+    SIP ports only: the echoed RTP, 50 packets a second a call, printed as text, made a
+    loaded tcpdump drop packets, and a BYE it dropped left its call counted up forever)."""
 
-    def __init__(self, workdir: Path, hosts: list[str]) -> None:
+    def __init__(self, workdir: Path, carriers: list[Carrier]) -> None:
         self.path = workdir / "capture.txt"
-        fltr = "udp and (" + " or ".join(f"dst host {h}" for h in hosts) + ")"
+        self.errors = workdir / "capture.err"
+        fltr = "udp and (" + " or ".join(
+            f"(dst host {c.host} and dst port {c.port})" for c in carriers
+        ) + ")"  # fmt: skip
         self.proc = subprocess.Popen(
             ["tcpdump", "-i", "lo", "-n", "-tt", "-l", "-A", "-s", "0", fltr],
             stdout=self.path.open("wb"),
-            stderr=subprocess.DEVNULL,
+            stderr=self.errors.open("wb"),
         )
         time.sleep(1.0)  # listening before the first INVITE
 
@@ -130,6 +142,11 @@ class Capture:
         time.sleep(0.5)
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+    def dropped(self) -> str:
+        """tcpdump's own account of what it missed (printed when it stops)."""
+        text = self.errors.read_text(errors="replace")
+        return " / ".join(line for line in text.splitlines() if "dropped" in line)
 
     def times(self, c: Carrier) -> Times:
         invites: dict[str, float] = {}
@@ -180,7 +197,7 @@ async def _run_fleet(
             **os.environ,
             "RINGCAST_DATABASE_URL": db_url,
             "RINGCAST_DATA_DIR": str(tmp_path / f"dialer{i}"),
-            "RINGCAST_SIP_LOCAL_HOST": f"127.0.0.{70 + i}",
+            "RINGCAST_SIP_LOCAL_HOST": DIALER_HOSTS[i],
             "RINGCAST_SIP_PORT": "0",
         }
         procs.append(
@@ -218,11 +235,16 @@ async def _check(
     )
     total = 0
     for c in carriers:
-        calls, most_per_s, most_at_once = _peaks(capture.times(c))
+        wire = capture.times(c)
+        # every call ended with our BYE: one missing is a packet the capture lost, and
+        # would count its call as up to the end (a measuring error, not a busy trunk)
+        lost = [k for k in wire[0] if k not in wire[1]]
+        assert not lost, (c.host, f"{len(lost)} BYEs not captured", capture.dropped())
+        calls, most_per_s, most_at_once = _peaks(wire)
         logged, logged_per_s, logged_at_once = _peaks(_logged(c))
         print(f"{c.host} on the wire: {calls} calls, {most_per_s} INVITEs/s at most, "
               f"{most_at_once} at once; sipp's log: {logged} calls, {logged_per_s} INVITEs/s "
-              f"at most, {logged_at_once} at once")  # fmt: skip
+              f"at most, {logged_at_once} at once; tcpdump: {capture.dropped()}")  # fmt: skip
         assert most_per_s <= CPS + 1, (c.host, most_per_s)
         assert most_at_once <= CHANNELS, (c.host, most_at_once)
         assert logged == calls
@@ -240,7 +262,7 @@ def pg_only(db_url: str) -> None:
 
 
 async def test_three_dialers_share_one_trunks_cps_and_channels(api, db_url, tmp_path, pg_only):
-    uas = carrier(tmp_path / "uas", "127.0.0.67", SLOW_ANSWER, "-rtp_echo", timing=True)
+    uas = carrier(tmp_path / "uas", CARRIER_HOSTS[0], SLOW_ANSWER, "-rtp_echo", timing=True)
     try:
         await add_trunk(
             api, "carrier", uas, maxChannels=CHANNELS, callsPerSecond=CPS, optionsIntervalSec=0
@@ -253,7 +275,7 @@ async def test_three_dialers_share_one_trunks_cps_and_channels(api, db_url, tmp_
             callsPerSecond=200,
             maxConcurrentCalls=500,
         )
-        capture = Capture(tmp_path, [uas.host])
+        capture = Capture(tmp_path, [uas])
         outputs = await _run_fleet(api, eid, db_url, tmp_path, capture)
         await _check(api, eid, outputs, [uas], capture)
     finally:
@@ -261,8 +283,8 @@ async def test_three_dialers_share_one_trunks_cps_and_channels(api, db_url, tmp_
 
 
 async def test_three_dialers_share_two_trunks_of_a_group(api, db_url, tmp_path, pg_only):
-    one = carrier(tmp_path / "one", "127.0.0.68", SLOW_ANSWER, "-rtp_echo", timing=True)
-    two = carrier(tmp_path / "two", "127.0.0.69", SLOW_ANSWER, "-rtp_echo", timing=True)
+    one = carrier(tmp_path / "one", CARRIER_HOSTS[1], SLOW_ANSWER, "-rtp_echo", timing=True)
+    two = carrier(tmp_path / "two", CARRIER_HOSTS[2], SLOW_ANSWER, "-rtp_echo", timing=True)
     try:
         limits = {"maxChannels": CHANNELS, "callsPerSecond": CPS, "optionsIntervalSec": 0}
         t1 = await add_trunk(api, "one", one, **limits)
@@ -276,7 +298,7 @@ async def test_three_dialers_share_two_trunks_of_a_group(api, db_url, tmp_path, 
             maxConcurrentCalls=500,
         )
         await set_group(api, c.dids, [{"trunkId": t1}, {"trunkId": t2}])
-        capture = Capture(tmp_path, [one.host, two.host])
+        capture = Capture(tmp_path, [one, two])
         outputs = await _run_fleet(api, eid, db_url, tmp_path, capture)
         await _check(api, eid, outputs, [one, two], capture)
     finally:

@@ -123,6 +123,9 @@ class _TrunkState:
     db_offset_s: float = 0.0  # the schedule's epoch seconds minus our monotonic seconds
     held: int = 0  # the channels our lease row says we hold
     held_at: float = float("-inf")
+    # one lease write at a time, each computed when it runs: the row is written whole,
+    # so two computed from one moment and landing in the other order under-state it
+    lease_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass(slots=True)
@@ -326,40 +329,44 @@ class Dialer:
         deployment's budget, added to `trunk.slots`."""
         assert self.limits is not None
         info = trunk.info
-        held = trunk.active + len(trunk.slots) - (0 if new_channel else want)
-        grant = await self.limits.take(
-            info.id,
-            want=want,
-            active=held,
-            max_channels=info.max_channels,
-            cps=info.calls_per_second,
-            horizon_s=horizon_s,
-            now_s=self._epoch(),
-            lead_s=lead_s,
-        )
-        if grant.now_s == 0.0:
-            self.grants_refused += 1
-            return  # the database did not answer in time: nothing granted
-        mono = self.clock.monotonic()
-        trunk.db_offset_s = self._epoch() - mono
-        trunk.slots += grant.slots
-        trunk.held, trunk.held_at = held + len(grant.slots), mono
+        async with trunk.lease_lock:
+            held = trunk.active + len(trunk.slots) - (0 if new_channel else want)
+            grant = await self.limits.take(
+                info.id,
+                want=want,
+                active=held,
+                max_channels=info.max_channels,
+                cps=info.calls_per_second,
+                horizon_s=horizon_s,
+                now_s=self._epoch(),
+                lead_s=lead_s,
+            )
+            if grant.now_s == 0.0:
+                self.grants_refused += 1
+                return  # the database did not answer in time: nothing granted
+            mono = self.clock.monotonic()
+            trunk.db_offset_s = self._epoch() - mono
+            trunk.slots += grant.slots
+            trunk.held, trunk.held_at = held + len(grant.slots), mono
 
     async def _settle_shared(self) -> None:
         """End of tick (shared limits): hand back slots no claim used, and write the
         channels we hold when calls ended (or the lease needs renewing)."""
         if self.limits is None:
             return
-        mono = self.clock.monotonic()
-        for trunk in self._trunks.values():
+        for trunk in list(self._trunks.values()):
             try:
-                if trunk.slots:
-                    slots, trunk.slots = _contiguous_tail(trunk.slots, trunk.info), []
-                    await self.limits.give_back(trunk.info.id, slots, trunk.info.calls_per_second)
-                renew = trunk.active and mono - trunk.held_at > LEASE_TTL_S / 3
-                if trunk.held != trunk.active or renew:
-                    await self.limits.hold(trunk.info.id, trunk.active, self._epoch())
-                    trunk.held, trunk.held_at = trunk.active, mono
+                async with trunk.lease_lock:  # what we hold is read when it is written
+                    if trunk.slots:
+                        slots, trunk.slots = _contiguous_tail(trunk.slots, trunk.info), []
+                        await self.limits.give_back(
+                            trunk.info.id, slots, trunk.info.calls_per_second
+                        )
+                    mono, held = self.clock.monotonic(), trunk.active + len(trunk.slots)
+                    renew = held and mono - trunk.held_at > LEASE_TTL_S / 3
+                    if trunk.held != held or renew:
+                        await self.limits.hold(trunk.info.id, held, self._epoch())
+                        trunk.held, trunk.held_at = held, mono
             except Exception:  # held over: fewer calls until the lease expires, never more
                 log.exception("trunk %s: shared limits not settled", trunk.info.id)
 

@@ -1,0 +1,121 @@
+"""Shared trunk limits (PostgreSQL): the channels this process's lease row says it holds
+are never fewer than it holds, whatever its grants, renewals and hand-backs overlap.
+
+`trunk_channel_leases.in_use` is written whole (the channels held now, not a delta), so
+two writes of one process computed from the same moment and landing in the other order
+under-state it, and the other dialers take the difference: more calls at once on the
+trunk than its channels (the 33-of-30 of test_global_limits). `LeaseBook` stands for
+the database with `SharedTrunkLimits`' semantics (limits_repository.py: a grant counts
+the others' live channels, grants what fits, writes `active + granted`; `hold` writes
+`active`), each statement run after a round trip and answered after another."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ringcast.dialer.clock import SystemClock
+from ringcast.dialer.launcher import TrunkInfo
+from ringcast.dialer.loop import Dialer, _TrunkState
+from ringcast.dialer.pacing import SmoothBucket
+from ringcast.dialer.simulated_launcher import SimulatedLauncher
+from ringcast.trunks.limits_repository import Grant
+
+TRUNK, CHANNELS = "t1", 30
+
+
+class LeaseBook:
+    """The trunk's lease rows; a statement reaches it `trip_s` after it is sent."""
+
+    def __init__(self, trip_s: float = 0.05) -> None:
+        self.trip_s = trip_s
+        self.in_use: dict[str, int] = {}
+        self.next_slot = 0.0
+
+    def limits(self, owner: str) -> Any:
+        book = self
+
+        class Limits:
+            async def take(self, trunk_id: str, *, want: int, active: int, max_channels: int,
+                           cps: float, horizon_s: float, now_s: float, lead_s: float = 0.0,
+                           ) -> Grant:  # fmt: skip
+                await asyncio.sleep(book.trip_s)
+                others = sum(n for o, n in book.in_use.items() if o != owner)
+                first = max(book.next_slot, now_s + lead_s)
+                n = max(0, min(want, max_channels - others - active))
+                book.next_slot = first + n / cps
+                book.in_use[owner] = active + n
+                await asyncio.sleep(book.trip_s)
+                return Grant(tuple(first + i / cps for i in range(n)), now_s)
+
+            async def give_back(self, trunk_id: str, unused: tuple[float, ...], cps: float) -> None:
+                await asyncio.sleep(2 * book.trip_s)
+
+            async def hold(self, trunk_id: str, active: int, now_s: float) -> None:
+                await asyncio.sleep(book.trip_s)
+                book.in_use[owner] = active
+                await asyncio.sleep(book.trip_s)
+
+        return Limits()
+
+
+def _dialer(book: LeaseBook, owner: str) -> tuple[Dialer, _TrunkState]:
+    info = TrunkInfo(TRUNK, "127.0.0.1", 5060, "udp", None, None, None, CHANNELS, 1000, ("PCMU",))
+    d = Dialer(None, SimulatedLauncher(), SystemClock(), limits=book.limits(owner))  # type: ignore[arg-type]
+    trunk = d._trunks[TRUNK] = _TrunkState(info, SmoothBucket(1000))
+    return d, trunk
+
+
+def _holds(trunk: _TrunkState) -> int:
+    """The channels the process holds: its calls' and the slots granted, not yet used."""
+    return trunk.active + len(trunk.slots)
+
+
+async def test_a_late_calls_retake_does_not_overwrite_the_ticks_grant() -> None:
+    book = LeaseBook()
+    d, trunk = _dialer(book, "a")
+    trunk.active = 3  # three calls up
+    # the tick asks for 5 starts while a late call (it holds a channel) retakes a slot
+    tick = asyncio.create_task(d._grant(trunk, 5, 1.0))
+    await asyncio.sleep(0.01)
+    assert await d._take_slot(trunk, new_channel=False) is not None
+    await tick
+    assert _holds(trunk) == 8
+    assert book.in_use["a"] >= _holds(trunk), book.in_use
+
+
+async def test_two_forward_legs_taking_channels_at_once_both_count() -> None:
+    book = LeaseBook()
+    d, trunk = _dialer(book, "a")
+    trunk.active = 3
+    one, two = await asyncio.gather(d._second_leg(trunk, 1.0), d._second_leg(trunk, 1.0))
+    assert one is not None and two is not None and trunk.active == 5
+    assert book.in_use["a"] >= 5, book.in_use
+
+
+async def test_the_end_of_tick_write_does_not_drop_a_leg_granted_meanwhile() -> None:
+    book = LeaseBook()
+    d, trunk = _dialer(book, "a")
+    trunk.active, trunk.held = 3, 4  # a call ended since the last write
+    leg = asyncio.create_task(d._second_leg(trunk, 1.0))
+    await asyncio.sleep(0.01)
+    await d._settle_shared()
+    assert await leg is not None
+    assert trunk.active == 4 and book.in_use["a"] >= 4, book.in_use
+    await d._settle_shared()  # nothing changed since: what it wrote stands
+    assert book.in_use["a"] >= 4, book.in_use
+
+
+async def test_another_dialer_is_never_granted_what_this_one_holds() -> None:
+    """Two dialers on one 30-channel trunk, the first one's tick and late retakes
+    overlapping: together they never hold more than 30."""
+    book = LeaseBook()
+    a, ta = _dialer(book, "a")
+    b, tb = _dialer(book, "b")
+    ta.active = 20
+    tick = asyncio.create_task(a._grant(ta, 10, 1.0))  # fills the trunk
+    await asyncio.sleep(0.01)
+    await a._take_slot(ta, new_channel=False)  # a late call of its own
+    await tick
+    await b._grant(tb, 10, 1.0)
+    assert _holds(ta) + _holds(tb) <= CHANNELS, (_holds(ta), _holds(tb), book.in_use)
