@@ -16,6 +16,7 @@ from ringcast.telephony.channel import ForwardRequest
 from ringcast.telephony.sip import TrunkConfig
 from ringcast.telephony.sip.forward import ForwardingSipChannel, LegRoute
 from ringcast.telephony.sip.targets import NOT_ALLOWED, parse_target
+from telephony.sip.test_resolver import FakeDns
 
 ORG, AGENT, DID = "org-1", "+33612999999", "+33987654320"
 
@@ -98,6 +99,28 @@ async def test_a_sip_uri_goes_to_its_host_only_when_allowed() -> None:
         assert on_trunk.ua is not lines["agents"].ua and on_trunk.gate is not None
     finally:
         sip.lines.clear()  # the fake trunks' lines have nothing to close
+        await sip.close()
+
+
+async def test_a_uri_with_a_port_is_not_looked_up_in_srv(monkeypatch: Any) -> None:
+    """RFC 3263 §4.2: `sip:agent@pbx.example.com:5070` is the name's A record on 5070;
+    without a port the domain's SRV record says where (as for a trunk)."""
+    dns = FakeDns(
+        {"_sip._udp.pbx.example.com": [(10, 10, 5080, "other.pbx.example.com")]},
+        {"pbx.example.com": ["127.0.0.59"], "other.pbx.example.com": ["127.0.0.58"]},
+    )
+    monkeypatch.setattr("ringcast.telephony.sip.ua.Resolver", dns.resolver)
+    sip, _, lines = _setup(forward_sip_hosts="pbx.example.com")
+    router = sip.routes.router(ORG, lines["carrier"])
+    try:
+        given = await router(ForwardRequest("sip:agent@pbx.example.com:5070", DID))
+        assert isinstance(given, LegRoute) and given.ua.trunk_address == ("127.0.0.59", 5070)
+        assert "_sip._udp.pbx.example.com" not in dns.asked
+        found = await router(ForwardRequest("sip:agent@pbx.example.com", DID))
+        assert isinstance(found, LegRoute) and found.ua.trunk_address == ("127.0.0.58", 5080)
+        assert found.ua is not given.ua and len(sip.uri_agents) == 2
+    finally:
+        sip.lines.clear()
         await sip.close()
 
 

@@ -181,9 +181,10 @@ class LegRoutes:
             inbound_digest=False,
             tech_prefix="",
             srtp=base.srtp if target.transport == base.transport else "off",
+            srv_lookup=target.port is None,  # a port given: A only (RFC 3263 §4.2)
         )
         owner = template.info.id if template.info is not None else "fallback"
-        key = f"uri:{target.transport}:{target.host}:{port}:{owner}"
+        key = f"uri:{target.transport}:{target.host}:{target.port or 'srv'}:{owner}"
         launcher = self.launcher
         async with launcher._lock:
             ua = launcher.uri_agents.get(key)

@@ -93,3 +93,20 @@ async def test_naptr_names_the_srv_to_ask_for_the_trunks_transport() -> None:
     assert await resolver.naptr_transport("carrier.example", ("udp", "tcp")) == "tcp"
     assert await resolver.naptr_transport("carrier.example", ("udp",)) == "udp"
     assert await resolver.naptr_transport("192.0.2.1", ("udp",)) is None
+
+
+async def test_a_given_port_means_the_a_record_only_no_naptr_or_srv() -> None:
+    """RFC 3263 §4.2: a Forward's `sip:agent@pbx.example.com:5070` goes to the name's
+    A record on 5070, even when the domain has SRV records (they would move it)."""
+    dns = FakeDns(
+        {"_sip._udp.pbx.example.com": [(10, 10, 5080, "other.example.com")]},
+        {"pbx.example.com": ["192.0.2.7"], "other.example.com": ["192.0.2.8"]},
+    )
+    resolver = dns.resolver()
+    assert await resolver.resolve("pbx.example.com", 5070, "udp", srv=False) == (
+        "192.0.2.7",
+        5070,
+    )
+    assert dns.asked == ["pbx.example.com"]
+    # no port written: SRV as for a trunk
+    assert await resolver.resolve("pbx.example.com", 5060, "udp") == ("192.0.2.8", 5080)

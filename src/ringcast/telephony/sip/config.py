@@ -52,6 +52,9 @@ class TrunkConfig:
     srtp: SrtpMode = "off"
     srtp_over_insecure_signaling: bool = False
     tls: TlsClient | None = None  # transport "tls": whom to trust, the name to check
+    # a domain host is looked up as RFC 3263 says (NAPTR, SRV, then A); False when the
+    # port was given (a Forward's `sip:user@host:port`): A only, that port
+    srv_lookup: bool = True
 
     def __post_init__(self) -> None:
         check_transport(self.transport)

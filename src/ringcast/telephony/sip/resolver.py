@@ -155,12 +155,14 @@ class Resolver:
                 return wanted[record[3]]
         return None
 
-    async def resolve(self, host: str, port: int, transport: str) -> Address:
-        """The (IP, port) to send to; the name itself when nothing resolves it."""
+    async def resolve(self, host: str, port: int, transport: str, srv: bool = True) -> Address:
+        """The (IP, port) to send to; the name itself when nothing resolves it. `srv`
+        False: the port was given (a `sip:` URI with one: RFC 3263 §4.2), so the name's
+        A record with that port, no NAPTR or SRV."""
         if is_ip(host):
             return (host, port)
         records: list[Srv] = []
-        if "." in host:  # a domain (not `localhost`): RFC 3263 NAPTR, then SRV
+        if srv and "." in host:  # a domain (not `localhost`): RFC 3263 NAPTR, then SRV
             name = srv_name(host, transport)
             service = SERVICES.get(transport)
             for _, _, flags, svc, replacement in await self._naptr_records(host):

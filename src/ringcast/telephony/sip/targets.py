@@ -3,7 +3,8 @@
 A target `sip:user@host[:port][;transport=udp|tcp|tls]` is dialled straight to
 that host (not through the callee's trunk): the port defaults to 5060 (5061 for
 TLS) and, without a port, a domain is resolved as for a trunk (RFC 3263 NAPTR,
-SRV, A: `resolver.Resolver`); `sips:` always means TLS.
+SRV, A: `resolver.Resolver`); with a port, only its A record (RFC 3263 §4.2:
+`TrunkConfig.srv_lookup` False); `sips:` always means TLS.
 
 Who may be reached (ARCHITECTURE.md "Forward"): a SIP URI reaches a host only
 when the organization already trusts it: the host or `fromDomain` of one of its

@@ -192,7 +192,9 @@ class UserAgent:
 
     async def refresh_trunk_address(self) -> None:
         cfg = self.config
-        self.trunk_address = await self.resolver.resolve(cfg.host, cfg.port, cfg.transport)
+        self.trunk_address = await self.resolver.resolve(
+            cfg.host, cfg.port, cfg.transport, srv=cfg.srv_lookup
+        )
 
     async def ready_for_calls(self) -> None:
         """Wait out a back-off the trunk asked for (503/480 Retry-After): queued calls
