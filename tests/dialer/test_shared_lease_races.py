@@ -6,20 +6,26 @@ two writes of one process computed from the same moment and landing in the other
 under-state it, and the other dialers take the difference: more calls at once on the
 trunk than its channels (the 33-of-30 of test_global_limits). `LeaseBook` stands for
 the database with `SharedTrunkLimits`' semantics (limits_repository.py: a grant counts
-the others' live channels, grants what fits, writes `active + granted`; `hold` writes
-`active`), each statement run after a round trip and answered after another."""
+the others' live channels, grants the starts that fit in the channels left and the CPS
+schedule, writes `active + granted` — `active` alone for slots of calls that hold their
+channel —; `hold` writes `active`), each statement run after a round trip and answered
+after another; test_a_refused_retake_keeps_the_late_calls_channel_on_the_row runs the
+real statement on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
+
+import pytest
 
 from ringcast.dialer.clock import SystemClock
 from ringcast.dialer.launcher import TrunkInfo
 from ringcast.dialer.loop import Dialer, _TrunkState
 from ringcast.dialer.pacing import SmoothBucket
 from ringcast.dialer.simulated_launcher import SimulatedLauncher
-from ringcast.trunks.limits_repository import Grant
+from ringcast.trunks.limits_repository import Grant, SharedTrunkLimits
 
 TRUNK, CHANNELS = "t1", 30
 
@@ -38,13 +44,16 @@ class LeaseBook:
         class Limits:
             async def take(self, trunk_id: str, *, want: int, active: int, max_channels: int,
                            cps: float, horizon_s: float, now_s: float, lead_s: float = 0.0,
-                           ) -> Grant:  # fmt: skip
+                           new_channels: bool = True) -> Grant:  # fmt: skip
                 await asyncio.sleep(book.trip_s)
                 others = sum(n for o, n in book.in_use.items() if o != owner)
                 first = max(book.next_slot, now_s + lead_s)
-                n = max(0, min(want, max_channels - others - active))
+                end = now_s + lead_s + horizon_s
+                fit = 1 + int((end - first + 1e-9) * cps) if first <= end + 1e-9 else 0
+                free = max_channels - others - active if new_channels else want
+                n = max(0, min(want, free, fit))
                 book.next_slot = first + n / cps
-                book.in_use[owner] = active + n
+                book.in_use[owner] = active + (n if new_channels else 0)
                 await asyncio.sleep(book.trip_s)
                 return Grant(tuple(first + i / cps for i in range(n)), now_s)
 
@@ -119,3 +128,39 @@ async def test_another_dialer_is_never_granted_what_this_one_holds() -> None:
     await tick
     await b._grant(tb, 10, 1.0)
     assert _holds(ta) + _holds(tb) <= CHANNELS, (_holds(ta), _holds(tb), book.in_use)
+
+
+async def test_a_late_call_whose_retake_is_refused_still_counts_its_channel() -> None:
+    """The CPS schedule is booked past the retake's one-second horizon: no slot, and the
+    call still holds its channel — the row must keep saying so."""
+    book = LeaseBook()
+    d, trunk = _dialer(book, "a")
+    trunk.active = 3
+    book.next_slot = d._epoch() + 30  # other dialers booked the next 30 s
+    assert await d._take_slot(trunk, new_channel=False) is None
+    assert book.in_use["a"] == 3, book.in_use
+
+
+async def test_a_refused_retake_keeps_the_late_calls_channel_on_the_row(api, db_url) -> None:
+    """The real statement (PostgreSQL): a slot for a call that holds its channel needs no
+    channel, and refused or granted the row still counts that channel."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the shared budget is PostgreSQL's")
+    body = {"name": "shared", "host": "127.0.0.59", "maxChannels": 4, "optionsIntervalSec": 0}
+    r = await api.client.post("/api/trunks", json=body, headers=api.acme.headers())
+    assert r.status_code == 201, r.text
+    trunk_id = r.json()["id"]
+    sessions = api.app.state.ringcast.sessions
+    a, b = SharedTrunkLimits(sessions, "dialer-a"), SharedTrunkLimits(sessions, "dialer-b")
+    now = time.time()
+    limits = {"max_channels": 4, "cps": 1.0, "now_s": now}
+    assert len((await a.take(trunk_id, want=3, active=0, horizon_s=2.0, **limits)).slots) == 3
+    # one of those calls is late: the schedule's next slot is 3 s away, past its horizon
+    late = await a.take(trunk_id, want=1, active=3, horizon_s=0.5, new_channels=False, **limits)
+    assert late.slots == ()
+    # the other dialer sees a's three channels: one left
+    assert len((await b.take(trunk_id, want=4, active=0, horizon_s=10, **limits)).slots) == 1
+    # the trunk is full, yet the late call (it holds its channel) gets a slot; b none
+    later = await a.take(trunk_id, want=1, active=3, horizon_s=10, new_channels=False, **limits)
+    assert len(later.slots) == 1
+    assert (await b.take(trunk_id, want=1, active=1, horizon_s=10, **limits)).slots == ()

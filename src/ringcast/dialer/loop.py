@@ -330,7 +330,7 @@ class Dialer:
         assert self.limits is not None
         info = trunk.info
         async with trunk.lease_lock:
-            held = trunk.active + len(trunk.slots) - (0 if new_channel else want)
+            held = trunk.active + len(trunk.slots)
             grant = await self.limits.take(
                 info.id,
                 want=want,
@@ -340,6 +340,7 @@ class Dialer:
                 horizon_s=horizon_s,
                 now_s=self._epoch(),
                 lead_s=lead_s,
+                new_channels=new_channel,
             )
             if grant.now_s == 0.0:
                 self.grants_refused += 1
@@ -347,7 +348,7 @@ class Dialer:
             mono = self.clock.monotonic()
             trunk.db_offset_s = self._epoch() - mono
             trunk.slots += grant.slots
-            trunk.held, trunk.held_at = held + len(grant.slots), mono
+            trunk.held, trunk.held_at = held + (len(grant.slots) if new_channel else 0), mono
 
     async def _settle_shared(self) -> None:
         """End of tick (shared limits): hand back slots no claim used, and write the

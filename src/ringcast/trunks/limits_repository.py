@@ -54,7 +54,8 @@ WITH b AS (
     SELECT b.now, greatest(b.next_slot_s, b.now + :lead) AS first, o.others FROM b, o
 ), g AS (
     SELECT f.now, f.first, greatest(0, least(
-        :want, :max - f.others - :active,
+        :want,  -- slots for calls that hold their channels (:new false): no channel bound
+        CASE WHEN CAST(:new AS boolean) THEN :max - f.others - :active ELSE 2147483647 END,
         CASE WHEN f.first <= f.now + :lead + :horizon + 1e-9
              THEN 1 + floor((f.now + :lead + :horizon - f.first + 1e-9) / :interval)
              ELSE 0 END
@@ -64,7 +65,9 @@ WITH b AS (
     FROM g WHERE trunk_budgets.trunk_id = :t AND g.n > 0
 ), h AS (
     INSERT INTO trunk_channel_leases (trunk_id, owner, in_use, expires_s)
-    SELECT :t, :me, :active + g.n, g.now + :ttl FROM g
+    SELECT :t, :me, :active + CASE WHEN CAST(:new AS boolean) THEN g.n ELSE 0 END,
+           g.now + :ttl
+    FROM g
     ON CONFLICT (trunk_id, owner)
     DO UPDATE SET in_use = excluded.in_use, expires_s = excluded.expires_s
 )
@@ -98,15 +101,20 @@ class SharedTrunkLimits:
         horizon_s: float,
         now_s: float,
         lead_s: float = 0.0,
+        new_channels: bool = True,
     ) -> Grant:
         """Grant up to `want` starts, none sooner than `lead_s` from now (the time a call
-        needs to be ready for it) nor later than `lead_s + horizon_s`; this process then
-        holds `active` + granted channels. One statement in its own transaction: the
+        needs to be ready for it) nor later than `lead_s + horizon_s`; this process holds
+        `active` channels and, with `new_channels`, each start granted takes one more.
+        `new_channels` False: starts for calls that hold their channels already (counted
+        in `active`; a late call's new slot): slots only, and the row says `active`
+        whether or not any was granted. One statement in its own transaction: the
         trunk's row is locked only while it runs, never across a round trip."""
         params = {
             "t": trunk_id,
             "me": self.owner,
             "want": want,
+            "new": new_channels,
             "active": active,
             "max": max_channels,
             "interval": 1.0 / cps,
