@@ -164,3 +164,47 @@ async def test_a_refused_retake_keeps_the_late_calls_channel_on_the_row(api, db_
     later = await a.take(trunk_id, want=1, active=3, horizon_s=10, new_channels=False, **limits)
     assert len(later.slots) == 1
     assert (await b.take(trunk_id, want=1, active=1, horizon_s=10, **limits)).slots == ()
+
+
+async def test_draining_keeps_the_leases_of_calls_still_up_and_gives_them_back(
+    monkeypatch: Any,
+) -> None:
+    """A dialer stopping (no more ticks) waits for its calls: their channels' lease is
+    renewed meanwhile (else it expires under a long call and others take them)."""
+    monkeypatch.setattr("ringcast.dialer.loop.LEASE_TTL_S", 0.3)
+    book = LeaseBook(trip_s=0.005)
+    d, trunk = _dialer(book, "a")
+    writes: list[int] = []
+    hold = d.limits.hold  # type: ignore[union-attr]
+
+    async def counted(trunk_id: str, active: int, now_s: float) -> None:
+        writes.append(active)
+        await hold(trunk_id, active, now_s)
+
+    d.limits.hold = counted  # type: ignore[union-attr]
+    trunk.active, trunk.held, trunk.held_at = 1, 1, d.clock.monotonic()
+
+    async def long_call() -> None:
+        await asyncio.sleep(0.8)
+        trunk.active -= 1
+
+    d._inflight["job"] = asyncio.create_task(long_call())
+    d._inflight["job"].add_done_callback(lambda _: d._inflight.pop("job", None))
+    await d.drain()
+    assert writes.count(1) >= 2, writes  # renewed while the call was up
+    assert writes[-1] == 0 and book.in_use["a"] == 0, writes  # and given back
+
+
+async def test_a_tick_that_fails_early_still_writes_what_it_holds() -> None:
+    book = LeaseBook(trip_s=0.005)
+    d, trunk = _dialer(book, "a")
+
+    class Down:
+        async def start_due(self, now: Any) -> None:
+            raise ConnectionError("database restarting")
+
+    d.store = Down()  # type: ignore[assignment]
+    trunk.active, trunk.held = 2, 3  # a call ended since the last write
+    with pytest.raises(ConnectionError):
+        await d.run_once()
+    assert book.in_use["a"] == 2, book.in_use

@@ -197,19 +197,19 @@ class Dialer:
         self._mono, self._ticked = mono, True
         report = TickReport()
         self._room = self._launcher_room()
-        await self.store.start_due(now)
-        if self._due(self._last_sweep, now, self.config.sweep_every_s):
-            self._last_sweep = now
-            report.recovered = await self._sweep(now)
-        if self._due(self._last_renew, now, self.config.renew_every_s):
-            self._last_renew = now
-            await self.store.renew(self.config.owner, list(self._inflight), self._lease(now))
-        if self._node_notes and self._due(self._last_nodes, now, self.config.nodes_every_s):
-            self._last_nodes = now
-            notes, self._node_notes = list(self._node_notes.values()), {}
-            await self.store.note_nodes(self.config.owner, notes)
-        live = await self.store.live_executions()
-        try:
+        try:  # a tick failing early still renews the channel leases of the calls up
+            await self.store.start_due(now)
+            if self._due(self._last_sweep, now, self.config.sweep_every_s):
+                self._last_sweep = now
+                report.recovered = await self._sweep(now)
+            if self._due(self._last_renew, now, self.config.renew_every_s):
+                self._last_renew = now
+                await self.store.renew(self.config.owner, list(self._inflight), self._lease(now))
+            if self._node_notes and self._due(self._last_nodes, now, self.config.nodes_every_s):
+                self._last_nodes = now
+                notes, self._node_notes = list(self._node_notes.values()), {}
+                await self.store.note_nodes(self.config.owner, notes)
+            live = await self.store.live_executions()
             for execution in live:
                 await self._tick_execution(execution, now, report)
         finally:
@@ -218,9 +218,15 @@ class Dialer:
         return report
 
     async def drain(self) -> None:
-        """Wait for every call started so far to be recorded."""
+        """Wait for every call started so far to be recorded; meanwhile (no more ticks)
+        the shared channel leases of the calls still up are renewed, and given back as
+        they end."""
         while self._inflight:
-            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+            done, _ = await asyncio.wait(list(self._inflight.values()), timeout=LEASE_TTL_S / 3)
+            for task in done:  # retrieved (logged by the call itself), as gather would
+                if not task.cancelled():
+                    task.exception()
+            await self._settle_shared()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
