@@ -1,8 +1,9 @@
 """baresip as an independent SIP phone of the Forward tests: auto-answers calls to its
 account, its microphone a WAV file, what it decodes dumped to `dump-*-dec.wav`.
 
-`baresip_phones` (a fixture) → `start(host, user, mic)`: one baresip on `host` (the
-tests' own loopback address) and a free block of ports there."""
+`baresip_phones` (a fixture) → `start(host, user, mic, dial=None)`: one baresip on `host`
+(the tests' own loopback address) and a free block of ports there; with `dial`, it calls
+that URI as soon as it is ready."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from telephony.sip.test_baresip import Baresip, read_wav
 from telephony.sip.test_baresip import write_wav as write_mono_wav
 
 RATE = 8000
-PhoneFactory = Callable[[str, str, np.ndarray], Baresip]
+PhoneFactory = Callable[..., Baresip]
 
 
 def free_udp_block(host: str, width: int = 10, avoid: frozenset[int] = frozenset()) -> int:
@@ -44,7 +45,13 @@ def free_udp_block(host: str, width: int = 10, avoid: frozenset[int] = frozenset
 
 
 def start_baresip(
-    exe: str, home: Path, host: str, user: str, mic: np.ndarray, avoid: frozenset[int] = frozenset()
+    exe: str,
+    home: Path,
+    host: str,
+    user: str,
+    mic: np.ndarray,
+    avoid: frozenset[int] = frozenset(),
+    dial: str | None = None,
 ) -> Baresip:
     """`avoid`: port blocks not to take (other phones': each phone's ports tell it apart)."""
     home.mkdir(parents=True, exist_ok=True)
@@ -65,7 +72,10 @@ def start_baresip(
         f"<sip:{user}@{host}>;regint=0;answermode=auto;audio_codecs=PCMA,PCMU\n"
     )
     log = (home / "baresip.log").open("wb")
-    proc = subprocess.Popen([exe, "-4", "-f", str(home), "-t", "120"], stdout=log, stderr=log)
+    args = [exe, "-4", "-f", str(home), "-t", "120"]
+    if dial is not None:
+        args += ["-e", f"/dial {dial}"]  # menu.so runs it once baresip is ready
+    proc = subprocess.Popen(args, stdout=log, stderr=log)
     peer = Baresip(proc, base, home)
     deadline = time.monotonic() + 10
     while "baresip is ready" not in peer.log():
@@ -90,10 +100,11 @@ def baresip_phones(tmp_path: Path) -> Iterator[PhoneFactory]:
         unavailable("baresip not installed (apt-get install baresip)")
     started: list[Baresip] = []
 
-    def start(host: str, user: str, mic: np.ndarray) -> Baresip:
+    def start(host: str, user: str, mic: np.ndarray, dial: str | None = None) -> Baresip:
         assert exe is not None
         home = tmp_path / f"baresip{len(started)}"
-        peer = start_baresip(exe, home, host, user, mic, frozenset(p.port for p in started))
+        avoid = frozenset(p.port for p in started)
+        peer = start_baresip(exe, home, host, user, mic, avoid, dial)
         started.append(peer)
         return peer
 
