@@ -19,7 +19,8 @@ INVITE → 200 OK and INVITE → ACK per call, on the wire (p50/p99). sipp's own
 gives its failed-call count. Failures: calls sipp failed, INVITEs refused or never answered
 or never ACKed, retransmitted INVITEs (reported), and any job the API reports not
 `completed` (GET /api/program-executions/{id}). The dialer's CPU is read from /proc (share
-of one core); with `--profile` py-spy (if installed) samples it for the whole run.
+of one core); with `--profile FILE` py-spy (if installed) samples it for the whole run
+(`.svg` a flame graph, `.json` speedscope, `.txt` collapsed stacks for scripts).
 
 Baseline, warm, same run, same UAS and capture, before the dialer: sipp's own UAC on
 127.0.0.62 at `--cps` with the same call length (1 s), counted the same way; the ratios
@@ -56,6 +57,9 @@ from sip_wire import Capture, WireCall, WireFigures, figures, read_calls
 
 OURS, FAR, BASE_UAC = "127.0.0.60", "127.0.0.61", "127.0.0.62"
 GOAL_P99_MS = 250.0
+# py-spy's output by the profile's suffix: speedscope JSON, collapsed stacks (one line per
+# stack and its sample count, for grep and scripts), else an SVG flame graph
+PROFILE_FORMATS = {".json": "speedscope", ".txt": "raw"}
 DID = "+212522000001"
 
 UAS = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -242,7 +246,7 @@ class Stack:
             if Path(spy).exists():
                 self.profiler = subprocess.Popen(
                     [spy, "record", "--nonblocking", "-p", str(self.dialer.pid), "-o", str(profile), "-r", "50",
-                     "-f", "speedscope" if profile.suffix == ".json" else "flamegraph"],
+                     "-f", PROFILE_FORMATS.get(profile.suffix, "flamegraph")],
                     stdout=subprocess.DEVNULL, stderr=(self.work / "py-spy.log").open("wb"),
                 )  # fmt: skip
             else:

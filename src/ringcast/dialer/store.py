@@ -150,6 +150,11 @@ def _job_may_become(target: JobStatus) -> ColumnElement[bool]:
     return Job.status == froms[0] if len(froms) == 1 else Job.status.in_(froms)
 
 
+# made once: building them per claim (several a second) cost its time and left each
+# time a few hundred objects of cyclic garbage (AliasedClass and its adapters)
+_MINE, _THEIRS, _BUSY = aliased(Contact), aliased(Contact), aliased(Job)
+
+
 def _number_free(organization_id: str) -> ColumnElement[bool]:
     """No other job of the organization is calling this job's number right now (one
     call per number at a time: a second call request, or a program and a call
@@ -160,7 +165,7 @@ def _number_free(organization_id: str) -> ColumnElement[bool]:
     busy job: as a correlated NOT EXISTS it cost every candidate a walk of every
     call in progress (issue 19: 200 ms per claim at 1,000 calls in flight). A job in
     progress is never a candidate (those are pending), so "another job" holds."""
-    mine, theirs, busy = aliased(Contact), aliased(Contact), aliased(Job)
+    mine, theirs, busy = _MINE, _THEIRS, _BUSY
     my_phone = (
         select(mine.primary_phone).where(mine.id == Job.contact_id).correlate_except(mine)
     ).scalar_subquery()

@@ -115,3 +115,31 @@ async def test_a_stalled_loop_shows_in_the_lateness_histogram_and_warns_once(cap
     assert stats.late_ticks >= 2
     warnings = [r for r in caplog.records if "fell behind" in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_clients_joining_or_leaving_inside_a_tick_count_from_the_next_one() -> None:
+    clock = MediaClock()
+    order: list[str] = []
+    late = FakeClient(clock)
+
+    class Leaver(FakeClient):
+        def __init__(self, name: str) -> None:
+            super().__init__(clock)
+            self.name = name
+
+        def tick(self, frames: int) -> None:
+            order.append(self.name)
+            if self.name == "a":  # a leaves, and brings in `late`, while ticked
+                clock.unregister(self)
+                clock.register(late)
+
+    a, b, c = Leaver("a"), Leaver("b"), Leaver("c")
+    for client in (a, b, c):
+        clock.register(client)
+    clock.register(b)  # already in: still once, in its first place
+    await asyncio.sleep(0.065)
+    clock.close()
+    assert order[:3] == ["a", "b", "c"]  # the first tick: the three, in order
+    assert order[3:5] == ["b", "c"]  # then without a
+    assert len(late.ticks) == len(order[3:]) // 2 >= 1  # `late` from the second tick on
+    assert clock.clients == 0

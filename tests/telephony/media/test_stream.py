@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+import weakref
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -300,3 +301,23 @@ async def test_clock_drives_fifty_streams(clock: MediaClock) -> None:
     assert len(per_ssrc) == 50
     assert min(per_ssrc.values()) >= 20  # ~25 frames in 0.5 s
     assert max(per_ssrc.values()) - min(per_ssrc.values()) <= 1  # one tick sends one frame each
+
+
+async def test_a_closed_stream_lets_go_of_what_it_reported_to(clock: MediaClock) -> None:
+    # the channel that hears a stream holds the stream: a closed stream keeping the
+    # channel's callbacks made every call a cycle left to the garbage collector
+    class Channel:
+        def digit(self, digit: str, source: DigitSource) -> None: ...
+
+        def timeout(self) -> None: ...
+
+        def frame(self, pcm: Pcm) -> None: ...
+
+    channel = Channel()
+    stream = await RtpStream.open(clock)
+    stream.on_dtmf, stream.on_media_timeout = channel.digit, channel.timeout
+    stream.add_listener(channel.frame)
+    stream.close()
+    gone = weakref.ref(channel)
+    del channel
+    assert gone() is None  # freed by reference counting, no collector pass needed

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import weakref
 
 import numpy as np
 
@@ -117,5 +118,28 @@ async def test_srtp_runs_in_the_worker_and_a_rekey_reaches_it() -> None:
         b.close()
         final = await asyncio.wait_for(b.final, 5)
         assert final.srtp_failed > 0
+    finally:
+        await workers.close()
+
+
+async def test_a_closed_worker_stream_lets_go_of_what_it_reported_to() -> None:
+    class Channel:
+        def digit(self, digit: str, source: str) -> None: ...
+
+        def timeout(self) -> None: ...
+
+        def frame(self, pcm: np.ndarray) -> None: ...
+
+    workers = await MediaWorkers.start(1)
+    try:
+        channel = Channel()
+        stream = await workers.open_stream("127.0.0.63")
+        stream.on_dtmf, stream.on_media_timeout = channel.digit, channel.timeout
+        stream.add_listener(channel.frame)
+        stream.close()
+        await asyncio.wait_for(stream.final, 5)
+        gone = weakref.ref(channel)
+        del channel
+        assert gone() is None  # freed by reference counting, no collector pass needed
     finally:
         await workers.close()

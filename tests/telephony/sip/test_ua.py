@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import pytest
 
@@ -133,6 +134,62 @@ async def test_200_racing_cancel_is_acked_and_released(ua: tuple[UserAgent, Fake
     feed(agent, answer(invite, 200, "OK", build_sdp("127.0.0.1", 6000, 1, 1)))
     assert len(fake.requests("ACK")) == 1 and len(fake.requests("BYE")) == 1
     assert call.state is CallState.ENDED
+    agent.close()
+
+
+class Listener:
+    """Stands for the channel (its media, the flow) a call reports to."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def hear(self, event: object) -> None:
+        self.events.append(event)
+
+
+def listened(
+    agent: UserAgent, fake: FakeTransport
+) -> tuple[SipCall, Listener, SipRequest, SipResponse]:
+    """An outbound call reporting to a `Listener`, its INVITE and a 200 OK to it."""
+    call = outbound(agent)
+    listener = Listener()
+    call.listener = listener.hear
+    invite = fake.requests("INVITE")[0]
+    return call, listener, invite, answer(invite, 200, "OK", build_sdp("127.0.0.1", 6000, 1, 1))
+
+
+async def test_an_ended_call_lets_go_of_its_listener_while_its_invite_lingers(
+    ua: tuple[UserAgent, FakeTransport],
+) -> None:
+    # RFC 6026: the answered INVITE's transaction lives on for Timer M (32 s) to re-ACK
+    # retransmitted 2xx; it must not keep the channel (and the flow behind it) alive
+    agent, fake = ua
+    call, listener, _, ok = listened(agent, fake)
+    feed(agent, ok)
+    call.hangup()  # our BYE: the call ends
+    feed(agent, response_to(fake.requests("BYE")[0], 200, "OK"))
+    assert call.state is CallState.ENDED
+    assert [type(e) for e in listener.events] == [CallAnswered]
+    await asyncio.sleep(0)  # the release comes right after the step that ended the call
+    gone = weakref.ref(listener)
+    del listener
+    assert gone() is None  # freed by reference counting: nothing in the UA holds it
+    assert any(key[1] == "INVITE" for key in agent._client)  # Timer M still running
+    feed(agent, ok)  # a retransmitted 2xx is still ACKed again
+    assert len(fake.requests("ACK")) == 2
+    agent.close()
+
+
+async def test_a_200_racing_cancel_still_reports_its_487_before_the_release(
+    ua: tuple[UserAgent, FakeTransport],
+) -> None:
+    agent, fake = ua
+    call, listener, invite, ok = listened(agent, fake)
+    feed(agent, answer(invite, 180, "Ringing"))
+    call.cancel()
+    feed(agent, ok)
+    await asyncio.sleep(0)
+    assert listener.events[-1] == CallFailed(487, "Request Terminated")
     agent.close()
 
 

@@ -86,7 +86,10 @@ class MediaClock:
         self._period = period_ms / 1000
         self._housekeep_every = max(1, 1000 // period_ms)
         self._record = record
-        self._clients: tuple[ClockClient, ...] = ()
+        # the clients by id (O(1) in and out: hundreds of streams come and go each
+        # second) and, rebuilt at the next tick after a change, the tuple ticks walk
+        self._members: dict[int, ClockClient] = {}
+        self._clients: tuple[ClockClient, ...] | None = ()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._deadline = 0.0
@@ -100,7 +103,7 @@ class MediaClock:
 
     @property
     def clients(self) -> int:
-        return len(self._clients)
+        return len(self._members)
 
     def time(self) -> float:
         """The loop's clock (the clock this media clock ticks against)."""
@@ -108,9 +111,11 @@ class MediaClock:
         return loop.time()
 
     def register(self, client: ClockClient) -> None:
-        if client in self._clients:
+        key = id(client)
+        if key in self._members:
             return
-        self._clients = (*self._clients, client)
+        self._members[key] = client
+        self._clients = None
         if self._handle is None:
             loop = asyncio.get_running_loop()
             self._loop = loop
@@ -120,10 +125,10 @@ class MediaClock:
             self._handle = loop.call_at(self._deadline, self._tick, self._generation)
 
     def unregister(self, client: ClockClient) -> None:
-        if client not in self._clients:
+        if self._members.pop(id(client), None) is None:
             return
-        self._clients = tuple(c for c in self._clients if c is not client)
-        if not self._clients:
+        self._clients = None
+        if not self._members:
             self.close()
 
     def close(self) -> None:
@@ -131,6 +136,7 @@ class MediaClock:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        self._members.clear()
         self._clients = ()
         self.stats.recent_late_ms = 0.0  # an idle clock is not late
 
@@ -147,11 +153,18 @@ class MediaClock:
             stats.late_ticks - self._warned_ticks,
             WARN_LATE_MS,
             self._worst_late_ms,
-            len(self._clients),
+            len(self._members),
             CATCH_UP_MS,
         )
         self._warned_at, self._warned_ticks = now, stats.late_ticks
         self._worst_late_ms = 0.0
+
+    def _snapshot(self) -> tuple[ClockClient, ...]:
+        """The clients in registration order (a tuple: one may leave while ticked)."""
+        clients = self._clients
+        if clients is None:
+            clients = self._clients = tuple(self._members.values())
+        return clients
 
     def _tick(self, generation: int) -> None:
         loop = self._loop
@@ -174,7 +187,7 @@ class MediaClock:
         stats.recent_late_ms += (late_ms - stats.recent_late_ms) * RECENT_ALPHA
         if late_ms > WARN_LATE_MS:
             self._warn_late(now, late_ms)
-        for client in self._clients:
+        for client in self._snapshot():
             try:
                 client.tick(frames)
             except Exception:
@@ -186,7 +199,7 @@ class MediaClock:
         # the first firing after a stall; in a demo at load 50 the callee farm (whose
         # caller shared the stalled loop) then hung up live calls (likely, not proven).
         if stats.ticks % self._housekeep_every == 0:
-            for client in self._clients:
+            for client in self._snapshot():
                 try:
                     client.housekeep(now)
                 except Exception:

@@ -275,6 +275,11 @@ class RtpStream:
             job = self._dtmf_jobs.popleft()
             if not job.future.done():
                 job.future.set_result(None)
+        # a closed stream reports nothing more: letting go of its callbacks breaks the
+        # cycle stream -> channel -> media watch -> stream, so a call's objects are
+        # freed when it ends, not by the garbage collector's passes (issue 19)
+        self.on_dtmf = self.on_media_timeout = None
+        self._listeners.clear()
         if self._sock is not None and self._loop is not None:
             self._loop.remove_reader(self._sock.fileno())
             self._sock.close()

@@ -247,6 +247,10 @@ class WorkerStream:
         self._send("close", self._sid)
         self.closed = True
         self._resolve_pending()
+        # nothing more to report (its statistics come in `final`): no cycle back to the
+        # channel, as `RtpStream.close`
+        self.on_dtmf = self.on_media_timeout = None
+        self._listeners.clear()
 
     def _resolve_pending(self) -> None:
         for play in self._plays.values():

@@ -210,6 +210,7 @@ class Transaction:
         for name in action_names:
             actions.extend(self._action(name))
         self.state = next_state
+        self._current = None  # only this step's actions use it (a lingering tx keeps less)
         if next_state is TxState.TERMINATED:
             actions.append(Terminated())
         return actions

@@ -270,6 +270,7 @@ class UserAgent:
                     handle.cancel()
                 if isinstance(user, SipCall):
                     self.forget(user)
+                    _release_soon(user)
 
     def _send_for(self, user: TransactionUser, action: SendRequest) -> None:
         label = action.label
@@ -471,3 +472,12 @@ class UserAgent:
             call.reject(480, "Temporarily Unavailable")
             return
         self.on_invite(call)
+
+
+def _release_soon(call: SipCall) -> None:
+    """`SipCall.release` once the step that finished the call is over: its last events
+    (e.g. the 487 of a 200 that raced our CANCEL) come after `Finished`."""
+    try:
+        asyncio.get_running_loop().call_soon(call.release)
+    except RuntimeError:  # closing outside the loop: nothing is left to emit
+        call.release()
