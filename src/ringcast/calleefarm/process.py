@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
@@ -113,6 +114,8 @@ class FarmProcess:
 def _main(
     conn: Connection, book: BehaviourBook, host: str, port: int, calls: Synchronized[int]
 ) -> None:
+    # its log lines say whose they are (the farm's media clock is not the dialer's)
+    logging.basicConfig(level="WARNING", format="%(levelname)s callee-farm %(name)s: %(message)s")
     asyncio.run(_serve(conn, book, host, port, calls))
 
 
