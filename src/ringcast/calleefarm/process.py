@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 from multiprocessing.connection import Connection
@@ -129,6 +130,7 @@ async def _serve(
         conn.send(("error", str(exc)))
         return
     conn.send(("address", *farm.address))
+    gc.freeze()  # start-up objects are never garbage: full collections skip them
 
     async def count() -> None:
         while True:
