@@ -11,7 +11,7 @@ from sqlalchemy import select
 from programs.campaign_kit import Campaign, seed_campaign
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
-from ringcast.dialer.clock import FakeClock
+from ringcast.dialer.clock import FakeClock, SystemClock
 from ringcast.dialer.launcher import CallPlan, CallResult
 from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.simulated_launcher import INSTANT_HUMAN, SimulatedLauncher
@@ -138,3 +138,19 @@ class BlockedLauncher:
         self.plans.append(plan)
         await self.release.wait()
         return CallResult("completed", "completed", dialed_at=plan.start_at)
+
+
+async def run_to_the_end(api: Any, eid: str, launcher: Any, rounds: int = 100) -> None:
+    """A real-time dialer on `launcher` until the execution completes (or `rounds`
+    ticks of 0.1 s); the launcher closed after."""
+    state = api.app.state.ringcast
+    dialer = Dialer(DialerStore(state.sessions), launcher, SystemClock(), DialerConfig())
+    try:
+        for _ in range(rounds):
+            await dialer.run_once()
+            await asyncio.sleep(0.1)
+            if (await execution(api, eid))["status"] == "completed":
+                break
+        await dialer.drain()
+    finally:
+        await launcher.close()

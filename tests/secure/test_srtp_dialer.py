@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 
-from dialer.dialer_kit import attempts, execution, launch
+from dialer.dialer_kit import attempts, launch, run_to_the_end
 from programs.campaign_kit import phone
-from ringcast.dialer.clock import SystemClock
-from ringcast.dialer.loop import Dialer, DialerConfig
 from ringcast.dialer.sip_launcher import SipLauncher
-from ringcast.dialer.store import DialerStore
 from secure.srtp_kit import OURS, PEER, start_baresip, stop
 from secure.test_srtp_peers import start_sipp_uas
 from telephony.sip.test_baresip import chirp
@@ -58,16 +55,7 @@ async def run_program(api: Any, port: int, srtp: str, contacts: int) -> list[Any
     )  # fmt: skip
     state = api.app.state.ringcast
     launcher = SipLauncher(state.sessions, state.storage, local_host=OURS)
-    dialer = Dialer(DialerStore(state.sessions), launcher, SystemClock(), DialerConfig())
-    try:
-        for _ in range(300):
-            await dialer.run_once()
-            await asyncio.sleep(0.1)
-            if (await execution(api, eid))["status"] == "completed":
-                break
-        await dialer.drain()
-    finally:
-        await launcher.close()
+    await run_to_the_end(api, eid, launcher, rounds=300)
     return await attempts(api, eid)
 
 

@@ -1,5 +1,5 @@
 """Run the demo: the API + dialer (one process, embedded SQLite), the callee
-farm on loopback, the campaign built over HTTP, live progress, a summary and
+farm on loopback (a process of its own), the campaign built over HTTP, live progress, a summary and
 the self-check against each contact's script.
 """
 
@@ -10,6 +10,7 @@ import collections
 import csv
 import io
 import itertools
+import json
 import os
 import socket
 import sys
@@ -29,7 +30,8 @@ from rich.table import Table
 from ringcast.api.app import create_app
 from ringcast.auth import service as auth
 from ringcast.auth.schemas import ApiKeyCreate, Role
-from ringcast.calleefarm import Behaviour, BehaviourBook, CalleeFarm
+from ringcast.calleefarm import Behaviour, BehaviourBook
+from ringcast.calleefarm.process import FarmProcess
 from ringcast.demo import campaign
 from ringcast.demo.script import (
     AGENT,
@@ -97,7 +99,9 @@ class Demo:
         for c in self.contacts:
             book.set(c.phone, *c.behaviours)
         book.set(AGENT, Behaviour("human", (), hangup_after_ms=AGENT_TALK_MS))
-        farm = self.farm = CalleeFarm(book)
+        # the callees in a process of their own: a far end never shares the
+        # dialer's event loop (or its core) with the calls it checks
+        farm = self.farm = FarmProcess(book)
         await farm.start()
         settings = Settings(
             data_dir=self.data_dir,
@@ -131,7 +135,7 @@ class Demo:
                     "add --keep-running to keep the server up and explore them."
                 )
             self.step(f"API and dialer on {self.base_url} (data in {self.data_dir})")
-            self.step(f"callee farm on sip:127.0.0.1:{farm.address[1]}")
+            self.step(f"callee farm on sip:127.0.0.1:{farm.address[1]} (process {farm.pid})")
             for _ in range(self.opts.dialer_processes):
                 self.dialers.append(await self._spawn_dialer(settings))
             if self.dialers:
@@ -187,7 +191,7 @@ class Demo:
             env=env,
         )
 
-    async def _campaign(self, client: httpx.AsyncClient, farm: CalleeFarm) -> bool:
+    async def _campaign(self, client: httpx.AsyncClient, farm: FarmProcess) -> bool:
         lang = self.opts.language
         host, port = farm.address
         await campaign.create_trunk(client, host, port)
@@ -216,6 +220,7 @@ class Demo:
         )
         await self._watch(client)
         await self._collect(client)
+        await farm.refresh()  # what the callees saw, for the self-check
         self._summary()
         mismatches = self._check()
         self._next_steps(program_id)
@@ -252,7 +257,7 @@ class Demo:
                 )
                 seen_window |= execution["effectiveStatus"] == "paused_window"
                 elapsed = time.monotonic() - started
-                calls = len(self.farm.records)
+                calls = self.farm.calls_seen
                 finished = execution["status"] in FINAL
                 if live is not None:
                     live.update(self._progress_table(execution, elapsed, calls))
@@ -387,12 +392,43 @@ class Demo:
             self.console.print(f"[red bold]self-check failed: {len(mismatches)} mismatch(es)")
             for line in mismatches[:50]:
                 self.console.print(f"  [red]✗[/] {line}")
+            self.console.print(f"the mismatched calls, both ends: {self._dump(mismatches)}")
         else:
             self.console.print(
                 f"[green bold]self-check passed:[/] all {len(self.contacts)} contacts match "
                 "their script (outcome, attempts, key)"
             )
         return mismatches
+
+    def _dump(self, mismatches: list[str]) -> Path:
+        """Write the call reports and the callees' records of the numbers the
+        self-check named, to read after the server has stopped."""
+        named = [c.phone for c in self.contacts if any(c.phone in m for m in mismatches)]
+        path = self.data_dir / "self-check-mismatches.json"
+        wall = time.time() - time.monotonic()  # the callees keep monotonic times
+
+        def utc(at: Any) -> Any:
+            return datetime.fromtimestamp(wall + at, UTC).isoformat() if at else at
+
+        out = {
+            phone: {
+                "report": self.reports.get(phone),
+                "callee": [
+                    {
+                        **vars(r),
+                        "behaviour": repr(r.behaviour),
+                        **{
+                            k: utc(getattr(r, k))
+                            for k in ("started_at", "ended_at", "last_heard_at")
+                        },
+                    }
+                    for r in self.farm.records_for(phone)
+                ],
+            }
+            for phone in named
+        }
+        path.write_text(json.dumps(out, indent=1, default=str))
+        return path
 
     def _overlong(self) -> list[str]:
         """No call may outlast every script (a flow stuck in a node, say)."""

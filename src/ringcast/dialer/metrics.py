@@ -33,6 +33,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from ringcast.dialer.launcher import CallResult
+from ringcast.telephony.amd.silero_pool import POOL as SILERO_POOL
+from ringcast.telephony.amd.silero_pool import SileroPool
 from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
 from ringcast.telephony.media.workers import MediaWorkers, add_stats
 from ringcast.telephony.overload import OverloadGuard
@@ -264,6 +266,28 @@ class TrunkMetricsSource(Protocol):
     ) -> tuple[dict[str, str | None], dict[str, int], dict[int, int]]: ...
 
 
+class AmdPoolCollector(Collector):
+    """The AMD's Silero VAD models (telephony/amd/silero_pool.py): how many exist,
+    how many are idle, and how many were built on the event loop (none ready)."""
+
+    def __init__(self, pool: SileroPool) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        models = GaugeMetricFamily(
+            "ringcast_amd_vad_models", "Silero VAD models in this process", labels=["state"]
+        )
+        idle = self.pool.idle
+        models.add_metric(["idle"], idle)
+        models.add_metric(["in_use"], max(0, self.pool.total - idle))
+        yield models
+        yield CounterMetricFamily(
+            "ringcast_amd_vad_models_built_inline",
+            "Silero VAD models built on the dialer's event loop because none was ready",
+            value=self.pool.built_inline,
+        )
+
+
 def registry_for(
     clock: MediaClock,
     trunks: TrunkMetricsSource | None = None,
@@ -277,6 +301,7 @@ def registry_for(
         registry.register(CallCollector(trunks.calls))
     if guard is not None:
         registry.register(OverloadCollector(guard))
+    registry.register(AmdPoolCollector(SILERO_POOL))
     return registry
 
 

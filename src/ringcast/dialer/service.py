@@ -15,6 +15,7 @@ every dialer process; several share the outbox safely (leased claims).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +69,11 @@ class DialerRunner:
 
     def start(self) -> None:
         log.info("dialer %s starting", self.dialer.config.owner)
+        # What exists at start (modules, the app, settings, the AMD model's code) is
+        # never garbage: frozen, full collections need not walk it again while calls
+        # run (issue 21: gen-2 pauses of 130-190 ms on the media loop under load,
+        # while collecting almost nothing).
+        gc.freeze()
         self._task = asyncio.create_task(self.dialer.run_forever(self._stop))
         self.webhooks.start()
 

@@ -8,7 +8,8 @@ keepalive running from then on, their status written to the trunk's row), re-rea
 every `sip_trunk_sync_s`. A call through a registering trunk first waits, bounded,
 for the registration: a trunk that cannot register fails the call as
 `trunk_unregistered`, never with the carrier's raw 403. One shared `MediaClock`
-for every call's RTP (the telephony engine's design), a `ClipLibrary` preloaded
+for every call's RTP (the telephony engine's design), AMD's VAD models reserved in
+the background as calls start (telephony/amd/silero_pool.py), a `ClipLibrary` preloaded
 once per execution with the audio and dictionaries its pinned flow references,
 and recordings stored through the storage seam. Overload control
 (telephony/overload.py): the process's calls, in and out, are counted against
@@ -39,11 +40,13 @@ from ringcast.dialer.metrics import CallTally
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.store import trunk_info
 from ringcast.flow.compiled import CompiledFlow
+from ringcast.flow.nodes.dial import DialNode
 from ringcast.flow.runner import FlowRunner
 from ringcast.flow.timebase import RealTimebase
 from ringcast.kit.secret_box import SecretBox, SecretBoxError, open_with
 from ringcast.storage.base import Storage
 from ringcast.telephony.amd.detector import AmdDetector
+from ringcast.telephony.amd.silero_pool import POOL as SILERO_POOL
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.media.workers import MediaWorkers
 from ringcast.telephony.overload import OverloadConfig, OverloadGuard
@@ -61,6 +64,10 @@ from ringcast.trunks.repository import TrunkRepository
 
 log = logging.getLogger("ringcast.dialer")
 UNREGISTER_WAIT_S = 3.0  # at shutdown, for each trunk's un-REGISTER (with its challenge)
+
+
+def _uses_amd(flow: CompiledFlow) -> bool:
+    return any(isinstance(n, DialNode) and n.config.enableAMD for n in flow.nodes.values())
 
 
 class NoTrunkError(Exception):
@@ -125,6 +132,7 @@ class SipLauncher:
         self._sync_task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self.calls = CallTally()  # finished calls, for /metrics
+        self._amd_calls = 0  # outbound calls in flight whose flow runs AMD
         self.inbound = InboundCalls(
             sessions,
             storage,
@@ -256,10 +264,19 @@ class SipLauncher:
 
     async def launch(self, plan: CallPlan) -> CallResult:
         self.guard.enter()
+        amd = self.amd_factory is not None and _uses_amd(plan.flow)
+        if amd:
+            # its VAD model built in a background thread before the INVITE, never
+            # on this loop at the 200 OK (telephony/amd/silero_pool.py)
+            self._amd_calls += 1
         try:
+            if amd:
+                await asyncio.wrap_future(SILERO_POOL.reserve(self._amd_calls))
             result = await self._launch(plan)
         finally:
             self.guard.leave()
+            if amd:
+                self._amd_calls -= 1
         self.calls.add("outbound", result)
         return result
 

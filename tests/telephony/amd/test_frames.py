@@ -13,6 +13,7 @@ import pytest
 from ringcast.telephony.amd import frames as frames_module
 from ringcast.telephony.amd.audio_file import read_audio_8k
 from ringcast.telephony.amd.frames import FrameSizeError, SpeechFrames
+from ringcast.telephony.amd.silero_pool import SileroPool
 from support import require_tool
 
 
@@ -86,16 +87,17 @@ def test_quiet_frames_are_never_speech():
         assert not sf.classify(frame).speech
 
 
-def test_silero_models_are_pooled_and_reset():
-    frames_module._SILERO_POOL.clear()
+def test_silero_models_are_pooled_and_reset(monkeypatch):
+    pool = SileroPool()
+    monkeypatch.setattr(frames_module, "POOL", pool)
     sf = SpeechFrames(vad="silero")
     sf.classify(np.zeros(160, dtype=np.int16))
     del sf
     gc.collect()
-    assert len(frames_module._SILERO_POOL) == 1
-    model = frames_module._SILERO_POOL[0]
+    assert pool.idle == 1 and pool.total == 1
+    model = pool._idle[0]
     again = SpeechFrames(vad="silero")
-    assert frames_module._SILERO_POOL == []
+    assert pool.idle == 0
     assert again._silero is not None and again._silero._model is model
 
 

