@@ -101,7 +101,7 @@ after they stop, -1 point clean).
 
 Issue 20, third pass (bench/amd.py, --per-split 120, same run): short no-beep
 voicemails are 20-26 of the 160 calls of every split and the timing rules catch
-0-1 of them, so no split can pass 86-87 % on timing alone; 14 of 23 tune ones
+0-1 of them, so no split can pass 86-87 % on timing alone; 18 of 23 tune ones
 have no pause inside them longer than people's (<= 460 ms on tune clean), and a
 rule on the rest ("Hello? <pause> a sentence" is what people say) is not made.
 Keyword spotting catches them only where pocketsphinx hears the phrase: flite
