@@ -109,3 +109,20 @@ def test_synthetic_voice_in_line_noise_is_not_a_beep(sig, f0):
 @pytest.mark.parametrize("digit", list("19"))
 def test_dtmf_from_the_first_frame_is_not_taken_for_noise(sig, digit):
     assert not any(confirmations(sig, sig.pcm(sig.dtmf(digit, 800), sig.silence(100))))
+
+
+@pytest.mark.parametrize("hz", [440, 1000, 1400])
+def test_tone_at_0_db_over_loud_line_noise_is_confirmed(sig, hz):
+    # Noise louder than the floor's -30 dBFS seed (SNR 5 dB lines with a loud
+    # talker): every frame is more than 1 dB above the floor, so before the
+    # catch-up the floor never learnt the noise and a beep as loud as it was lost.
+    pcm = noisy(sig, sig.tone(600, hz, -18.0), noise_dbfs=-18.0)
+    assert any(confirmations(sig, pcm))
+    stuck = BeepDetector(catch_up_db_per_s=0.0)
+    assert not any(stuck.feed(f) for f in sig.frames(pcm))
+
+
+@pytest.mark.parametrize("noise_dbfs", [-18.0, -12.0])
+def test_loud_line_noise_voices_and_dtmf_are_not_beeps(sig, noise_dbfs):
+    for part in (sig.speech(2000, noise_dbfs + 2, f0=140.0), sig.dtmf("5", 800, noise_dbfs)):
+        assert not any(confirmations(sig, noisy(sig, part, noise_dbfs=noise_dbfs)))

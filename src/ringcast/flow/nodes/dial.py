@@ -23,7 +23,7 @@ class AmdConfig(StrictModel):
     Defaults (those of `telephony.channel.AmdSettings`): initialSilence 6000,
     greeting 4500 (ms of speech), greetingSpan 5000 (a greeting still going this
     long after its first word, pauses included, is a machine; 0 turns the rule
-    off), afterGreetingSilence 1000, totalAnalysisTime 6000, minWordLength 100,
+    off), afterGreetingSilence 920, totalAnalysisTime 6000, minWordLength 100,
     betweenWordsSilence 50, maximumWords 8, silenceThreshold 32
     (totalAnalysisTime counts from the first word, at most initialSilence later
     than from answer); `unknownRoute` (the output taken when AMD cannot decide) defaults
@@ -37,7 +37,7 @@ class AmdConfig(StrictModel):
     initialSilence: int = Field(6000, ge=0)
     greeting: int = Field(4500, ge=0)
     greetingSpan: int = Field(5000, ge=0)
-    afterGreetingSilence: int = Field(1000, ge=0)
+    afterGreetingSilence: int = Field(920, ge=0)
     totalAnalysisTime: int = Field(6000, ge=0)
     minWordLength: int = Field(100, ge=0)
     betweenWordsSilence: int = Field(50, ge=0)
