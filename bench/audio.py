@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import random
 import sys
@@ -125,4 +126,5 @@ def bench_language(language: str, values: list[int], calls: int) -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     main()

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from concurrent_calls import GREETING, UAS, free_port, pct
+from concurrent_calls import GREETING, UAS, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RINGCAST = [sys.executable, "-m", "ringcast.cli.main"]
@@ -51,6 +51,10 @@ SIPP_HOST = "127.0.0.3"  # the callees (SIP and media)
 OUR_HOST = "127.0.0.1"
 MEDIA_PORT = 40000
 GOAL_P99_MS, GOAL_MAX_MS = 30.0, 200.0
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
 
 
 def prompt_wav(seconds: float) -> bytes:
@@ -272,15 +276,15 @@ async def phase(name, client, url, key, program_id, args, sip_port, workdir) -> 
 async def main(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="rt-load-"))
     env = {**os.environ, "RINGCAST_DATA_DIR": str(workdir / "data"),
-           "RINGCAST_SIP_LOCAL_HOST": OUR_HOST, "RINGCAST_SIP_PORT": str(free_port()),
+           "RINGCAST_SIP_LOCAL_HOST": OUR_HOST, "RINGCAST_SIP_PORT": str(free_port(OUR_HOST)),
            "RINGCAST_RATE_LIMIT_PER_SECOND": "50", "RINGCAST_RATE_LIMIT_BURST": "100"}  # fmt: skip
     key = subprocess.run([*RINGCAST, "keys", "create", "--org", "bench", "--name", "b", "-q"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     with (workdir / "serve.log").open("w") as serve_log:
-        api_port = free_port() + 1
+        api_port = free_port(OUR_HOST) + 1
         serve = subprocess.Popen([*RINGCAST, "serve", "--port", str(api_port)], env=env,
                                  stdout=subprocess.DEVNULL, stderr=serve_log)  # fmt: skip
-        sip_port = free_port()
+        sip_port = free_port(SIPP_HOST)
         scenario = workdir / "uas.xml"
         scenario.write_text(UAS.format(greeting=GREETING))
         sipp = subprocess.Popen(
