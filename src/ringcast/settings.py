@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ringcast.kit.secret_box import KEY_FILE, SecretBox, SecretBoxError, load_or_create_key
+from ringcast.telephony.media.priority import MediaPriority
 from ringcast.telephony.sip.transport import TlsServer
 
 # the longest uploaded audio accepted, in seconds, by usage type
@@ -86,6 +87,9 @@ class Settings(BaseSettings):
     # (os.cpu_count()); 0 = in the dialer's own event loop (one core, the default until
     # the worker path is proven for every call type: see docs/adr/0003-media-workers.md)
     media_workers: int = Field(default=0, ge=0, le=256)
+    # CPU priority of the processes that carry media (telephony/media/priority.py):
+    # normal | high (nice -10) | realtime (SCHED_RR for the media clocks); needs the right
+    media_priority: MediaPriority = "normal"
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)

@@ -25,6 +25,7 @@ from typing import Any
 
 from ringcast.calleefarm.behaviour import BehaviourBook
 from ringcast.calleefarm.farm import CalleeFarm, CalleeRecord
+from ringcast.kit.fds import prepare_fds
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
@@ -117,6 +118,7 @@ def _main(
 ) -> None:
     # its log lines say whose they are (the farm's media clock is not the dialer's)
     logging.basicConfig(level="WARNING", format="%(levelname)s callee-farm %(name)s: %(message)s")
+    prepare_fds()  # two sockets a call, like the dialer's (kit/fds.py)
     asyncio.run(_serve(conn, book, host, port, calls))
 
 

@@ -12,6 +12,7 @@ import typer
 
 from ringcast.calleefarm import BehaviourBook, CalleeFarm
 from ringcast.calleefarm.behaviour import SUFFIX_RULES
+from ringcast.kit.fds import prepare_fds
 
 
 def _keys(digits: tuple[str, ...]) -> str:
@@ -43,6 +44,7 @@ def callee_farm(
     """
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     book = BehaviourBook.load(script) if script else BehaviourBook()
+    prepare_fds()  # two sockets a call (kit/fds.py)
 
     async def main() -> None:
         farm = CalleeFarm(book, host=host, port=port)

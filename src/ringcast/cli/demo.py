@@ -31,10 +31,12 @@ def demo(
     import logging
 
     from ringcast.demo.run import DemoOptions, run_demo
+    from ringcast.kit.fds import prepare_fds
 
     if language not in ("ar", "fr", "en"):
         raise typer.BadParameter("language is ar, fr or en")
     logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    prepare_fds()  # the dialer may run in this process (kit/fds.py)
     code = run_demo(
         DemoOptions(
             contacts=contacts,

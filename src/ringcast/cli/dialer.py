@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,8 @@ from ringcast.cli import banner
 from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
+from ringcast.kit.fds import prepare_fds
+from ringcast.telephony.media import priority as media_priority
 from ringcast.telephony.media.clock import MediaClock
 from ringcast.telephony.sip.errors import SipConfigError
 
@@ -97,6 +100,11 @@ def dialer(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     banner.quiet_libraries(settings.log_level)
+    # before any thread starts: the descriptor table grown once (kit/fds.py), the
+    # priority inherited by the threads; the media workers read it too
+    prepare_fds(settings.dialer_max_calls * 3 + 256)
+    os.environ["RINGCAST_MEDIA_PRIORITY"] = settings.media_priority
+    media_priority.apply(settings.media_priority, carries_clock=settings.media_workers == 0)
 
     async def main() -> None:
         settings.ensure_data_dir()

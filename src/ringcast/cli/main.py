@@ -9,6 +9,7 @@ import typer
 
 from ringcast.cli import amd, banner, calleefarm, contacts, demo, keys, operate, secrets
 from ringcast.cli import dialer as dialer_cli
+from ringcast.kit.fds import prepare_fds
 
 app = typer.Typer(
     help="ringcast: self-hosted outbound voice campaigns.",
@@ -58,6 +59,7 @@ def serve(
     from ringcast.settings import get_settings
 
     settings = get_settings()
+    prepare_fds()  # kit/fds.py
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -35,6 +35,7 @@ from prometheus_client.registry import Collector
 from ringcast.dialer.launcher import CallResult
 from ringcast.telephony.amd.silero_pool import POOL as SILERO_POOL
 from ringcast.telephony.amd.silero_pool import SileroPool
+from ringcast.telephony.media import priority as media_priority
 from ringcast.telephony.media.clock import LATE_BUCKETS_MS, MediaClock
 from ringcast.telephony.media.workers import MediaWorkers, add_stats
 from ringcast.telephony.overload import OverloadGuard
@@ -288,6 +289,20 @@ class AmdPoolCollector(Collector):
         )
 
 
+class MediaPriorityCollector(Collector):
+    """The CPU priority this dialer process asked for and got (telephony/media/priority.py)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        applied = media_priority.APPLIED
+        family = GaugeMetricFamily(
+            "ringcast_media_priority",
+            "1 for the CPU priority the dialer process runs at (wanted: RINGCAST_MEDIA_PRIORITY)",
+            labels=["wanted", "got"],
+        )
+        family.add_metric([applied.wanted, applied.got], 1)
+        yield family
+
+
 def registry_for(
     clock: MediaClock,
     trunks: TrunkMetricsSource | None = None,
@@ -302,6 +317,7 @@ def registry_for(
     if guard is not None:
         registry.register(OverloadCollector(guard))
     registry.register(AmdPoolCollector(SILERO_POOL))
+    registry.register(MediaPriorityCollector())
     return registry
 
 

@@ -29,8 +29,18 @@ WORKERS = 2
 HEAVY_WORK_NICE = 10
 
 
+def ordinary_thread() -> None:
+    """Put this thread back under the ordinary scheduler if it inherited SCHED_RR
+    (a thread for non-media work in a media process: telephony/media/priority.py)."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: not Linux
+        if os.sched_getscheduler(0) != os.SCHED_OTHER:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
 def lower_priority() -> None:
-    """Lower this thread's (or process's) CPU priority by HEAVY_WORK_NICE, if allowed."""
+    """Lower this thread's (or process's) CPU priority by HEAVY_WORK_NICE, if allowed
+    (under the ordinary scheduler first, if it inherited a media thread's SCHED_RR)."""
+    ordinary_thread()
     with contextlib.suppress(OSError):
         os.nice(HEAVY_WORK_NICE)
 

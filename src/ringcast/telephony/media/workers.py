@@ -51,7 +51,9 @@ from typing import Any
 
 import numpy as np
 
+from ringcast.kit.fds import prepare_fds
 from ringcast.telephony.channel import DigitSource, Pcm
+from ringcast.telephony.media import priority as media_priority
 from ringcast.telephony.media.clock import ClockStats, MediaClock
 from ringcast.telephony.media.srtp import SrtpKey, SrtpPair
 from ringcast.telephony.media.stream import RtpStream
@@ -681,6 +683,10 @@ async def serve(fd: int) -> None:
 
 def main() -> None:
     logging.basicConfig(level=os.environ.get("RINGCAST_LOG_LEVEL", "WARNING"))
+    prepare_fds()  # before its threads start (kit/fds.py)
+    wanted = os.environ.get("RINGCAST_MEDIA_PRIORITY", "normal")
+    if wanted in media_priority.LEVELS:  # set by the dialer (cli/dialer.py)
+        media_priority.apply(wanted)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(int(sys.argv[1])))
 
