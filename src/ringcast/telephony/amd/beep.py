@@ -134,7 +134,7 @@ class BeepDetector:
         current = frame.astype(np.float64)
         window = np.concatenate([self._previous, current]) * _WINDOW
         self._previous = current
-        loud = float(np.mean(current**2)) >= self._min_power
+        loud = float(np.dot(current, current)) / current.size >= self._min_power
         if not loud and not self._noise_floor:
             return None
         # The rfft's total power by Parseval (no FFT for quiet frames): the full
