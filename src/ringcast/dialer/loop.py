@@ -405,7 +405,7 @@ class Dialer:
             state.bucket.book(slot)
         else:  # the grant ran out (groups shared by executions): paced at the INVITE
             slot = None
-            state.bucket.book(reserve([state.bucket], self._mono))
+            reserve([state.bucket], self._mono)  # the program's slot, booked
         start_at = now + timedelta(seconds=max(0.0, (slot or self._mono) - self._mono))
         if trunk is not None and slot is not None:
             trunk.active += 1
