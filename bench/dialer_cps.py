@@ -19,8 +19,12 @@ INVITE → 200 OK and INVITE → ACK per call, on the wire (p50/p99). sipp's own
 gives its failed-call count. Failures: calls sipp failed, INVITEs refused or never answered
 or never ACKed, retransmitted INVITEs (reported), and any job the API reports not
 `completed` (GET /api/program-executions/{id}). The dialer's CPU is read from /proc (share
-of one core); with `--profile FILE` py-spy (if installed) samples it for the whole run
-(`.svg` a flame graph, `.json` speedscope, `.txt` collapsed stacks for scripts).
+of one core, user and system, per call), and the dialer's own log says for how long
+overload control held new calls (its media clock, or its workers', running late; the
+call cap); with `--profile FILE` py-spy (if installed) samples it for the whole run
+(`.svg` a flame graph, `.json` speedscope, `.txt` collapsed stacks for scripts;
+`--profile-gil`: only while it holds the GIL, its Python CPU rather than its waits).
+`--hosts` moves the three addresses to another loopback block.
 
 Baseline, warm, same run, same UAS and capture, before the dialer: sipp's own UAC on
 127.0.0.62 at `--cps` with the same call length (1 s), counted the same way; the ratios
@@ -38,6 +42,7 @@ import argparse
 import io
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -405,6 +410,9 @@ def main() -> int:
         f"failed {execution.get('contactsFailed')}, pending {execution.get('contactsPending')}, "
         f"in progress {execution.get('contactsInProgress')}; sipp failed calls {failed_at_sipp}"
     )
+    held = re.search(r"overload control held new calls for ([\d.]+) s", stack.dialer_log())
+    print(f"overload control (a media clock late, the call cap) held new calls for "
+          f"{held.group(1) if held else '?'} s of the {wall:.0f} s")  # fmt: skip
     print(f"ratio dialer/baseline: rate {ours.rate / base.rate:.3f}, INVITE->ACK p99 "
           f"{ours.ack_p99_ms / base.ack_p99_ms:.2f}x")  # fmt: skip
     off = abs(ours.rate - args.cps) / args.cps
