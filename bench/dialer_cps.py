@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/dialer_cps.py [--cps 300] [--seconds 60] [--baseline-seconds 20]
                                          [--profile /tmp/dialer.svg] [--overload]
-                                         [--media-workers N]
+                                         [--media-workers N] [--hosts OURS,FAR,UAC]
 
 What a user runs, as subprocesses: `ringcast serve --no-dialer` (the HTTP API, SQLite in a
 fresh data dir) and `ringcast dialer` (the SIP launcher, its SIP address on 127.0.0.60).
@@ -19,8 +19,12 @@ INVITE → 200 OK and INVITE → ACK per call, on the wire (p50/p99). sipp's own
 gives its failed-call count. Failures: calls sipp failed, INVITEs refused or never answered
 or never ACKed, retransmitted INVITEs (reported), and any job the API reports not
 `completed` (GET /api/program-executions/{id}). The dialer's CPU is read from /proc (share
-of one core); with `--profile FILE` py-spy (if installed) samples it for the whole run
-(`.svg` a flame graph, `.json` speedscope, `.txt` collapsed stacks for scripts).
+of one core, user and system, per call), and the dialer's own log says for how long
+overload control held new calls (its media clock, or its workers', running late; the
+call cap); with `--profile FILE` py-spy (if installed) samples it for the whole run
+(`.svg` a flame graph, `.json` speedscope, `.txt` collapsed stacks for scripts;
+`--profile-gil`: only while it holds the GIL, its Python CPU rather than its waits).
+`--hosts` moves the three addresses to another loopback block.
 
 Baseline, warm, same run, same UAS and capture, before the dialer: sipp's own UAC on
 127.0.0.62 at `--cps` with the same call length (1 s), counted the same way; the ratios
@@ -38,6 +42,7 @@ import argparse
 import io
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -111,15 +116,23 @@ Content-Length: 0
 """
 
 
+def set_hosts(ours: str, far: str, base_uac: str) -> None:
+    """Another loopback block (`--hosts`), e.g. when other runs share the box."""
+    global OURS, FAR, BASE_UAC
+    OURS, FAR, BASE_UAC = ours, far, base_uac
+
+
 def free_port(host: str, kind: int = socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """The process's (user, system) CPU seconds so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def loadavg() -> str:
@@ -230,7 +243,7 @@ class Stack:
             "retryStrategy": {"type": "none"}, "callsPerSecond": cps,
             "maxConcurrentCalls": 10000})["id"])  # fmt: skip
 
-    def start_dialer(self, profile: Path | None) -> None:
+    def start_dialer(self, profile: Path | None, gil: bool = False) -> None:
         log = (self.work / "dialer.log").open("wb")
         self.dialer = subprocess.Popen([*self.ringcast, "dialer"], env=self.env, stdout=log,
                                        stderr=subprocess.STDOUT)  # fmt: skip
@@ -246,7 +259,8 @@ class Stack:
             if Path(spy).exists():
                 self.profiler = subprocess.Popen(
                     [spy, "record", "--nonblocking", "-p", str(self.dialer.pid), "-o", str(profile), "-r", "50",
-                     "-f", PROFILE_FORMATS.get(profile.suffix, "flamegraph")],
+                     "-f", PROFILE_FORMATS.get(profile.suffix, "flamegraph"),
+                     *(["--gil"] if gil else [])],
                     stdout=subprocess.DEVNULL, stderr=(self.work / "py-spy.log").open("wb"),
                 )  # fmt: skip
             else:
@@ -311,12 +325,23 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument(
+        "--profile-gil",
+        action="store_true",
+        help="sample only while the dialer holds the GIL: its Python CPU, not its waits",
+    )
     parser.add_argument("--overload", action="store_true")
     parser.add_argument(
         "--media-workers", type=int, default=0, help="RINGCAST_MEDIA_WORKERS for the dialer"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, pcap)")
+    parser.add_argument(
+        "--hosts",
+        default=",".join((OURS, FAR, BASE_UAC)),
+        help="loopback addresses: the dialer's, the sipp UAS's, the baseline UAC's",
+    )
     args = parser.parse_args()
+    set_hosts(*args.hosts.split(","))
     for tool in ("sipp", "tcpdump"):
         if shutil.which(tool) is None:
             print(f"{tool} not installed", file=sys.stderr)
@@ -337,7 +362,7 @@ def main() -> int:
         load_base = loadavg()
         run_baseline(work, far_port, args.cps, args.baseline_seconds)
         time.sleep(2.0)
-        stack.start_dialer(args.profile)
+        stack.start_dialer(args.profile, args.profile_gil)
         assert stack.dialer is not None
         pid = stack.dialer.pid
         cpu0, load_before = cpu_seconds(pid), loadavg()
@@ -356,7 +381,8 @@ def main() -> int:
             if execution["status"] not in ("running", "scheduled"):
                 break
         wall = time.perf_counter() - t_launch
-        cpu = cpu_seconds(pid) - cpu0
+        user, system = (b - a for a, b in zip(cpu0, cpu_seconds(pid), strict=True))
+        cpu = user + system
         load_after = loadavg()
         time.sleep(1.0)
     finally:
@@ -377,11 +403,16 @@ def main() -> int:
     show(f"baseline sipp UAC -> sipp ({args.baseline_seconds:g} s)", base)
     show("ringcast dialer -> sipp", ours)
     print(
-        f"dialer CPU {cpu:.1f} s over {wall:.1f} s = {100 * cpu / wall:.0f} % of one core; "
+        f"dialer CPU {cpu:.1f} s (user {user:.1f}, system {system:.1f}) over {wall:.1f} s = "
+        f"{100 * cpu / wall:.0f} % of one core, {1000 * cpu / max(ours.calls, 1):.2f} ms per "
+        f"call; "
         f"execution {execution.get('status')}: completed {execution.get('contactsCompleted')}, "
         f"failed {execution.get('contactsFailed')}, pending {execution.get('contactsPending')}, "
         f"in progress {execution.get('contactsInProgress')}; sipp failed calls {failed_at_sipp}"
     )
+    held = re.search(r"overload control held new calls for ([\d.]+) s", stack.dialer_log())
+    print(f"overload control (a media clock late, the call cap) held new calls for "
+          f"{held.group(1) if held else '?'} s of the {wall:.0f} s")  # fmt: skip
     print(f"ratio dialer/baseline: rate {ours.rate / base.rate:.3f}, INVITE->ACK p99 "
           f"{ours.ack_p99_ms / base.ack_p99_ms:.2f}x")  # fmt: skip
     off = abs(ours.rate - args.cps) / args.cps

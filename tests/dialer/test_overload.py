@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from dialer.dialer_kit import BlockedLauncher, clock_now, dialer, execution, launch, tick
 from ringcast.dialer.launcher import CallPlan, CallResult
 from ringcast.telephony.media.clock import MediaClock
@@ -67,6 +69,7 @@ async def test_a_late_media_clock_claims_nothing(api):
         await asyncio.sleep(0.01)
     assert launcher.plans == []
     assert guard.reason() == "media_clock_late"
+    assert d.held_s == pytest.approx(0.2 + 1.0 + 1.0)  # each tick's length (the first: tick_s)
     media.stats.recent_late_ms = 2.0
     launcher.release.set()
     await tick(d, clock, 1)

@@ -64,15 +64,38 @@ def test_late_ticks_still_grant_the_configured_rate():
     assert all(abs(per_second[s] - 100) <= 2 for s in range(1, 10)), per_second
 
 
-def test_catch_up_is_bounded_and_smooth_within_the_second():
+def _ticks(bucket: SmoothBucket, times: list[float], tick_s: float) -> list[float]:
+    """Ticks at `times`, each booking every slot it is granted; the calls' real starts."""
+    starts = []
+    for now in times:
+        for _ in range(bucket.slots_within(now, tick_s)):
+            starts.append(max(now, reserve([bucket], now)))
+    return starts
+
+
+def test_catch_up_is_bounded_and_spread_at_twice_the_rate():
     bucket = SmoothBucket(100, catch_up_s=0.5)
-    for _ in range(bucket.slots_within(0.0, 0.2)):  # 0.00 .. 0.20: the grant is used up
-        reserve([bucket], 0.0)
-    # the loop stalls 3 s: only half a second of slots is owed (2.50 .. 3.20), not three
-    assert bucket.slots_within(3.0, 0.2) == 71
-    starts = [max(3.0, reserve([bucket], 3.0)) for _ in range(71)]
-    assert sum(1 for s in starts if s == 3.0) == 51  # the owed ones start at once...
-    assert all(b - a >= 0.01 - 1e-9 for a, b in itertools.pairwise(starts[50:]))
+    # 0.00 .. 0.20 used up, then the loop stalls 3 s: only half a second is owed, not three
+    stalled = _ticks(bucket, [0.0], 0.2)
+    assert len(stalled) == 21
+    starts = _ticks(bucket, [round(3.0 + 0.2 * k, 6) for k in range(10)], 0.2)  # to 5 s
+    per_second = Counter(int(s + 1e-9) for s in starts)
+    # the owed 50 are repaid over the next second, not in one burst at 3.0 (issue 19)
+    assert per_second[3] == 150 and per_second[4] == 100
+    assert sum(1 for s in starts if s < 3.1) == 21  # 0.1 s holds 21 starts, not 61
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.005 - 1e-9  # never closer than twice the rate allows
+    assert all(abs(g - 0.01) < 1e-6 for g, s in zip(gaps, starts, strict=False) if s >= 3.5)
+    # a longer stall owes no more than catch_up_s
+    again = _ticks(bucket, [20.0, 20.2, 20.4, 20.6, 20.8], 0.2)
+    assert sum(1 for s in again if s < 21.0) == 150
+
+
+def test_a_slower_bucket_setting_the_pace_does_not_leave_a_debt():
+    program, trunk = SmoothBucket(100), SmoothBucket(10)
+    starts = [max(0.0, reserve([program, trunk], 0.0)) for _ in range(5)]
+    assert [round(s, 6) for s in starts] == [0.0, 0.1, 0.2, 0.3, 0.4]
+    assert program.next_free(0.0) >= 0.41 - 1e-9  # nothing owed: the trunk was the limit
 
 
 def test_unused_grant_is_forfeit_no_burst_after_a_quiet_spell():

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.audio.clip import Clip
 from ringcast.audio.dictionary import ClipDictionary, load_system_dictionary
+from ringcast.audio.join import join_clips
 from ringcast.audio.requests import ClipRequest
-from ringcast.audio.resolve import resolve_clips, resolve_play
+from ringcast.audio.resolve import resolve_clips
 from ringcast.audio.wav import read_wav
 from ringcast.audiofiles.repository import AudioFileRepository
 from ringcast.dictionaries.repository import DictionaryRepository
@@ -39,6 +40,43 @@ class _Lru(OrderedDict[str, object]):
             self.popitem(last=False)
 
 
+class JoinCache:
+    """Joined clips by the identity of their parts, least recently used first out.
+
+    A Play node's clips are joined with fades at every joint (`join_clips`), which
+    makes a new array: joined per call, each call held its own copy of the prompt, and
+    with media workers each call's copy was pickled and sent to a worker, then
+    forgotten (issue 19: a 1 s prompt at 300 CPS, ~5 MB/s over the workers' sockets).
+    Kept here, the calls playing the same clips share one immutable array, which a
+    worker receives once. An entry holds its parts, so their ids stay theirs while it
+    lives. Bounded by total samples (`max_samples`): per-call audio (a name, an
+    amount) comes and goes without pushing out more than its own size."""
+
+    def __init__(self, max_samples: int = 16_000_000) -> None:  # 2,000 s, 32 MB
+        self.max_samples = max_samples
+        self._entries: OrderedDict[tuple[int, ...], tuple[tuple[Clip, ...], Clip]] = OrderedDict()
+        self._samples = 0
+
+    def joined(self, parts: Sequence[Clip]) -> Clip:
+        key = tuple(map(id, parts))
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return hit[1]
+        clip = join_clips(parts)
+        size = len(clip.pcm)
+        if size <= self.max_samples:
+            self._entries[key] = (tuple(parts), clip)
+            self._samples += size
+            while self._samples > self.max_samples:
+                _, (_, old) = self._entries.popitem(last=False)
+                self._samples -= len(old.pcm)
+        return clip
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class ClipLibrary:
     """Per-process cache of telephony clips, keyed by audio file / dictionary id."""
 
@@ -46,6 +84,7 @@ class ClipLibrary:
         self.storage = storage
         self._files = _Lru(max_files)
         self._dictionaries = _Lru(64)
+        self._joins = JoinCache()
 
     async def preload(
         self,
@@ -95,9 +134,10 @@ class ClipLibrary:
         return dictionary
 
     async def resolve(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
-        """The flow runner's `ClipResolver`: one joined, click-free clip."""
-        joined = resolve_play(clips, dictionaries=self.dictionary, audio_files=self.audio)
-        return [joined.pcm]
+        """The flow runner's `ClipResolver`: one joined, click-free clip (`resolve_play`),
+        the same immutable array for every call that plays the same clips."""
+        parts = resolve_clips(clips, dictionaries=self.dictionary, audio_files=self.audio)
+        return [self._joins.joined(parts).pcm]
 
     async def resolve_silent(self, clips: Sequence[ClipRequest], ctx: RunContext) -> Sequence[Pcm]:
         """A `ClipResolver` for simulations: the same lookups as `resolve` (a missing

@@ -183,6 +183,7 @@ class Dialer:
         self._ticked = False
         self._starting = 0  # calls claimed whose launch has not begun (waiting for a slot)
         self._room: int | None = None  # what the launcher may still start this tick
+        self.held_s = 0.0  # tick time in which overload control let nothing start
 
     # ---- the tick ----------------------------------------------------------
 
@@ -237,6 +238,8 @@ class Dialer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.config.tick_s)
         await self.drain()
+        log.info("dialer %s stopped; overload control held new calls for %.1f s in all",
+                 self.config.owner, self.held_s)  # fmt: skip
 
     @property
     def inflight(self) -> int:
@@ -383,6 +386,8 @@ class Dialer:
         count against it. None: no limit (e.g. scripted callees)."""
         room_of = getattr(self.launcher, "room", None)
         room = room_of() if room_of is not None else None
+        if room == 0:  # full (its call cap, or its media clock late): this tick starts none
+            self.held_s += self._horizon_s
         return None if room is None else max(0, room - self._starting)
 
     # ---- one call ----------------------------------------------------------
@@ -405,7 +410,7 @@ class Dialer:
             state.bucket.book(slot)
         else:  # the grant ran out (groups shared by executions): paced at the INVITE
             slot = None
-            state.bucket.book(reserve([state.bucket], self._mono))
+            reserve([state.bucket], self._mono)  # the program's slot, booked
         start_at = now + timedelta(seconds=max(0.0, (slot or self._mono) - self._mono))
         if trunk is not None and slot is not None:
             trunk.active += 1

@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     or_,
     select,
     text,
@@ -558,10 +559,18 @@ class DialerStore:
             return []
         async with self.sessions.begin() as s:
             applied, done = await self._move_jobs(s, items)
-            s.add_all(
-                CallAttempt(job_id=a.item.job_id, attempt=a.item.attempt, **a.item.record.columns())
-                for a in applied
-            )
+            if applied:  # Core: one executemany, no ORM object and unit of work per call
+                await s.execute(
+                    insert(cast(Table, CallAttempt.__table__)),
+                    [
+                        {
+                            "job_id": a.item.job_id,
+                            "attempt": a.item.attempt,
+                            **a.item.record.columns(),
+                        }
+                        for a in applied
+                    ],
+                )
             events = [self._call_completed(a) for a in applied]
             await self._count_nodes(s, applied)
             await self._count_keys(s, applied)

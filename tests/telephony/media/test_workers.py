@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from ringcast.telephony.media.workers import MediaWorkers, WorkerStream
+from ringcast.telephony.media.workers import MediaWorkers, WorkerStream, _messages, _Outbox
 
 HOST = "127.0.0.95"
 TONE = (np.sin(2 * np.pi * 440 * np.arange(8000) / 8000) * 6000).astype(np.int16)  # 1 s
@@ -143,3 +143,28 @@ async def test_a_closed_worker_stream_lets_go_of_what_it_reported_to() -> None:
         assert gone() is None  # freed by reference counting, no collector pass needed
     finally:
         await workers.close()
+
+
+async def test_the_messages_of_one_loop_iteration_leave_in_one_write_in_order() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    _, writer = await asyncio.open_unix_connection(sock=ours)
+    reader, _ = await asyncio.open_unix_connection(sock=theirs)
+    outbox = _Outbox(writer)
+    try:
+        sent = [("open", i, {"host": HOST}) for i in range(5)] + [("clip", 7, b"\x01" * 3000)]
+        for message in sent:
+            outbox.put(message)
+        assert outbox.writes == 0  # nothing written mid-iteration
+        await asyncio.sleep(0)
+        assert outbox.writes == 1  # six messages, one system call
+        outbox.put(("close", 3))
+        await asyncio.sleep(0)
+        assert outbox.writes == 2
+        got = []
+        async for message in _messages(reader):
+            got.append(message)
+            if len(got) == len(sent) + 1:
+                break
+        assert got == [*sent, ("close", 3)]  # every message, framed and in order
+    finally:
+        writer.close()

@@ -47,6 +47,25 @@ def test_parses_compact_folded_and_multiple_via() -> None:
     assert msg.body == b"v=0\r"  # Content-Length wins; extra datagram bytes are dropped
 
 
+def test_header_names_match_in_any_case_and_form() -> None:
+    msg = parse_message(
+        INVITE.replace(b"Subject: a folded", b"X-Campaign-Id: 42\r\nsubject: a folded")
+    )
+    headers = msg.headers
+    # known names: any case and the compact form find the canonical entry
+    assert headers.get("call-id") == headers.get("I") == headers.get("Call-ID") == "abc@host"
+    assert len(headers.get_all("CONTACT")) == len(headers.get_all("m")) == 2
+    assert headers.get("SUBJECT") == "a folded subject line"
+    # a name this stack does not know keeps its spelling and still matches in any case
+    assert headers.get("x-campaign-id") == headers.get("X-CAMPAIGN-ID") == "42"
+    assert ("X-Campaign-Id", "42") in headers.items
+    assert headers.get_all("x-CAMPAIGN-id") == ["42"]
+    headers.set("x-campaign-id", "43")
+    assert headers.get("X-Campaign-Id") == "43" and headers.get("Record-Route") is None
+    with pytest.raises(SipParseError):  # a header name must be a token
+        parse_message(INVITE.replace(b"Subject:", b"Sub ject:"))
+
+
 def test_round_trip_is_stable() -> None:
     msg = parse_message(INVITE)
     again = parse_message(msg.to_bytes())

