@@ -59,7 +59,7 @@ async def empty(body: dict[str, Any], principal: PrincipalDep) -> dict[str, Any]
     return {}
 
 app.include_router(bench)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+uvicorn.run(app, host=sys.argv[4], port=int(sys.argv[3]), log_level="warning")
 """
 
 

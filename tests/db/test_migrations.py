@@ -38,4 +38,6 @@ async def test_sqlite_pragmas(tmp_path):
     async with engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        # a 1000-contact upsert dirties ~1000 pages: not a checkpoint per commit
+        assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 10_000
     await engine.dispose()

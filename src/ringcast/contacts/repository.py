@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.models import Contact, ContactImport, CustomAttribute
-from ringcast.db.dialect import upsert
+from ringcast.db.dialect import driver_constant, in_values, upsert
 from ringcast.kit.repository import like_pattern
 
 # Bind-parameter budget per statement: SQLite allows 32766, asyncpg 32767.
@@ -104,16 +104,17 @@ class ContactRepository:
         self, organization_id: str, phones: Sequence[str]
     ) -> dict[str, tuple[str, dict[str, Any] | None]]:
         """phone → (id, stored customAttributes) for the live contacts among `phones`."""
-        found: dict[str, tuple[str, dict[str, Any] | None]] = {}
-        for chunk in _chunks(phones):
-            result = await self.session.execute(
-                select(Contact.primary_phone, Contact.id, Contact.custom_attributes).where(
-                    Contact.primary_phone.in_(chunk), *self._live(organization_id)
-                )
+        if not phones:
+            return {}
+        # a Core statement on the session's connection: rows as tuples, no ORM loading
+        connection = await self.session.connection()
+        result = await connection.execute(
+            select(Contact.primary_phone, Contact.id, Contact.custom_attributes).where(
+                in_values(Contact.primary_phone, phones, connection.dialect.name),
+                *self._live(organization_id),
             )
-            for phone, contact_id, custom in result.all():
-                found[phone] = (contact_id, custom)
-        return found
+        )
+        return {phone: (contact_id, custom) for phone, contact_id, custom in result.all()}
 
     async def live_ids(self, organization_id: str, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -139,7 +140,7 @@ class ContactRepository:
             return
         connection = await self.session.connection()
         plan = _upsert_plan(connection.dialect, tuple(columns), tuple(constants))
-        fixed = {name: plan.convert(name, value) for name, value in constants.items()}
+        fixed = {name: plan.constant(name, value) for name, value in constants.items()}
         processed = [(n, p) for n in columns if (p := plan.processors.get(n)) is not None]
         # dict merge and itemgetter run in C: only the few processed columns
         # (JSON) cost Python per row
@@ -157,15 +158,18 @@ class _UpsertPlan:
     """The compiled upsert for one dialect and column set, and the per-column
     bind processors SQLAlchemy would apply (JSON encoding, UTC datetimes)."""
 
+    dialect: str
     sql: str
     order: tuple[str, ...]
     processors: Mapping[str, Callable[[Any], Any]]
     # column → value map → the statement's parameter tuple (an itemgetter)
     order_of: Callable[[Mapping[str, Any]], tuple[Any, ...]]
 
-    def convert(self, name: str, value: Any) -> Any:
+    def constant(self, name: str, value: Any) -> Any:
+        """A value every row binds, converted once: the column's bind processor,
+        then the driver's own adapter (timestamps: not once per row)."""
         process = self.processors.get(name)
-        return process(value) if process is not None else value
+        return driver_constant(self.dialect, process(value) if process is not None else value)
 
 
 @lru_cache(maxsize=64)
@@ -191,7 +195,7 @@ def _upsert_plan(
         process = table.c[name].type.bind_processor(dialect)
         if process is not None:
             processors[name] = process
-    return _UpsertPlan(str(compiled), order, processors, itemgetter(*order))
+    return _UpsertPlan(dialect.name, str(compiled), order, processors, itemgetter(*order))
 
 
 class AttributeRepository:

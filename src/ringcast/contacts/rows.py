@@ -34,12 +34,11 @@ def check_custom(
     out: dict[str, Any] = {}
     issues: list[FieldIssue] = []
     for key, raw in values.items():
-        path = f"customAttributes.{key}"
         type_ = attributes.get(key)
         if type_ is None:
             issues.append(
                 FieldIssue(
-                    path,
+                    f"customAttributes.{key}",
                     "unknown_attribute",
                     f"Unknown custom attribute {key!r}; create it first "
                     "(POST /api/custom-attributes)",
@@ -52,7 +51,7 @@ def check_custom(
         except AttributeValueError as exc:
             issues.append(
                 FieldIssue(
-                    path,
+                    f"customAttributes.{key}",
                     "attribute_type",
                     str(exc),
                     {"attribute": key, "expectedType": type_.value},
@@ -80,8 +79,9 @@ def check_row(
         if isinstance(custom, Mapping):
             checked.issues += check_custom(custom, attributes, from_text=from_text)[1]
         return checked
+    fields = model.__dict__  # the validated values, by field name
     for name in model.model_fields_set:
-        value = getattr(model, name)
+        value = fields[name]
         if name == "custom_attributes":
             if value is None:
                 checked.values[name] = None

@@ -89,7 +89,7 @@ class PreparedBatch:
         attributes: Mapping[str, AttributeType],
         from_text: bool,
     ) -> None:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # dict: no ABC check
             issue = FieldIssue("", "type", "Each row must be a JSON object")
             self.outcome.failed.append(RowFailure(index, None, [issue], {}))
             return
