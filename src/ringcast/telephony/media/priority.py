@@ -34,12 +34,12 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 log = logging.getLogger("ringcast.media")
 
 MediaPriority = Literal["normal", "high", "realtime"]
-LEVELS: tuple[MediaPriority, ...] = ("normal", "high", "realtime")
+LEVELS: tuple[MediaPriority, ...] = get_args(MediaPriority)
 MEDIA_NICE = -10
 RT_PRIORITY = 10
 
