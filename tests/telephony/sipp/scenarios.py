@@ -373,6 +373,8 @@ def scenarios() -> dict[str, str]:
         + pcap(str(ASSETS / "dtmf_2833_pound.pcap")) + pause(600)
         + play(inband) + pause(2100) + WAIT_BYE,
         "uas_answer": RECV_INVITE + TRYING + RINGING + OK_SDP + RECV_ACK + WAIT_BYE,
+        # no provisional, and the answer comes after the caller's INVITE timed out
+        "uas_late_ok": RECV_INVITE + pause(4000) + OK_SDP + RECV_ACK + WAIT_BYE,
         "uas_machine": RECV_INVITE + TRYING + RINGING + pause(300) + OK_SDP + RECV_ACK
         + play(str(ASSETS / "callee_machine.ulaw")) + WAIT_BYE,
         "uas_callee_bye": RECV_INVITE_SAVE + TRYING + RINGING + OK_SDP + RECV_ACK

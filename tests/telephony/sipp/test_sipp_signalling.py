@@ -20,6 +20,7 @@ from ringcast.telephony.sip import (
     SipCall,
     TrunkConfig,
     UserAgent,
+    transaction,
 )
 from ringcast.telephony.sip.auth import verify_authorization
 
@@ -85,6 +86,25 @@ async def test_answer_then_our_bye(sipp: Sipp, rtp_sink: int) -> None:
         assert isinstance(event, CallAnswered)
         assert b"m=audio" in event.sdp
         call.hangup()
+        assert await asyncio.to_thread(peer.wait) == 0, peer.diagnostics()
+        assert "BYE sip:" in peer.messages
+    finally:
+        ua.close()
+
+
+async def test_a_2xx_after_the_invite_timed_out_is_acked_and_byed(
+    sipp: Sipp, rtp_sink: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The far end answers after our INVITE timed out (no provisional, Timer B): the
+    call has failed, but sipp's 200 gets its ACK and then our BYE (§13.2.2.4), instead
+    of being dropped while the callee sits in a call nobody hears."""
+    monkeypatch.setattr(transaction, "T1_MS", 50)  # Timer B = 64 * T1 = 3.2 s < 4 s
+    peer = sipp("uas_late_ok")
+    ua = await start_ua(peer.port)
+    try:
+        call = await dial(ua, rtp_sink)
+        event = await next_final(call)
+        assert isinstance(event, CallFailed) and event.status is None, event
         assert await asyncio.to_thread(peer.wait) == 0, peer.diagnostics()
         assert "BYE sip:" in peer.messages
     finally:

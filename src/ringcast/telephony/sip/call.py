@@ -100,6 +100,10 @@ class SipCall:
         self._ok_request: SipRequest | None = None
         self._ok_interval_ms = T1_MS
         self._ok_elapsed_ms = 0
+        self.may_answer_late = False
+        """Our INVITE ended with no final response (it timed out, or our CANCEL went
+        unanswered): the far end may still answer it, after the transaction is gone;
+        the UA keeps the call that long to ACK and BYE such a 2xx (`on_stray_2xx`)."""
 
     # ---- construction ------------------------------------------------------------
     @classmethod
@@ -246,6 +250,7 @@ class SipCall:
 
     def _on_invite_timeout(self, reason: str) -> None:
         if self.state in (CallState.CALLING, CallState.PROCEEDING, CallState.CANCELLING):
+            self.may_answer_late = True
             self._go("failed")
             self._emit(CallFailed(None, reason))  # no status: unknown, not a no-answer
 
@@ -343,8 +348,11 @@ class SipCall:
         self._send_bye(dialog)
 
     def on_stray_2xx(self, response: SipResponse) -> None:
-        if self._ack is not None:
-            self._do(SendAck(self._ack, self.peer))
+        """A 2xx to our INVITE after its transaction ended: after Timer M, re-ACK (or
+        ACK and BYE another fork); after the call failed with no final response, the
+        far end answered too late: ACK it and end the dialog with a BYE (§13.2.2.4),
+        so nobody is left in a call nobody hears and the 2xx stops coming."""
+        self._on_2xx(response)
 
     def _retried(self, response: SipResponse) -> bool:
         """A challenge answered, a redirect followed, a session interval raised (422):
@@ -446,6 +454,7 @@ class SipCall:
 
     def _cancel_expired(self) -> None:
         if self.state is CallState.CANCELLING:
+            self.may_answer_late = True
             self._go("failed")
             self._emit(CallFailed(None, "no final response after CANCEL"))
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..overload import OverloadGuard
+from . import transaction
 from .actions import BackOff, Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
 from .call import ALLOW, SipCall
 from .config import TrunkConfig
@@ -73,6 +74,7 @@ class UserAgent:
         self.config = config
         self.transport: Transport | None = None
         self.calls: dict[str, SipCall] = {}
+        self._answer_late: dict[str, SipCall] = {}  # see _keep_for_late_answer
         self.on_invite: Callable[[SipCall], None] | None = None
         self.overload: OverloadGuard | None = None  # full → new INVITEs get 503
         self.registration: Registration | None = None
@@ -207,6 +209,14 @@ class UserAgent:
     def forget(self, call: SipCall) -> None:
         self.calls.pop(call.call_id, None)
 
+    def _keep_for_late_answer(self, call: SipCall) -> None:
+        """A call whose INVITE got no final response, kept 64*T1 (how long the far end
+        retransmits a 2xx) to answer a late 2xx with ACK + BYE (`_on_response`)."""
+        self._answer_late[call.call_id] = call
+        asyncio.get_running_loop().call_later(
+            64 * transaction.T1_MS / 1000, self._answer_late.pop, call.call_id, None
+        )
+
     # ---- sending -----------------------------------------------------------------
     def send_raw(self, message: SipRequest | SipResponse, addr: Address) -> None:
         self._tp.send(message.to_bytes(), addr)
@@ -271,6 +281,8 @@ class UserAgent:
                 if isinstance(user, SipCall):
                     self.forget(user)
                     _release_soon(user)
+                    if user.may_answer_late:
+                        self._keep_for_late_answer(user)
 
     def _send_for(self, user: TransactionUser, action: SendRequest) -> None:
         label = action.label
@@ -383,8 +395,9 @@ class UserAgent:
             )
             return
         call = self.calls.get(response.call_id)
+        call = call or self._answer_late.get(response.call_id)
         if call is not None and response.cseq[1] == "INVITE" and 200 <= response.status < 300:
-            call.on_stray_2xx(response)  # after timer M: re-ACK from the dialog
+            call.on_stray_2xx(response)  # after timer M: re-ACK; after a timeout: ACK + BYE
             return
         raise SipStateError(f"no transaction for response {response.status} {key}")
 
