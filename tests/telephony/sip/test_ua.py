@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 
 import pytest
@@ -270,6 +271,22 @@ async def test_garbage_is_counted_and_dropped(ua: tuple[UserAgent, FakeTransport
     agent.datagram_received(b"\r\n\r\n", PEER)  # a keep-alive is not garbage
     assert agent.dropped_messages == 3
     assert fake.sent == []
+
+
+async def test_a_storm_of_stray_messages_is_counted_each_but_logged_once(
+    ua: tuple[UserAgent, FakeTransport], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A peer retransmitting 2xx for calls long gone used to log a line per message."""
+    agent, _ = ua
+    stray = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKgone\r\n" \
+        b"From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\nCall-ID: gone\r\n" \
+        b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="ringcast.telephony.sip"):
+        for _ in range(500):
+            agent.datagram_received(stray, PEER)
+    assert agent.dropped_messages == 500
+    dropped = [r for r in caplog.records if "dropped SIP message" in r.getMessage()]
+    assert len(dropped) == 1, [r.getMessage() for r in dropped[:3]]
 
 
 # ---- fuzzing the whole receive path ---------------------------------------------

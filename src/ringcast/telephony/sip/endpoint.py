@@ -28,6 +28,8 @@ import socket
 from dataclasses import dataclass
 from typing import Literal
 
+from ringcast.kit.logs import ThrottledWarning
+
 from ..overload import OverloadGuard
 from .call import ALLOW
 from .config import TrunkConfig
@@ -95,6 +97,7 @@ class SipEndpoint:
         self.agents: dict[str, UserAgent] = {}
         self.outbound_only: set[str] = set()  # agents that take no new request (add)
         self.dropped = 0  # unparseable, stray or from unknown sources
+        self._dropped_log = ThrottledWarning(log)
         self.digest = DigestGate()  # trunks known by their credentials (inbound_digest)
         self._unknown_seen: set[str] = set()  # sources whose drop was logged
 
@@ -208,7 +211,7 @@ class SipEndpoint:
             message = parse_message(data)
         except SipError as exc:
             self.dropped += 1
-            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+            self._dropped_log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
             return
         ua = self._owner(message, addr, transport)
         if ua is None and isinstance(message, SipRequest) and message.method == "INVITE":
@@ -222,7 +225,7 @@ class SipEndpoint:
             ua.handle(message, addr)
         except SipError as exc:
             ua.dropped_messages += 1
-            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+            self._dropped_log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
         except Exception:  # a bug in one call's handling must not stop the listener
             ua.internal_errors += 1
             log.exception("error handling SIP message from %s:%s", addr[0], addr[1])

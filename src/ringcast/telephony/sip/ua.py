@@ -23,6 +23,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ringcast.kit.logs import ThrottledWarning
+
 from ..overload import OverloadGuard
 from . import transaction
 from .actions import BackOff, Finished, Respond, SendAck, SendRequest, TransactionUser, UserAction
@@ -85,6 +87,7 @@ class UserAgent:
         self.resolver = Resolver()
         self.trunk_address: Address = config.address  # an IP once resolved
         self.dropped_messages = 0  # malformed or stray input (the peer's fault)
+        self._dropped_log = ThrottledWarning(log)
         self.internal_errors = 0  # exceptions from our own handling (our fault)
         self.trusted_invites: set[str] = set()  # Call-IDs whose INVITE proved the trunk's digest
 
@@ -364,7 +367,7 @@ class UserAgent:
             self.handle(parse_message(data), addr)
         except SipError as exc:  # a bad or stray message never reaches further
             self.dropped_messages += 1
-            log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
+            self._dropped_log.warning("dropped SIP message from %s:%s: %s", addr[0], addr[1], exc)
         except Exception:  # a bug in one call's handling must not stop the socket
             self.internal_errors += 1
             log.exception("error handling SIP message from %s:%s", addr[0], addr[1])
