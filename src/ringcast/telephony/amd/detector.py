@@ -189,9 +189,12 @@ from ringcast.telephony.amd.beep import BeepDetector
 from ringcast.telephony.amd.frames import FRAME_MS, FRAME_SAMPLES, SpeechFrames
 from ringcast.telephony.amd.greeting_end import GreetingEndDetector
 from ringcast.telephony.amd.keywords import Spotter
-from ringcast.telephony.channel import AmdSettings, Pcm
+from ringcast.telephony.channel import LOST_FRAME, AmdSettings, Pcm
 
 AmdResult = Literal["human", "machine", "unknown"]
+
+MAX_LOSS_MS = 1000
+"""One run of lost frames this long ends the analysis `unknown` (`packet_loss`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +231,13 @@ class AmdDetector:
         keywords: Callable[[], Spotter] | None = None,
         keyword_start_speech_ms: int = 600,
         keyword_preroll_ms: int = 300,
+        max_loss_ms: int = MAX_LOSS_MS,
+        onset_hangover: Literal["off", "first", "all"] = "all",
     ) -> None:
         self.settings = settings
+        self._max_loss_ms = max_loss_ms
+        self.lost_ms = 0  # lost frames so far (neither speech nor silence)
+        self._loss_run_ms = 0
         # Keyword evidence (keywords.py): a spotter made once the greeting has
         # keyword_start_speech_ms of speech, fed from keyword_preroll_ms before it.
         if keywords is None and settings.keywords and kws.available():
@@ -258,6 +266,8 @@ class AmdDetector:
         self.greeting_speech_ms = 0
         self._state = _State.INITIAL
         self._voice_run_ms = 0  # speech in the current (candidate) word
+        self._onset_hangover = onset_hangover
+        self._onset_voiced_ms = 0  # hangover frames in the current candidate word
         self.silence_run_ms = 0
         self._greeting_start_ms: int | None = None
         self._last_speech_end_ms = 0
@@ -304,6 +314,12 @@ class AmdDetector:
         if self._state is _State.DONE:
             return None
         self.elapsed_ms += FRAME_MS
+        if frame is LOST_FRAME:
+            decided = self._lost()
+            if self._make_spotter is not None:
+                decided = decided or self._keyword(frame)
+            return self._decide(decided)
+        self._loss_run_ms = 0
         info = self.frames.classify(frame)  # checks the frame size first
         beep = self.beep.feed(frame)
         speech: bool | None = info.speech
@@ -317,6 +333,21 @@ class AmdDetector:
         decided = self._step(speech, beep)
         if self._make_spotter is not None:
             decided = decided or self._keyword(frame)
+        return self._decide(decided)
+
+    def _lost(self) -> tuple[AmdResult, str] | None:
+        """A frame the network lost: neither speech nor silence. Nothing is classified
+        (the VAD, its noise floor, the beep detector and the hangover hold their state),
+        no timer that measures silence runs, and a word goes on across it. Only a loss
+        of `max_loss_ms` in one run decides: `unknown`, since it could have hidden a
+        whole answer ("Hello?") or the end of one."""
+        self.lost_ms += FRAME_MS
+        self._loss_run_ms += FRAME_MS
+        if self._max_loss_ms and self._loss_run_ms >= self._max_loss_ms:
+            return ("unknown", "packet_loss")
+        return None
+
+    def _decide(self, decided: tuple[AmdResult, str] | None) -> AmdVerdict | None:
         if decided is None and self.elapsed_ms >= self.deadline_ms:
             decided = ("unknown", "timeout")
         if decided is None:
@@ -345,6 +376,31 @@ class AmdDetector:
             self.spotter.feed(frame)
         return ("machine", "keyword") if self.spotter.hit is not None else None
 
+    def _onset_counts(self) -> bool:
+        mode = self._onset_hangover
+        return mode == "all" or (mode == "first" and self._state is _State.INITIAL)
+
+    def _maybe_word(self) -> None:
+        """A word starts once its speech (and onset hangover) reach min_word_length_ms."""
+        run = self._voice_run_ms + self._onset_voiced_ms
+        if run < self.settings.min_word_length_ms:
+            return
+        if self._state is _State.INITIAL:
+            self._greeting_start_ms = self.elapsed_ms - run
+            self.greeting_speech_ms = self._voice_run_ms
+        self._state = _State.IN_WORD
+        self.words += 1
+        self._onset_voiced_ms = 0
+
+    def _word_rules(self) -> tuple[AmdResult, str] | None:
+        s = self.settings
+        if self._state is _State.IN_WORD:
+            if self.words > s.maximum_words:
+                return ("machine", "max_words")
+            if self.greeting_speech_ms >= s.greeting_ms:
+                return ("machine", "long_greeting")
+        return None
+
     def _after_greeting_silence_ms(self) -> float:
         single = self.words == 1 and self.greeting_speech_ms <= self._single_word_max_ms
         factor = self._single_word_factor if single else 1.0
@@ -354,10 +410,17 @@ class AmdDetector:
         s = self.settings
         if beep:
             return ("machine", "beep")
-        if self.beep.tone_ms or speech is None:
+        if self.beep.tone_ms:
             # A pure tone not yet long enough to be a beep is neither a word nor
             # silence: counting it either way could decide before the beep does.
-            # Nor is a word's fading end (the hangover, see the module docstring).
+            return None
+        if speech is None:
+            # Nor is a word's fading end (the hangover, see the module docstring), but
+            # it does count toward a word's minimum length (the onset hangover).
+            if self._voice_run_ms and self._state is not _State.IN_WORD and self._onset_counts():
+                self._onset_voiced_ms += FRAME_MS
+                self._maybe_word()
+                return self._word_rules()
             return None
         if speech:
             self._voice_run_ms += FRAME_MS
@@ -365,17 +428,11 @@ class AmdDetector:
             self._last_speech_end_ms = self.elapsed_ms
             if self._state is not _State.INITIAL:
                 self.greeting_speech_ms += FRAME_MS
-            if self._state is not _State.IN_WORD and self._voice_run_ms >= s.min_word_length_ms:
-                if self._state is _State.INITIAL:
-                    self._greeting_start_ms = self.elapsed_ms - self._voice_run_ms
-                    self.greeting_speech_ms = self._voice_run_ms
-                self._state = _State.IN_WORD
-                self.words += 1
-            if self._state is _State.IN_WORD:
-                if self.words > s.maximum_words:
-                    return ("machine", "max_words")
-                if self.greeting_speech_ms >= s.greeting_ms:
-                    return ("machine", "long_greeting")
+            if self._state is not _State.IN_WORD:
+                self._maybe_word()
+            decided = self._word_rules()
+            if decided is not None:
+                return decided
             span = self.elapsed_ms - (self._greeting_start_ms or self.elapsed_ms)
             if s.greeting_span_ms and span >= s.greeting_span_ms:
                 return ("machine", "long_greeting")
@@ -383,9 +440,10 @@ class AmdDetector:
         self.silence_run_ms += FRAME_MS
         if self.silence_run_ms >= s.between_words_silence_ms:
             self._voice_run_ms = 0  # a blip shorter than a word is forgotten
+            self._onset_voiced_ms = 0
             if self._state is _State.IN_WORD:
                 self._state = _State.IN_SILENCE
-        if self._state is _State.INITIAL and self.elapsed_ms >= s.initial_silence_ms:
+        if self._state is _State.INITIAL and self.elapsed_ms - self.lost_ms >= s.initial_silence_ms:
             return ("unknown", "initial_silence")
         if (
             self._state is _State.IN_SILENCE
