@@ -5,8 +5,9 @@
 Builds the corpus (scripts/make_amd_corpus.py) if DIR lacks one of its splits
 or variants, then runs every file frame by frame (20 ms) through three
 detectors: `AmdDetector` as it is now (`AmdSettings()` defaults, Silero VAD),
-`today` (`TODAY`: the detector at the start of issue 20's third session), and the
-Asterisk `AMD()` port with
+`today` (`TODAY`: the detector at the start of issue 20's third session), `pass4`
+(the detector after the fourth session: today's defaults without the fifth pass's
+onset hangover, lost packets heard as silence), and the Asterisk `AMD()` port with
 Asterisk's defaults; `--before` adds the detector as it was before issue 20
 (`PREVIOUS`: its old defaults and webrtcvad).
 
@@ -15,8 +16,12 @@ Splits: `tune` (espeak-ng voices; the only split anything was chosen on),
 and `festival` (other speech engines: each engine is left out of tuning; all
 thresholds were set on espeak-ng `tune` only). Variants of every call (the same
 speech through a different line): `clean` (SNR 20-40 dB), `late` (0.5-3 s more
-initial silence), `snr10`, `snr5`, `alaw_loss` (A-law, 1-5 % packets lost),
-and `quiet` (`clean` 10 dB quieter, made here).
+initial silence), `snr10`, `snr5`, `alaw_loss` (A-law, 1-5 % packets lost
+one by one), `alaw_burst` (the same rate in bursts), and `quiet` (`clean` 10 dB
+quieter, made here). On the two lossy variants `now` hears the lost packets as
+`LOST_FRAME`, as the RTP stream delivers a sequence gap, and the row `now-0` is
+the same detector hearing them as silence (the stream before issue 20's fifth
+pass); `today` and Asterisk hear silence.
 
 Every split also holds the hard cases of issue 20 (business-answer humans,
 short voicemail greetings with no beep: see the corpus script); `--details`
@@ -47,7 +52,7 @@ import numpy as np
 from ringcast.telephony.amd import AmdDetector, AmdVerdict, BeepDetector, keywords
 from ringcast.telephony.amd.asterisk import AsteriskAmd
 from ringcast.telephony.amd.audio_file import read_audio_8k
-from ringcast.telephony.channel import AmdSettings, Pcm
+from ringcast.telephony.channel import LOST_FRAME, AmdSettings, Pcm
 
 FRAME = 160
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,14 +87,21 @@ class Figures:
     n: int
 
 
-def run(pcm: Pcm, det: Detector) -> tuple[AmdVerdict, float, int]:
+def frame_at(pcm: Pcm, i: int, lost: frozenset[int]) -> Pcm:
+    """The 20 ms frame at sample `i`: `LOST_FRAME` where the line lost that packet."""
+    return LOST_FRAME if i // FRAME in lost else pcm[i : i + FRAME]
+
+
+def run(
+    pcm: Pcm, det: Detector, lost: frozenset[int] = frozenset()
+) -> tuple[AmdVerdict, float, int]:
     """Frame by frame; past the end of the file the line is silent (as `classify` does)."""
     pcm = np.concatenate([pcm, np.zeros(8000 * 10, dtype=np.int16)])
     t0 = time.process_time()
     i = 0
     verdict = None
     while verdict is None and i + FRAME <= pcm.size:
-        verdict = det.feed(pcm[i : i + FRAME])
+        verdict = det.feed(frame_at(pcm, i, lost))
         i += FRAME
     cpu = time.process_time() - t0
     return verdict or AmdVerdict("unknown", "eof", i // 8, None), cpu, i
@@ -100,15 +112,20 @@ def evaluate(
     root: Path,
     make: Callable[[dict[str, str]], Detector],
     gain_db: float = 0.0,
+    mark_lost: bool = False,
 ) -> list[Outcome]:
+    """`mark_lost`: the packets the line lost (the corpus's `lost`) reach the detector
+    as `LOST_FRAME`, as the RTP stream delivers a sequence gap; otherwise as the zeros
+    in the file (the stream before issue 20's fifth pass)."""
     out: list[Outcome] = []
     for row in rows:
+        lost = frozenset(int(k) for k in row.get("lost", "").split()) if mark_lost else frozenset()
         pcm = read_audio_8k(root / row["file"])
         if gain_db:
             scaled = np.round(pcm.astype(np.float64) * 10 ** (gain_db / 20))
             pcm = np.clip(scaled, -32768, 32767).astype(np.int16)
         det = make(row)
-        verdict, cpu, used = run(pcm, det)
+        verdict, cpu, used = run(pcm, det, lost)
         o = Outcome(
             row["label"],
             row["kind"],
@@ -122,7 +139,7 @@ def evaluate(
             ged = det.greeting_end_detector()  # the message must not start before the true end
             end = None
             while end is None and used + FRAME <= pcm.size:
-                end = ged.feed(pcm[used : used + FRAME])
+                end = ged.feed(frame_at(pcm, used, lost))
                 used += FRAME
             o.end_ok = end is not None and end.at_ms >= int(row["greeting_end_ms"])
         out.append(o)
@@ -254,6 +271,7 @@ def today() -> AmdDetector:
         single_word_silence_factor=0.8,
         hangover_ms=100,
         beep=BeepDetector(),
+        onset_hangover="off",
     )
 
 
@@ -262,13 +280,16 @@ def floor(rows: list[dict[str, str]]) -> str:
     return f"median {np.median(ends) / 1000:.2f} s, p95 {np.percentile(ends, 95) / 1000:.2f} s"
 
 
-def with_keywords(settings: AmdSettings, mode: str) -> Callable[[dict[str, str]], Detector]:
+def with_keywords(
+    settings: AmdSettings, mode: str, **options: Any
+) -> Callable[[dict[str, str]], Detector]:
     """A detector per call; `auto` spots phrases on English calls only (the Dial node's
     language), `on` on every call, `off` never. Decoding runs inline (see keywords.py)."""
 
     def make(row: dict[str, str]) -> Detector:
         use = mode == "on" or (mode == "auto" and row["lang"].startswith("en"))
-        return AmdDetector(settings, keywords=keywords.KeywordSpotter if use else None)
+        spotter = keywords.KeywordSpotter if use else None
+        return AmdDetector(settings, keywords=spotter, **options)
 
     return make
 
@@ -310,6 +331,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--per-split", type=int, default=200)
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=MS")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an AmdDetector keyword argument for `now` (an int, or a word)",
+    )
     parser.add_argument("--split", action="append", default=[])
     parser.add_argument("--variant", action="append", default=[])
     parser.add_argument("--no-baseline", action="store_true", help="skip today and Asterisk")
@@ -334,10 +362,17 @@ def main() -> None:
     ensure_corpus(args.corpus, args.seed, args.per_split)
     values: dict[str, Any] = {k: int(v) for k, v in (p.split("=", 1) for p in args.set)}
     settings = dataclasses.replace(AmdSettings(), **values)
+    options: dict[str, Any] = {
+        k: int(v) if v.lstrip("-").isdigit() else v
+        for k, v in (p.split("=", 1) for p in args.option)
+    }
     configs: dict[str, Callable[[dict[str, str]], Detector]] = {}
     for mode in args.keywords:
-        configs["now" if mode == "off" else f"kws-{mode}"] = with_keywords(settings, mode)
+        configs["now" if mode == "off" else f"kws-{mode}"] = with_keywords(
+            settings, mode, **options
+        )
     if not args.no_baseline:
+        configs["pass4"] = lambda _row: AmdDetector(AmdSettings(), onset_hangover="off")
         configs["today"] = lambda _row: today()
         if args.before:
             configs["before"] = lambda _row: AmdDetector(
@@ -347,12 +382,28 @@ def main() -> None:
                 beep=BeepDetector(noise_floor=False),
             )
         configs["asterisk"] = lambda _row: AsteriskAmd()
+    # Lost packets reach these as LOST_FRAME; the others (and `now-0`: `now` on the
+    # stream before the fifth pass) hear them as the silence in the file.
+    loss_aware = {name for name in configs if name == "now" or name.startswith("kws-")}
+    if "off" in args.keywords:
+        configs["now-0"] = with_keywords(settings, "off", **options)
     primary = "now" if "off" in args.keywords else next(iter(configs))
     with (args.corpus / "labels.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     splits = args.split or [TUNE, *sorted({r["split"] for r in rows} - {TUNE})]
-    variants = args.variant or ["clean", "quiet", "late", "snr10", "snr5", "alaw_loss"]
-    print(f"corpus {args.corpus}: {len(rows)} files; now = AmdSettings({values or ''})")
+    variants = args.variant or [
+        "clean",
+        "quiet",
+        "late",
+        "snr10",
+        "snr5",
+        "alaw_loss",
+        "alaw_burst",
+    ]
+    print(
+        f"corpus {args.corpus}: {len(rows)} files; now = AmdSettings({values or ''})"
+        f"{f', AmdDetector options {options}' if options else ''}"
+    )
     print(
         "  split    variant   detector  accuracy h->m   unknown human-after-stop(median) "
         "human-after-answer(p95) machine(median) CPU"
@@ -361,7 +412,8 @@ def main() -> None:
     for split in splits:
         part = [r for r in rows if r["split"] == split]
         print(
-            f"  -- {split}: {len(part) // 5} calls a variant; people stop talking at "
+            f"  -- {split}: {sum(r['variant'] == 'clean' for r in part)} calls a variant; "
+            "people stop talking at "
             f"{floor([r for r in part if r['variant'] == 'clean'])} after answer (clean)"
         )
         for variant in variants:
@@ -370,7 +422,11 @@ def main() -> None:
             ]
             gain = -10.0 if variant == "quiet" else 0.0
             done: dict[str, list[Outcome]] = {}
+            lossy = any(r.get("lost") for r in chosen)
             for name, make in configs.items():
+                marked = name in loss_aware
+                if name == "now-0" and not lossy:
+                    continue  # the same as `now` where nothing was lost
                 if name == "kws-auto" and "now" in done:
                     # Calls not in English run exactly as `now`: reuse those outcomes. With
                     # --kws-fast also the calls `now` called machines: a phrase can only
@@ -383,9 +439,9 @@ def main() -> None:
                     pairs = list(zip(chosen, done["now"], strict=True))
                     todo = [r for r, o in pairs if spotted(r, o)]
                     others = [o for r, o in pairs if not spotted(r, o)]
-                    outs = evaluate(todo, args.corpus, make, gain) + others
+                    outs = evaluate(todo, args.corpus, make, gain, marked) + others
                 else:
-                    outs = evaluate(chosen, args.corpus, make, gain)
+                    outs = evaluate(chosen, args.corpus, make, gain, marked)
                 done[name] = outs
                 f = figures(outs)
                 print(line(split, variant, name, f), flush=True)

@@ -12,7 +12,11 @@ Every call is rendered once per line variant (`VARIANTS`), the same speech
 through a different line: `clean` (noise at 20-40 dB SNR, band-limit 300-3400
 Hz, 8 kHz, a µ-law round trip), `late` (0.5-3 s more initial silence), `snr10`
 and `snr5` (the same noise, louder), `alaw_loss` (A-law, 1-5 % of 20 ms
-packets lost). bench/amd.py adds `quiet` (the clean line 10 dB down).
+packets lost one by one), `alaw_burst` (A-law, the same 1-5 % lost in bursts,
+issue 20's fifth pass). bench/amd.py adds `quiet` (the clean line 10 dB down).
+Each row's `lost` lists the 20 ms packets the line lost (what the RTP stream
+would see as a sequence gap), so the bench can hand them to the detector as lost
+rather than as silence.
 
 Splits: `tune`, `holdout` and `fresh` are espeak-ng with disjoint languages
 *and* voice variants; `flite` and `festival` are the other engines Debian
@@ -392,6 +396,7 @@ class Row(Call):
     noise: str
     law: str
     loss_pct: float
+    lost: str  # indices of the lost 20 ms packets, space-separated
     initial_silence_ms: int
     speech_ms: int
     greeting_end_ms: int
@@ -670,11 +675,34 @@ def make_scene(
     )
 
 
-VARIANTS = ("clean", "late", "snr10", "snr5", "alaw_loss")
+VARIANTS = ("clean", "late", "snr10", "snr5", "alaw_loss", "alaw_burst")
 """Every call is rendered through the line once per variant, changing one thing:
 `clean` (SNR 20-40 dB, µ-law), `late` (0.5-3 s more initial silence), `snr10` and
 `snr5` (the same noise, louder), `alaw_loss` (A-law with 1-5 % of 20 ms packets
-lost and replaced by silence, as a jitter buffer without concealment plays them)."""
+lost independently and replaced by silence, as a jitter buffer without concealment
+plays them), `alaw_burst` (the same loss rate in bursts: `burst_loss`)."""
+
+BURST_PACKETS = (2.0, 12.0)
+"""`alaw_burst`: the mean burst length, in 20 ms packets, drawn per call in this range."""
+
+
+def burst_loss(rng: np.random.Generator, packets: int, loss_pct: float) -> npt.NDArray[np.intp]:
+    """Lost packet indices from a two-state (Gilbert) model: every packet is lost in the
+    bad state, none in the good one. The mean burst is drawn from `BURST_PACKETS`, the
+    stationary loss rate is `loss_pct`; bursts are geometric, so a few run to several
+    times the mean (a 200-800 ms outage now and then)."""
+    mean_burst = rng.uniform(*BURST_PACKETS)
+    p_end = 1 / mean_burst  # bad -> good
+    rate = loss_pct / 100
+    p_start = rate * p_end / (1 - rate)  # good -> bad
+    draws = rng.random(packets)
+    bad = draws[0] < rate
+    lost = np.zeros(packets, dtype=bool)
+    for k in range(packets):
+        if k:
+            bad = draws[k] >= p_end if bad else draws[k] < p_start
+        lost[k] = bad
+    return np.flatnonzero(lost)
 
 
 def render(
@@ -691,12 +719,16 @@ def render(
     noise *= scene.speech_level / 10 ** (snr_db / 20) / max(_rms(noise), 1e-9)
     line = _band_limit(signal + noise)
     pcm = np.clip(np.round(line), -32768, 32767).astype(np.int16)
-    law = "alaw" if variant == "alaw_loss" else "ulaw"
+    law = "alaw" if variant.startswith("alaw") else "ulaw"
     pcm = alaw_decode(alaw_encode(pcm)) if law == "alaw" else ulaw_decode(ulaw_encode(pcm))
-    loss = scene.loss_pct if variant == "alaw_loss" else 0.0
+    loss = scene.loss_pct if variant in ("alaw_loss", "alaw_burst") else 0.0
+    lost: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
     if loss:
         packets = pcm.size // 160
-        lost = np.flatnonzero(rng.random(packets) < loss / 100)
+        if variant == "alaw_burst":
+            lost = burst_loss(rng, packets, loss)
+        else:
+            lost = np.flatnonzero(rng.random(packets) < loss / 100)
         pcm = pcm.copy()
         for k in lost:
             pcm[k * 160 : (k + 1) * 160] = 0
@@ -704,6 +736,7 @@ def render(
         "snr_db": snr_db,
         "law": law,
         "loss_pct": loss,
+        "lost": " ".join(str(int(k)) for k in lost),
         "initial_silence_ms": scene.initial_silence_ms + extra,
         "greeting_end_ms": scene.greeting_end_ms + extra,
     }
@@ -733,6 +766,7 @@ def make_files(
             noise=scene.noise,
             law=str(meta["law"]),
             loss_pct=float(meta["loss_pct"]),
+            lost=str(meta["lost"]),
             initial_silence_ms=int(meta["initial_silence_ms"]),
             speech_ms=scene.speech_ms,
             greeting_end_ms=int(meta["greeting_end_ms"]),

@@ -4,7 +4,8 @@
 `not run` when the call was answered without AMD (the Dial node's `enableAMD`
 false, an inbound call), and None when it was never answered. `amdReason` is the
 rule that decided (`telephony.amd.detector`: `after_greeting_silence`,
-`long_greeting`, `max_words`, `beep`, `keyword`, `initial_silence`, `timeout`),
+`long_greeting`, `max_words`, `beep`, `keyword`, `initial_silence`, `packet_loss`,
+`timeout`),
 `amdDecisionMs` the audio time from answer to the deciding frame, and
 `amdGreetingMs` the greeting heard until then (first word to last speech).
 

@@ -29,6 +29,15 @@ import numpy.typing as npt
 Pcm = npt.NDArray[np.int16]
 """8 kHz, signed 16-bit, mono samples."""
 
+LOST_FRAME: Pcm = np.zeros(160, dtype=np.int16)
+"""The 20 ms frame a media listener gets where the network lost the far end's audio
+(an RTP sequence gap, `media/timeline.py`), this very array: compare by identity,
+`frame is LOST_FRAME`. It is silence to whoever plays, records or scans it (recorder,
+bridge, DTMF detector); the detectors that judge silence (AMD, the greeting end)
+count it as neither speech nor silence. A pause the far end chose not to send (DTX: a
+timestamp jump with no sequence gap) is silence and arrives as ordinary zero frames."""
+LOST_FRAME.setflags(write=False)
+
 AnsweredBy = Literal["human", "machine", "unknown"]
 DialFailure = Literal["no_answer", "busy", "rejected", "failed"]
 DigitSource = Literal["rfc4733", "inband", "sip_info", "simulated"]
@@ -100,6 +109,7 @@ AMD_REASONS = frozenset(
         "long_greeting",
         "after_greeting_silence",
         "initial_silence",
+        "packet_loss",
         "timeout",
     }
 )

@@ -11,7 +11,20 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from ringcast.telephony.channel import AmdSettings
+
 RATE = 8000
+
+RULES = AmdSettings(
+    initial_silence_ms=2500,
+    greeting_ms=1500,
+    greeting_span_ms=4500,
+    after_greeting_silence_ms=800,
+    total_analysis_ms=5000,
+    maximum_words=3,
+)
+"""The rules are tested against fixed thresholds (the Asterisk-style values), not
+against whatever the shipped defaults are."""
 Floats = npt.NDArray[np.float64]
 
 

@@ -98,6 +98,28 @@ def test_variants_change_one_thing_each(tmp_path: Path):
         a = read_audio_8k(tmp_path / clean["file"])
         b = read_audio_8k(tmp_path / lossy["file"])
         assert silent_packets(b) - silent_packets(a)
+        # `lost` names exactly those packets (A-law never decodes to 0), for both
+        # lossy variants, and the bursty one at the same rate
+        assert clean["lost"] == ""
+        for name in ("alaw_loss", "alaw_burst"):
+            row = variants[name]
+            assert row["law"] == "alaw" and row["loss_pct"] == lossy["loss_pct"]
+            pcm = read_audio_8k(tmp_path / row["file"])
+            assert {int(k) * 160 for k in row["lost"].split()} == silent_packets(pcm)
+
+
+def test_burst_loss_keeps_the_rate_in_longer_runs():
+    corpus = load()
+    rng = np.random.default_rng(3)
+    runs: list[int] = []
+    lost = 0
+    for _ in range(200):
+        packets = corpus.burst_loss(rng, 500, 3.0)
+        lost += packets.size
+        if packets.size:
+            runs += [len(r) for r in np.split(packets, np.flatnonzero(np.diff(packets) > 1) + 1)]
+    assert 0.02 < lost / (200 * 500) < 0.04
+    assert np.mean(runs) > 3  # independent loss at 3 % averages 1.03 packets a run
 
 
 def silent_packets(pcm: np.ndarray) -> set[int]:

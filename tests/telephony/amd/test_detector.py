@@ -13,16 +13,9 @@ from hypothesis import strategies as st
 from ringcast.telephony.amd import AmdDetector, AmdVerdict, FrameSizeError, classify
 from ringcast.telephony.channel import AmdSettings
 
-# The rules are tested against fixed thresholds (the Asterisk-style values), not
-# against whatever the shipped defaults are.
-DEFAULTS = AmdSettings(
-    initial_silence_ms=2500,
-    greeting_ms=1500,
-    greeting_span_ms=4500,
-    after_greeting_silence_ms=800,
-    total_analysis_ms=5000,
-    maximum_words=3,
-)
+from .conftest import RULES
+
+DEFAULTS = RULES
 
 
 def run(pcm: npt.NDArray[np.int16], s: AmdSettings = DEFAULTS, hangover_ms: int = 0) -> AmdVerdict:

@@ -10,6 +10,8 @@ import weakref
 
 import numpy as np
 
+from ringcast.telephony.channel import LOST_FRAME
+from ringcast.telephony.media.rtp import RtpPacket
 from ringcast.telephony.media.workers import MediaWorkers, WorkerStream, _messages, _Outbox
 
 HOST = "127.0.0.95"
@@ -168,3 +170,30 @@ async def test_the_messages_of_one_loop_iteration_leave_in_one_write_in_order() 
         assert got == [*sent, ("close", 3)]  # every message, framed and in order
     finally:
         writer.close()
+
+
+async def test_a_lost_packet_crosses_the_worker_boundary_as_lost_frame() -> None:
+    """A sequence gap reaches a listener in the dialer process as `LOST_FRAME` itself
+    (AMD compares by identity), DTX as plain silence."""
+    workers = await MediaWorkers.start(1)
+    sock = receiver()
+    try:
+        stream = await workers.open_stream(HOST)
+        stream.set_remote(HOST, sock.getsockname()[1], 0, None)
+        heard: list[np.ndarray] = []
+        stream.add_listener(heard.append)
+        await asyncio.sleep(0.2)  # the worker has the listener
+        audio = b"\x10" * 160
+        for seq, ts, marker in ((1, 0, False), (2, 160, False), (5, 640, False), (6, 1120, True)):
+            packet = RtpPacket(0, seq, ts, 9, audio, marker=marker).serialize()
+            sock.sendto(packet, (HOST, stream.local_port))
+            await asyncio.sleep(0.02)
+        for _ in range(100):
+            if len(heard) >= 8:
+                break
+            await asyncio.sleep(0.02)
+        assert [f is LOST_FRAME for f in heard] == [False, False, True, True] + [False] * 4
+        assert not heard[5].any() and not heard[6].any() and heard[7].any()  # DTX, then audio
+    finally:
+        sock.close()
+        await workers.close()

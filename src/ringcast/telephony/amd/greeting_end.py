@@ -10,6 +10,9 @@ so the message we then play is recorded whole. The greeting has ended when:
   a greeting's sentences and the gap before a late beep, hence 1.5 s;
 - or nothing of the sort within `cap_ms` (`cap`).
 
+A frame the network lost (`LOST_FRAME`) is neither speech nor silence: the
+silence run neither grows nor restarts across it.
+
 Frames are classified with the same `SpeechFrames`/`BeepDetector` as the AMD
 decision; `AmdDetector.greeting_end_detector()` hands over its clock, its beep
 detector (a beep half-way through is not lost) and whether speech was heard.
@@ -22,7 +25,7 @@ from typing import Literal
 
 from ringcast.telephony.amd.beep import BeepDetector
 from ringcast.telephony.amd.frames import FRAME_MS, SpeechFrames
-from ringcast.telephony.channel import Pcm
+from ringcast.telephony.channel import LOST_FRAME, Pcm
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,10 @@ class GreetingEndDetector:
             return None
         self._elapsed_ms += FRAME_MS
         now_ms = self._start_ms + self._elapsed_ms
+        if frame is LOST_FRAME:  # neither speech nor silence; beep and VAD hold their state
+            if self._elapsed_ms >= self._cap_ms:
+                self.result = GreetingEnd("cap", now_ms)
+            return self.result
         speech = self._frames.classify(frame).speech  # checks the frame size first
         beep = self._beep.feed(frame)
         if self._in_beep and not beep:

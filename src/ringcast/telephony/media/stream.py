@@ -35,8 +35,9 @@ sender report with a reception report block about the far end's stream goes to
 where its RTCP comes from (else its RTP port + 1); its SR/RR packets are read, and
 the block about our stream is kept as `remote_report` (what the far end heard). Audio is decoded only when
 someone listens (recorder, AMD, in-band DTMF detector) and then once for all
-listeners, kept on the sender's timeline (losses filled with silence, late
-packets dropped: `timeline.py`). Telephone events become one digit per event.
+listeners, kept on the sender's timeline (gaps filled, late packets dropped:
+`timeline.py`): a pause the far end did not send (DTX) as silence, 20 ms the
+network lost (a sequence gap) as `LOST_FRAME`, zeros marked lost for AMD. Telephone events become one digit per event.
 The in-band detector is the costly listener (~20 us a frame): the channel turns it
 on only while the flow listens for keys. The last few audio packets are kept as
 they come (a reference each, nothing decoded), so a detector switched on mid-call
@@ -75,7 +76,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ringcast.audio.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
-from ringcast.telephony.channel import DigitSource, Pcm
+from ringcast.telephony.channel import LOST_FRAME, DigitSource, Pcm
 from ringcast.telephony.media import shared_audio
 from ringcast.telephony.media.clock import CATCH_UP_MS, MediaClock
 from ringcast.telephony.media.dtmf_inband import DtmfDetector
@@ -90,7 +91,7 @@ from ringcast.telephony.media.rtcp import (
 )
 from ringcast.telephony.media.rtp import RTP_HEADER, RtpParseError, payload_bounds
 from ringcast.telephony.media.srtp import SrtpError, SrtpPair
-from ringcast.telephony.media.timeline import InboundTimeline
+from ringcast.telephony.media.timeline import Gap, InboundTimeline
 from ringcast.telephony.media.udp import bind_rtp_socket
 
 log = logging.getLogger(__name__)
@@ -596,8 +597,9 @@ class RtpStream:
     def add_listener(self, fn: Callable[[Pcm], None]) -> None:
         """`fn` gets each inbound audio frame, decoded to 8 kHz PCM.
 
-        Lost packets (and DTX pauses) arrive as silence, late ones are dropped,
-        so a listener's sample count follows the sender's clock (`timeline.py`).
+        DTX pauses arrive as silence, lost packets as `LOST_FRAME` (zeros, marked),
+        late ones are dropped, so a listener's sample count follows the sender's clock
+        (`timeline.py`).
         """
         if not self._listeners:
             self._timeline.reset()  # nobody followed the timeline while unheard
@@ -667,6 +669,8 @@ class RtpStream:
             if self._listeners:
                 self._deliver_audio(data)
         else:
+            if self._listeners:  # an event takes a sequence number: not a loss
+                self._timeline.saw(int.from_bytes(data[8:12], "big"), (data[2] << 8) | data[3])
             self._receive_event(data)
 
     def _known_type(self, payload_type: int) -> bool:
@@ -755,13 +759,15 @@ class RtpStream:
             return
         pcm = self._decode(data[start:end])
         timestamp, ssrc = _SSRC_TS.unpack_from(data, 4)
-        fill = self._timeline.place(ssrc, timestamp, pcm.size)
-        if fill is None:
+        gap = self._timeline.place_packet(
+            ssrc, timestamp, pcm.size, (data[2] << 8) | data[3], bool(data[1] & 0x80)
+        )
+        if gap is None:
             self.stats.late += 1
             return
         frames: Sequence[Pcm]
-        if fill or pcm.size != FRAME_SAMPLES or self._carry.size:
-            frames = self._reframe(fill, pcm)
+        if gap.fill or pcm.size != FRAME_SAMPLES or self._carry.size:
+            frames = self._reframe(gap, pcm)
         else:  # the usual case: one packet, one 20 ms frame
             frames = (pcm,)
         for listener in tuple(self._listeners):
@@ -771,17 +777,26 @@ class RtpStream:
                 except Exception:
                     log.exception("media listener failed")
 
-    def _reframe(self, fill: int, pcm: Pcm) -> list[Pcm]:
+    def _reframe(self, gap: Gap, pcm: Pcm) -> list[Pcm]:
         """Listeners get 20 ms frames whatever the peer's packet size or our gap
-        filling: samples are joined and cut at 160, a remainder waits for more."""
-        parts = [self._carry] if self._carry.size else []
-        if fill:
-            parts.append(np.zeros(fill, dtype=np.int16))
+        filling: samples are joined and cut at 160, a remainder waits for more. A
+        frame wholly inside the lost part of the gap is `LOST_FRAME`."""
+        carry = self._carry.size
+        parts = [self._carry] if carry else []
+        if gap.fill:
+            parts.append(np.zeros(gap.fill, dtype=np.int16))
         parts.append(pcm)
         joined = np.concatenate(parts) if len(parts) > 1 else pcm
         whole = joined.size - joined.size % FRAME_SAMPLES
         self._carry = joined[whole:].copy()
-        return [joined[i : i + FRAME_SAMPLES] for i in range(0, whole, FRAME_SAMPLES)]
+        lost_start = carry + (0 if gap.lost_first else gap.fill - gap.lost)
+        lost_end = lost_start + gap.lost
+        return [
+            LOST_FRAME
+            if lost_start <= i and i + FRAME_SAMPLES <= lost_end
+            else joined[i : i + FRAME_SAMPLES]
+            for i in range(0, whole, FRAME_SAMPLES)
+        ]
 
     def _receive_event(self, data: bytes) -> None:
         try:

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from ringcast.kit.fds import prepare_fds
-from ringcast.telephony.channel import DigitSource, Pcm
+from ringcast.telephony.channel import LOST_FRAME, DigitSource, Pcm
 from ringcast.telephony.media import priority as media_priority
 from ringcast.telephony.media.clock import ClockStats, MediaClock
 from ringcast.telephony.media.srtp import SrtpKey, SrtpPair
@@ -296,7 +296,7 @@ class WorkerStream:
     # events from the worker
     def _event(self, kind: str, args: tuple[Any, ...]) -> None:
         if kind == "frame":
-            frame = np.frombuffer(args[0], dtype=np.int16)
+            frame = np.frombuffer(args[0], dtype=np.int16) if args[0] else LOST_FRAME
             for fn in list(self._listeners):
                 fn(frame)
         elif kind == "played":
@@ -664,7 +664,10 @@ class _Served:
         if on:
 
             def forward(frame: Pcm) -> None:
-                self.send("frame", sid, np.asarray(frame, dtype=np.int16).tobytes())
+                if frame is LOST_FRAME:  # b"": lost, not silence (channel.LOST_FRAME)
+                    self.send("frame", sid, b"")
+                else:
+                    self.send("frame", sid, np.asarray(frame, dtype=np.int16).tobytes())
 
             self.listeners[sid] = forward
             stream.add_listener(forward)
