@@ -92,7 +92,8 @@ class Settings(BaseSettings):
     # normal | high (nice -10) | realtime (SCHED_RR for the media clocks); needs the right
     media_priority: MediaPriority = "normal"
     # the event loop of `ringcast dialer` (and the dialer `ringcast serve` runs):
-    # auto = uvloop when installed, else asyncio | uvloop | asyncio (kit/event_loop.py)
+    # auto = uvloop when installed and media workers carry the media, else asyncio |
+    # uvloop | asyncio (kit/event_loop.py)
     event_loop: EventLoopChoice = "auto"
 
     rate_limit_per_second: int = Field(default=10, ge=1)

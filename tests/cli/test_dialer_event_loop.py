@@ -1,5 +1,5 @@
 """`RINGCAST_EVENT_LOOP` as a user sets it: a `ringcast dialer` process runs on the
-loop asked for (uvloop by default), becomes ready, and stops when its parent goes
+loop asked for (by default uvloop when media workers carry the media), becomes ready, and stops when its parent goes
 (end of file on stdin, a pipe read by the loop) and on SIGTERM (a signal handler)."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import pytest
 from support import until_ready
 
 
-def start_dialer(tmp_path: Path, choice: str | None) -> subprocess.Popen[str]:
+def start_dialer(tmp_path: Path, choice: str | None, workers: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RINGCAST_")}
     env |= {
         "RINGCAST_DATA_DIR": str(tmp_path),
         "RINGCAST_SIP_LOCAL_HOST": "127.0.0.1",
         "RINGCAST_SIP_PORT": "0",
-        "RINGCAST_MEDIA_WORKERS": "1",
+        "RINGCAST_MEDIA_WORKERS": str(workers),
         "RINGCAST_LOG_LEVEL": "INFO",
     }
     if choice is not None:
@@ -37,13 +37,18 @@ def start_dialer(tmp_path: Path, choice: str | None) -> subprocess.Popen[str]:
 
 
 @pytest.mark.parametrize(
-    ("choice", "loop", "how"),
-    [(None, "uvloop", "eof"), ("uvloop", "uvloop", "sigterm"), ("asyncio", "asyncio", "eof")],
+    ("choice", "workers", "loop", "how"),
+    [
+        (None, 1, "uvloop", "eof"),  # auto, the media in a worker
+        (None, 0, "asyncio", "sigterm"),  # auto, the media clock on the dialer's loop
+        ("uvloop", 0, "uvloop", "sigterm"),
+        ("asyncio", 1, "asyncio", "eof"),
+    ],
 )
 def test_the_dialer_runs_on_the_loop_asked_for_and_stops(
-    tmp_path: Path, choice: str | None, loop: str, how: str
+    tmp_path: Path, choice: str | None, workers: int, loop: str, how: str
 ) -> None:
-    child = start_dialer(tmp_path, choice)
+    child = start_dialer(tmp_path, choice, workers)
     try:
         assert f"dialer event loop: {loop}" in until_ready(child)
         assert child.stdin is not None

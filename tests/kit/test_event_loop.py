@@ -21,6 +21,11 @@ async def _loop_type() -> type:
 def test_auto_and_uvloop_run_on_uvloop() -> None:
     assert event_loop.run(_loop_type(), "auto") is uvloop.Loop
     assert event_loop.run(_loop_type(), "uvloop") is uvloop.Loop
+    assert event_loop.run(_loop_type(), "uvloop", carries_media=True) is uvloop.Loop
+
+
+def test_auto_keeps_asyncio_for_a_loop_that_carries_the_media_clock() -> None:
+    assert not issubclass(event_loop.run(_loop_type(), "auto", carries_media=True), uvloop.Loop)
 
 
 def test_asyncio_never_uses_uvloop() -> None:

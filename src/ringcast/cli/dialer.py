@@ -162,7 +162,8 @@ def dialer(
             await close()
         await engine.dispose()
 
-    event_loop.run(main(), settings.event_loop)
+    # the media clock on this loop unless media workers carry it (kit/event_loop.py)
+    event_loop.run(main(), settings.event_loop, carries_media=settings.media_workers == 0)
 
 
 async def _stop_when_parent_goes(stop: asyncio.Event) -> None:

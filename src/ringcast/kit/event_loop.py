@@ -1,12 +1,18 @@
-"""Which event loop a long-running process runs on (`RINGCAST_EVENT_LOOP`).
+"""Which event loop the dialer process runs on (`RINGCAST_EVENT_LOOP`).
 
-`auto` (the default) runs on uvloop when it is installed (it comes with
-`uvicorn[standard]`, a dependency) and on asyncio's own loop otherwise; `uvloop`
-asks for it and falls back to asyncio, saying so once in the log, when it cannot
-be imported; `asyncio` never uses it. uvloop does the loop's own work (the ready
-queue, timers, the selector, datagram and stream transports) in C: the dialer spent
-2.34 -> 2.02 ms of CPU per call at 300 CPS with it (bench/dialer_cps.py, issue 19).
-Its timers and `loop.time()` have millisecond resolution, fine for 20 ms frames.
+`auto` (the default) runs on uvloop when it is installed (a dependency) and the
+loop does not carry the media clock (`RINGCAST_MEDIA_WORKERS` above 0: RTP in the
+workers, which keep asyncio's loop); otherwise on asyncio's own loop. `uvloop`
+asks for it whatever carries the media and falls back to asyncio, saying so in
+the log, when it cannot be imported; `asyncio` never uses it.
+
+uvloop does the loop's own work (the ready queue, timers, the selector, datagram
+and stream transports) in C: with media workers the dialer spent ~12 % less CPU
+per call at 300 CPS and retransmissions mostly went (bench/dialer_cps.py, issue 19).
+With the media clock on the loop, 500 calls' RTP measured at the far end showed no
+gain and, under load, no better frames (bench/concurrent_calls.py, inconclusive):
+`auto` keeps asyncio there until a measurement on a quiet box says otherwise. Its
+timers and `loop.time()` have millisecond resolution (frames are 20 ms).
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ T = TypeVar("T")
 log = logging.getLogger("ringcast")
 
 
-def loop_factory(choice: EventLoopChoice) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's `new_event_loop` for `auto` and `uvloop` when it imports; None
-    (asyncio's default loop) otherwise."""
-    if choice == "asyncio":
+def loop_factory(
+    choice: EventLoopChoice, *, carries_media: bool = False
+) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's `new_event_loop` for `uvloop`, and for `auto` when the loop does not
+    carry the media clock, if it imports; None (asyncio's default loop) otherwise."""
+    if choice == "asyncio" or (choice == "auto" and carries_media):
         return None
     try:
         import uvloop
@@ -38,7 +46,7 @@ def loop_factory(choice: EventLoopChoice) -> Callable[[], asyncio.AbstractEventL
     return factory
 
 
-def run(main: Coroutine[Any, Any, T], choice: EventLoopChoice) -> T:
-    """`asyncio.run(main)` on the loop `choice` names."""
-    with asyncio.Runner(loop_factory=loop_factory(choice)) as runner:
+def run(main: Coroutine[Any, Any, T], choice: EventLoopChoice, *, carries_media: bool = False) -> T:
+    """`asyncio.run(main)` on the loop `choice` names (`loop_factory`)."""
+    with asyncio.Runner(loop_factory=loop_factory(choice, carries_media=carries_media)) as runner:
         return runner.run(main)
