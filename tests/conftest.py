@@ -35,8 +35,8 @@ from support import IN_CI
 os.environ.setdefault("RINGCAST_SIP_PORT", "0")
 
 # RINGCAST_TEST_EVENT_LOOP=uvloop runs every async test on uvloop, the loop `ringcast
-# dialer` runs on by default (RINGCAST_EVENT_LOOP, kit/event_loop.py): the SIP, RTP,
-# dialer and media tests pass on both loops
+# dialer` runs on by default with media workers (RINGCAST_EVENT_LOOP, kit/event_loop.py):
+# the SIP, RTP, dialer and media tests pass on both loops
 if os.environ.get("RINGCAST_TEST_EVENT_LOOP") == "uvloop":
     import uvloop
 
