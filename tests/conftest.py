@@ -34,6 +34,15 @@ from support import IN_CI
 # a free SIP port for every dialer a test starts (the default 5060 is one per host)
 os.environ.setdefault("RINGCAST_SIP_PORT", "0")
 
+# RINGCAST_TEST_EVENT_LOOP=uvloop runs every async test on uvloop, the loop `ringcast
+# dialer` runs on by default with media workers (RINGCAST_EVENT_LOOP, kit/event_loop.py):
+# the SIP, RTP, dialer and media tests pass on both loops
+if os.environ.get("RINGCAST_TEST_EVENT_LOOP") == "uvloop":
+    import uvloop
+
+    def pytest_asyncio_loop_factories(config: object, item: object) -> dict[str, object]:
+        return {"uvloop": uvloop.new_event_loop}
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -8,6 +8,7 @@ import math
 import os
 import shutil
 import struct
+import subprocess
 import wave
 from typing import Any, NoReturn
 
@@ -187,3 +188,15 @@ def payment_reminder_graph(audio_id: str | None = None) -> dict[str, Any]:
 
 
 __all__ = ["encoded_bytes", "payment_reminder_graph", "silent_ogg", "tone_pcm", "wav_bytes"]
+
+
+def until_ready(child: subprocess.Popen[str]) -> str:
+    """A `ringcast dialer --supervised` child's output up to its ready line (which must come)."""
+    from ringcast.dialer.supervisor import READY_LINE
+
+    assert child.stdout is not None
+    lines = []
+    while (line := child.stdout.readline()) and line.strip() != READY_LINE:
+        lines.append(line)
+    assert line.strip() == READY_LINE, "".join(lines)
+    return "".join(lines)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ringcast.kit.event_loop import EventLoopChoice
 from ringcast.kit.secret_box import KEY_FILE, SecretBox, SecretBoxError, load_or_create_key
 from ringcast.telephony.media.priority import MediaPriority
 from ringcast.telephony.sip.transport import TlsServer
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     # CPU priority of the processes that carry media (telephony/media/priority.py):
     # normal | high (nice -10) | realtime (SCHED_RR for the media clocks); needs the right
     media_priority: MediaPriority = "normal"
+    # the event loop of `ringcast dialer` (and the dialer `ringcast serve` runs):
+    # auto = uvloop when installed and media workers carry the media, else asyncio |
+    # uvloop | asyncio (kit/event_loop.py)
+    event_loop: EventLoopChoice = "auto"
 
     rate_limit_per_second: int = Field(default=10, ge=1)
     rate_limit_burst: int = Field(default=20, ge=1)

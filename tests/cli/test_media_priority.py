@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ringcast.dialer.supervisor import READY_LINE
+from support import until_ready
 
 SCHED_OTHER, SCHED_RR = 0, 2
 ROOT = os.geteuid() == 0
@@ -60,15 +60,6 @@ def start_dialer(
         text=True,
     )
     return child
-
-
-def until_ready(child: subprocess.Popen[str]) -> str:
-    assert child.stdout is not None
-    lines = []
-    while (line := child.stdout.readline()) and line.strip() != READY_LINE:
-        lines.append(line)
-    assert line.strip() == READY_LINE, "".join(lines)
-    return "".join(lines)
 
 
 def metric_line(data_dir: Path) -> str:

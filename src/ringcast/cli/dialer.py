@@ -21,6 +21,7 @@ from ringcast.cli import banner
 from ringcast.dialer.launcher import CallLauncher
 from ringcast.dialer.process import ProcessState
 from ringcast.dialer.supervisor import READY_LINE, SUPERVISOR_KEY
+from ringcast.kit import event_loop
 from ringcast.kit.fds import prepare_fds
 from ringcast.telephony.media import priority as media_priority
 from ringcast.telephony.media.clock import MediaClock
@@ -145,6 +146,9 @@ def dialer(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         runner.start()
+        logging.getLogger("ringcast.dialer").info(
+            "dialer event loop: %s", type(loop).__module__.split(".")[0]
+        )
         if supervised:
             await _stop_when_parent_goes(stop)
             typer.echo(READY_LINE)  # the supervisor's cue: this child is running
@@ -158,7 +162,8 @@ def dialer(
             await close()
         await engine.dispose()
 
-    asyncio.run(main())
+    # the media clock on this loop unless media workers carry it (kit/event_loop.py)
+    event_loop.run(main(), settings.event_loop, carries_media=settings.media_workers == 0)
 
 
 async def _stop_when_parent_goes(stop: asyncio.Event) -> None:
