@@ -23,8 +23,10 @@ The goal (issue 19) is >= 20,000 contacts/s with 1000-row requests at
 1,000,000 contacts: run with the default `--contacts 1000000` for the goal's
 figure; the exit status is 1 when the goal is missed at the size measured.
 Server CPU seconds are read from /proc, so a busy machine's waiting for a
-core shows apart from the work; the load average is printed before and
-after each pass. `--profile DIR` has py-spy sample the server (every
+core shows apart from the work, and each pass prints the server's CPU per
+row split by thread (event loop; the pool that parses, checks rows and
+writes the answer; SQLite in aiosqlite's thread); the load average is
+printed before and after each pass. `--profile DIR` has py-spy sample the server (every
 thread, native frames too) during each pass into raw files in DIR.
 
     .venv/bin/python bench/contacts_upsert.py [--contacts 1000000] [--order shuffled|sorted]
@@ -95,12 +97,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+THREAD_GROUPS = {  # a part of the thread's name → what the thread does
+    "ringcast-heavy": "pool (JSON parse, row checks, answer)",
+    "_connection": "SQLite (aiosqlite's thread)",
+}
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of the server's threads by what they do, from /proc: the
+    event loop (HTTP, framework, SQLAlchemy, the write loop), the heavy-work
+    pool, SQLite in aiosqlite's thread. Threads are told apart by the names the
+    server script gives them (`NAME_THREADS`). Sampling profilers count time a
+    thread waits for a core on a busy machine (the pool runs niced): this does not."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        group = next((g for part, g in THREAD_GROUPS.items() if part in name), "event loop")
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        out[group] = out.get(group, 0.0) + seconds
+    return out
+
+
 async def api_pass(
     client: httpx.AsyncClient,
     rows: list[dict[str, Any]],
     key: str,
     server: int,
     profile: Path | None = None,
+    label: str = "warm-up",
 ) -> tuple[float, float]:
     """(wall s, CPU s of the server process). With `profile`, py-spy samples the
     server meanwhile (every thread, native frames too) into that raw file."""
@@ -114,7 +142,7 @@ async def api_pass(
             stdout=subprocess.DEVNULL,
         )
         time.sleep(1)  # attached
-    cpu = cpu_seconds(server)
+    cpu, threads = cpu_seconds(server), thread_cpu(server)
     start = time.perf_counter()
     for i in range(0, len(rows), BATCH):
         r = await client.post(
@@ -123,13 +151,31 @@ async def api_pass(
         assert r.status_code == 200, r.text[:500]
         assert not r.json()["failed"], r.text[:500]
     wall, cpu = time.perf_counter() - start, cpu_seconds(server) - cpu
+    after = thread_cpu(server)
+    split = ", ".join(
+        f"{group} {(seconds - threads.get(group, 0.0)) / len(rows) * 1e6:.1f}"
+        for group, seconds in sorted(after.items())
+    )
+    print(f"{label} pass, server CPU per row by thread (µs): {split}", flush=True)
     if spy is not None:
         spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
         spy.wait()
     return wall, cpu
 
 
-SERVER = """
+NAME_THREADS = """
+import ctypes, threading
+_set_name = ctypes.CDLL(None).prctl  # PR_SET_NAME (15): /proc/PID/task/TID/comm
+_bootstrap = threading.Thread._bootstrap_inner
+def _named(self):
+    # "Thread-3 (_connection_worker_thread)" → its target's name; the kernel keeps 15 bytes
+    _set_name(15, self.name.split("(")[-1].rstrip(")").encode()[:15], 0, 0, 0)
+    _bootstrap(self)
+threading.Thread._bootstrap_inner = _named
+"""
+SERVER = (
+    NAME_THREADS
+    + """
 import sys, uvicorn
 from pydantic import SecretStr
 from ringcast.api.app import create_app
@@ -139,6 +185,7 @@ settings = Settings(data_dir=sys.argv[1], database_url=SecretStr(sys.argv[2]),
 uvicorn.run(create_app(settings, migrate=False), host=sys.argv[4], port=int(sys.argv[3]),
             log_level="warning")
 """
+)
 
 
 def start_server(
@@ -241,11 +288,11 @@ async def main(n: int, order: str, host: str, profile: Path | None) -> int:
             assert r.status_code == 201, r.text
             await api_pass(client, warmup, key, server.pid)  # plan compiles, caches
             create_s, create_cpu = await api_pass(
-                client, rows, key, server.pid, profile and profile / "new.txt"
+                client, rows, key, server.pid, profile and profile / "new.txt", "new"
             )
             loads.append(loadavg())
             update_s, update_cpu = await api_pass(
-                client, rows, key, server.pid, profile and profile / "existing.txt"
+                client, rows, key, server.pid, profile and profile / "existing.txt", "existing"
             )
             loads.append(loadavg())
     finally:

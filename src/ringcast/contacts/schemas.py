@@ -12,6 +12,9 @@ from ringcast.contacts.phones import phone_problem
 from ringcast.kit.schemas import InputFields, InputSchema, Schema
 
 MAX_UPSERT_ROWS = 1000
+EMAIL_MAX_LENGTH = 254
+CHANNELS_MAX = 20
+CHANNEL_LENGTH = (1, 50)
 
 
 def _phone(value: str) -> str:
@@ -28,7 +31,7 @@ def _email(value: str) -> str:
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(_email)]
 
 
 class Gender(StrEnum):
@@ -37,7 +40,10 @@ class Gender(StrEnum):
 
 
 class _ContactFields(InputFields):
-    """The fields; the classes below add the NUL check (`InputSchema`) but `ContactRow`."""
+    """The fields; the classes below add the NUL check (`InputSchema`) but `ContactRow`.
+    `contacts.rows` checks upsert rows against the same rules without building a
+    model (and falls back to the model for anything it does not read as plain):
+    a field added here is read from the model until it learns it."""
 
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
@@ -50,9 +56,10 @@ class _ContactFields(InputFields):
     occupation: str | None = Field(default=None, max_length=100)
     preferred_channel: str | None = Field(default=None, max_length=50)
     gender: Gender | None = None
-    channels: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
-        default=None, max_length=20
-    )
+    channels: (
+        list[Annotated[str, Field(min_length=CHANNEL_LENGTH[0], max_length=CHANNEL_LENGTH[1])]]
+        | None
+    ) = Field(default=None, max_length=CHANNELS_MAX)
     custom_attributes: dict[str, Any] | None = None
 
 

@@ -56,7 +56,7 @@ class InputSchema(InputFields):
     def _reject_nul(cls, value: Any, info: ValidationInfo) -> Any:
         if body_nul_free.get() or info.field_name in cls.checked_per_item:
             return value  # no NUL anywhere in the raw body: nothing to look for
-        if _holds_nul(value):
+        if holds_nul(value):
             raise ValueError("Text must not contain NUL (\\u0000) characters")
         return value
 
@@ -76,17 +76,18 @@ def is_nul_rejection(exc: DBAPIError) -> bool:
     return "0x00" in str(exc.orig)
 
 
-def _holds_nul(value: Any) -> bool:
+def holds_nul(value: Any) -> bool:
+    """A NUL anywhere in `value` (text, collections, dict keys, non-request models)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, list | tuple | set | frozenset):
-        return any(_holds_nul(v) for v in value)
+        return any(holds_nul(v) for v in value)
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
     # nested request schemas checked their own fields; other models (e.g. a
     # flow graph from the engine) are walked here
     if isinstance(value, BaseModel) and not isinstance(value, InputSchema):
-        return any(_holds_nul(v) for v in value.__dict__.values())
+        return any(holds_nul(v) for v in value.__dict__.values())
     return False
 
 
