@@ -14,6 +14,7 @@ from ringcast import __version__, dashboard
 from ringcast.api import docs, errors, health, openapi
 from ringcast.api.gate import Gate
 from ringcast.api.ratelimit import RateLimiter, make_storage
+from ringcast.api.responses import ApiJSONResponse
 from ringcast.api.state import AppState
 from ringcast.audiofiles.library import ClipLibrary
 from ringcast.auth.cache import AuthCache
@@ -128,6 +129,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # api/docs.py serves them from packaged assets, not a CDN
         redoc_url=None,
+        default_response_class=ApiJSONResponse,  # text UTF-8 cannot hold: escaped, not a 500
     )
     app.state.ringcast = state
     errors.install(app)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ringcast.api.responses import ApiJSONResponse
 from ringcast.errors import AppError, FieldIssue, cap_issues
 from ringcast.kit.schemas import is_nul_rejection
 
@@ -73,7 +74,7 @@ def error_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(envelope(status, code, message, path, issues, extra), status, headers)
+    return ApiJSONResponse(envelope(status, code, message, path, issues, extra), status, headers)
 
 
 def app_error_response(exc: AppError, path: str) -> JSONResponse:

@@ -30,6 +30,7 @@ class AttributeType(StrEnum):
 
 
 TEXT_MAX = 2000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
@@ -99,6 +100,8 @@ def check_value(name: str, type_: AttributeType, value: Any, *, from_text: bool 
         return value
     if not isinstance(value, str):
         raise AttributeValueError(name, type_)
+    if not value.isascii() and _LONE_SURROGATE.search(value):  # JSON's "\udc00": not text
+        raise AttributeValueError(name, type_, "not valid Unicode (a lone surrogate)")
     value = value.strip()
     if type_ is AttributeType.text:
         if len(value) > TEXT_MAX:

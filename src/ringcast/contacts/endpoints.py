@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Response
 
 from ringcast.api.deps import PrincipalDep, SessionDep
+from ringcast.api.responses import model_json
 from ringcast.api.route import domain_router
 from ringcast.contacts import schemas, service
 from ringcast.contacts.upsert import UpsertOutcome
@@ -61,7 +62,7 @@ def _upsert_json(outcome: UpsertOutcome) -> bytes:
             for d in outcome.duplicates
         ],
     )
-    return result.model_dump_json(by_alias=True).encode()
+    return model_json(result)  # a lone surrogate the row echoes: escaped, not a 500
 
 
 @router.get("/{contact_id}", response_model=schemas.Contact)
