@@ -114,6 +114,21 @@ class RateLimitedError(AppError):
     default_code = "RATE_LIMITED"
 
 
+class DatabaseBusyError(AppError):
+    """The database could not take a lock in time (another connection held it past the
+    timeout): nothing the request asked was stored; the client may retry."""
+
+    status_code = 503
+    default_code = "DATABASE_BUSY"
+    RETRY_AFTER_S = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is busy; retry shortly",
+            headers={"Retry-After": str(self.RETRY_AFTER_S)},
+        )
+
+
 class NotImplementedFeatureError(AppError):
     status_code = 501
     default_code = "NOT_IMPLEMENTED"

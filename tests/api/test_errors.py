@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
+import pytest
 
 from ringcast.api.route import domain_router
+from ringcast.db import dialect
 
 ENVELOPE_KEYS = {"statusCode", "code", "error", "message", "timestamp", "path"}
 
@@ -92,3 +96,33 @@ async def test_unexpected_exception_is_500_envelope_with_request_id(api):
     body = assert_envelope(r, 500, "INTERNAL_ERROR")
     assert body["requestId"]
     assert "secret internals" not in r.text
+
+
+async def test_a_database_locked_past_its_timeout_is_503_busy_not_500(api, settings, monkeypatch):
+    """Another connection holds SQLite's write lock (a dialer's long write, a backup)
+    past the busy timeout: the request is told to retry, in the envelope, not a 500."""
+    url = settings.database_url.get_secret_value()
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's own lock; PostgreSQL answers lock_timeout the same way")
+    monkeypatch.setattr(dialect, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    await api.app.state.ringcast.engine.dispose()  # new connections take the short timeout
+    warm = await api.client.get("/api/contact", headers=api.acme.headers())
+    assert warm.status_code == 200  # acme's key is now cached: its requests reach the routes
+    path = url.split(":///", 1)[1]
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        r = await api.client.get("/api/contact", headers=api.acme.headers())
+        w = await api.client.post(
+            "/api/contact", json={"primaryPhone": "+212612345699"}, headers=api.acme.headers()
+        )
+        g = await api.client.get("/api/contact", headers=api.globex.headers())  # the gate's lookup
+    finally:
+        blocker.rollback()
+        blocker.close()
+    for answer in (r, w, g):
+        body = assert_envelope(answer, 503, "DATABASE_BUSY")
+        assert answer.headers["Retry-After"] == "1"
+        assert "requestId" not in body or body["requestId"]
+    r = await api.client.get("/api/contact", headers=api.acme.headers())
+    assert r.status_code == 200 and r.json()["data"] == []  # nothing half-written

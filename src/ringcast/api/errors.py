@@ -21,10 +21,13 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ringcast.api.responses import ApiJSONResponse
-from ringcast.errors import AppError, FieldIssue, cap_issues
+from ringcast.db.dialect import is_busy
+from ringcast.errors import AppError, DatabaseBusyError, FieldIssue, cap_issues
+from ringcast.kit.logs import ThrottledWarning
 from ringcast.kit.schemas import is_nul_rejection
 
 log = logging.getLogger("ringcast.api")
+_busy_log = ThrottledWarning(log)
 
 
 def _status_name(status: int) -> str:
@@ -165,6 +168,9 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
     """Input that only the database refused: a NUL in a field no schema checks
     (a form field, an upload's file name). The route has rolled back already."""
     assert isinstance(exc, DBAPIError)
+    if is_busy(exc):  # another connection held the lock past the timeout: retry, not a 500
+        _busy_log.warning("%s %s: the database is busy (503)", request.method, request.url.path)
+        return app_error_response(DatabaseBusyError(), request.url.path)
     if is_nul_rejection(exc):
         return error_response(
             400,

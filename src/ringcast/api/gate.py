@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,9 +29,11 @@ from ringcast.api.state import AppState
 from ringcast.auth.principal import Principal
 from ringcast.auth.service import authenticate
 from ringcast.db.base import utcnow
+from ringcast.db.dialect import is_busy
 from ringcast.errors import (
     AppError,
     BadRequestError,
+    DatabaseBusyError,
     ForbiddenError,
     PayloadTooLargeError,
     RateLimitedError,
@@ -166,8 +169,13 @@ class Gate:
         raw_key = _presented_key(headers)
         principal = self.state.auth_cache.get(raw_key, now) if raw_key else None
         if principal is None:
-            async with self.state.sessions.begin() as session:
-                principal = await authenticate(session, raw_key, now)
+            try:
+                async with self.state.sessions.begin() as session:
+                    principal = await authenticate(session, raw_key, now)
+            except DBAPIError as exc:  # the key's lookup waited out another's write lock
+                if is_busy(exc):
+                    raise DatabaseBusyError() from exc
+                raise
             self.state.auth_cache.put(raw_key or "", principal, principal.expires_at)
         return principal
 

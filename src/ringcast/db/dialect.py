@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
@@ -44,6 +45,9 @@ Excluded = ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
 """The `excluded` row of an upsert: the values the conflicting insert proposed."""
 
 SQLITE_CACHE_KIB = 65536
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a statement waits for another connection's write lock before SQLITE_BUSY
+(an API request then answers 503 DATABASE_BUSY: `is_busy`)."""
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 """The WAL is folded into the database past this many pages (~40 MiB; SQLite's
 default 1000): a 1000-contact upsert in no phone order dirties ~1000 index
@@ -74,7 +78,7 @@ def configure_engine(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 64 MiB page cache (default 2 MiB): bulk contact imports touch index
         # pages all over a large table; with the default most of them are
@@ -172,3 +176,16 @@ def with_time_ordered_ids(dialect: str, rows: Select[*tuple[Any, ...]]) -> Selec
     """`rows` with one more column in front: a version 7 UUID per row, made by the
     database in the same statement (`INSERT ... SELECT` of many rows with new ids)."""
     return rows.with_only_columns(row_uuid7(dialect, row_prefix()), *rows.selected_columns)
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """The database could not take a lock in time: SQLite's SQLITE_BUSY/SQLITE_LOCKED
+    after `SQLITE_BUSY_TIMEOUT_MS`, PostgreSQL's lock_not_available (55P03, a
+    lock_timeout). Not the request's fault, nothing written: the client may retry."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return True
+    if getattr(orig, "pgcode", None) == "55P03" or getattr(orig, "sqlstate", None) == "55P03":
+        return True
+    text = str(orig)
+    return "database is locked" in text or "database table is locked" in text
