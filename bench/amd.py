@@ -271,7 +271,7 @@ def today() -> AmdDetector:
         single_word_silence_factor=0.8,
         hangover_ms=100,
         beep=BeepDetector(),
-        onset_hangover="off",
+        onset_hangover=False,
     )
 
 
@@ -372,7 +372,7 @@ def main() -> None:
             settings, mode, **options
         )
     if not args.no_baseline:
-        configs["pass4"] = lambda _row: AmdDetector(AmdSettings(), onset_hangover="off")
+        configs["pass4"] = lambda _row: AmdDetector(AmdSettings(), onset_hangover=False)
         configs["today"] = lambda _row: today()
         if args.before:
             configs["before"] = lambda _row: AmdDetector(

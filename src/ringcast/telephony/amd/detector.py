@@ -312,7 +312,7 @@ class AmdDetector:
         keyword_start_speech_ms: int = 600,
         keyword_preroll_ms: int = 300,
         max_loss_ms: int = MAX_LOSS_MS,
-        onset_hangover: Literal["off", "first", "all"] = "all",
+        onset_hangover: bool = True,
     ) -> None:
         self.settings = settings
         self._max_loss_ms = max_loss_ms
@@ -456,10 +456,6 @@ class AmdDetector:
             self.spotter.feed(frame)
         return ("machine", "keyword") if self.spotter.hit is not None else None
 
-    def _onset_counts(self) -> bool:
-        mode = self._onset_hangover
-        return mode == "all" or (mode == "first" and self._state is _State.INITIAL)
-
     def _maybe_word(self) -> None:
         """A word starts once its speech (and onset hangover) reach min_word_length_ms."""
         run = self._voice_run_ms + self._onset_voiced_ms
@@ -497,7 +493,7 @@ class AmdDetector:
         if speech is None:
             # Nor is a word's fading end (the hangover, see the module docstring), but
             # it does count toward a word's minimum length (the onset hangover).
-            if self._voice_run_ms and self._state is not _State.IN_WORD and self._onset_counts():
+            if self._voice_run_ms and self._state is not _State.IN_WORD and self._onset_hangover:
                 self._onset_voiced_ms += FRAME_MS
                 self._maybe_word()
                 return self._word_rules()
