@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from ringcast.db.dialect import driver_constant
-from ringcast.db.engine import create_engine
+from ringcast.db.dialect import driver_constant, read_sessions, writing
+from ringcast.db.engine import create_engine, create_sessionmaker
 
 
 async def test_driver_constant_binds_what_the_driver_would(tmp_path) -> None:
@@ -31,3 +32,66 @@ def test_driver_constant_leaves_other_values_and_drivers_alone() -> None:
     assert driver_constant("postgresql", stamp) is stamp
     for value in ("text", 1, 1.5, None, b"x"):
         assert driver_constant("sqlite", value) == value
+
+
+async def test_reads_only_sessions_read_a_snapshot_while_another_connection_writes(
+    tmp_path,
+) -> None:
+    """A read through `read_sessions` begins deferred: it neither waits for a write
+    transaction held open by another connection (BEGIN IMMEDIATE would, up to the busy
+    timeout) nor sees its uncommitted rows."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/reads.db")
+    sessions = create_sessionmaker(engine)
+    async with writing(sessions) as s:
+        await s.execute(text("CREATE TABLE t (k INTEGER)"))
+        await s.execute(text("INSERT INTO t VALUES (1)"))
+    reads = read_sessions(sessions)
+    release = asyncio.Event()
+    inserted = asyncio.Event()
+
+    async def writer() -> None:
+        async with writing(sessions) as s:
+            await s.execute(text("INSERT INTO t VALUES (2)"))
+            inserted.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await inserted.wait()
+    async with reads() as s:  # the writer holds SQLite's write lock meanwhile
+        seen = (await asyncio.wait_for(s.execute(text("SELECT count(*) FROM t")), 5)).scalar()
+    release.set()
+    await task
+    async with reads() as s:
+        after = (await s.execute(text("SELECT count(*) FROM t"))).scalar()
+    await engine.dispose()
+    assert (seen, after) == (1, 2)
+
+
+async def test_writing_gives_one_write_transaction_at_a_time_its_turn(tmp_path) -> None:
+    """Write transactions through `writing` on one SQLite engine take turns in the
+    process: the second BEGIN IMMEDIATE is sent only after the first committed (not
+    left to SQLite's busy handler, which polls with sleeps of up to 100 ms)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/turns.db")
+    sessions = create_sessionmaker(engine)
+    sent: list[str] = []
+    event.listen(
+        engine.sync_engine, "before_cursor_execute", lambda _c, _cur, sql, *_: sent.append(sql)
+    )
+    event.listen(engine.sync_engine, "commit", lambda _c: sent.append("COMMIT"))
+    async with writing(sessions) as s:
+        await s.execute(text("CREATE TABLE t (k INTEGER)"))
+
+    async def write(k: int) -> None:
+        async with writing(sessions) as s:
+            await s.execute(text("INSERT INTO t VALUES (:k)"), {"k": k})
+            await asyncio.sleep(0.05)  # the other transaction tries to begin meanwhile
+            await s.execute(text("INSERT INTO t VALUES (:k)"), {"k": k})
+
+    sent.clear()
+    await asyncio.gather(write(1), write(2))
+    await engine.dispose()
+    kinds = [
+        "BEGIN" if q.startswith("BEGIN") else "INSERT" if q.startswith("INSERT") else q
+        for q in sent
+    ]
+    assert kinds == ["BEGIN", "INSERT", "INSERT", "COMMIT"] * 2, sent

@@ -103,3 +103,22 @@ def test_unused_grant_is_forfeit_no_burst_after_a_quiet_spell():
     assert bucket.slots_within(0.0, 0.2) == 3
     reserve([bucket], 0.0)  # demand took one of three slots
     assert bucket.slots_within(5.0, 0.2) == 3  # nothing owed for the quiet 5 s
+
+
+def test_a_faster_trunk_bucket_does_not_make_the_program_forfeit_its_debt():
+    # the dialer's ticks as measured at 300 CPS: the horizon is the last tick's length,
+    # so a shorter tick leaves granted slots ahead and a longer one leaves slots owed;
+    # the trunk (1000 CPS) forfeits what its grant left unused and offers nothing
+    # before `now`, and an owed program slot booked "now" must still be taken (issue 19:
+    # the program bucket lost ~1 % of its rate to it, the dialer sent 292 of 300 CPS)
+    program, trunk = SmoothBucket(300), SmoothBucket(1000)
+    lengths = [0.229, 0.213, 0.228, 0.211, 0.219, 0.246, 0.242, 0.240, 0.227, 0.257]
+    now, horizon, granted, end = 0.0, 0.2, 0, 0.0
+    for length in lengths * 8:
+        count = min(program.slots_within(now, horizon), trunk.slots_within(now, horizon))
+        for _ in range(count):
+            reserve([program, trunk], now)
+        granted, end = granted + count, now + horizon
+        now, horizon = now + length, length
+    # every slot up to the last horizon's end was granted (the edges aside)
+    assert abs(granted - 300 * end) <= 2, (granted, 300 * end)

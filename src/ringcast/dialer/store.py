@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 
 from ringcast.calls.models import CallAttempt, Job
 from ringcast.contacts.models import Contact
-from ringcast.db.dialect import dialect_name, for_claim, upsert
+from ringcast.db.dialect import dialect_name, for_claim, read_sessions, upsert, writing
 from ringcast.dialer.attempts import AttemptRecord
 from ringcast.dialer.callee_windows import Screen
 from ringcast.dialer.caller_id import PoolEntry
@@ -228,7 +228,10 @@ def _execution_events(
 
 class DialerStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Reads run in their own deferred transactions (on SQLite a snapshot that never
+        waits for a writer); writes one at a time per engine (`db.dialect.writing`)."""
         self.sessions = sessions
+        self._reads = read_sessions(sessions)
 
     async def _dialect(self, session: AsyncSession) -> str:
         return dialect_name(session)
@@ -236,7 +239,7 @@ class DialerStore:
     # ---- executions --------------------------------------------------------
 
     async def start_due(self, now: datetime) -> int:
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             started = await s.execute(
                 update(Execution)
                 .where(
@@ -251,18 +254,18 @@ class DialerStore:
         return len(rows)
 
     async def live_executions(self) -> Sequence[Execution]:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             result = await s.execute(select(Execution).where(Execution.status.in_(LIVE)))
             return result.scalars().all()
 
     async def execution(self, execution_id: str) -> Execution | None:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             return await s.get(Execution, execution_id)
 
     async def set_status(self, execution_id: str, target: ExecutionStatus, now: datetime) -> bool:
         """Guarded transition (from a status the table allows `target` from); ending
         statuses also cancel the pending jobs."""
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             values: dict[str, Any] = {"status": target, "updated_at": now}
             if target in TERMINAL:
                 values["actual_end_at"] = now
@@ -285,7 +288,7 @@ class DialerStore:
 
     async def job_activity(self, execution_id: str) -> tuple[int, bool]:
         """(calls in progress, whether any job is still pending)."""
-        async with self.sessions() as s:
+        async with self._reads() as s:
             in_progress = await s.execute(
                 select(func.count(Job.id)).where(
                     Job.execution_id == execution_id, Job.status == JobStatus.IN_PROGRESS
@@ -299,7 +302,7 @@ class DialerStore:
             return int(in_progress.scalar_one()), pending.first() is not None
 
     async def node_counts(self, execution_id: str) -> dict[str, int]:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             rows = await s.execute(
                 select(ExecutionNodeCount.node_id, ExecutionNodeCount.count).where(
                     ExecutionNodeCount.execution_id == execution_id
@@ -310,7 +313,7 @@ class DialerStore:
     # ---- caller ids and trunks ---------------------------------------------
 
     async def pool(self, organization_id: str, numbers: Sequence[str]) -> list[PoolEntry]:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             rows = await s.execute(
                 select(Did.number, Did.trunk_id, Did.last_used_at, Did.trunk_group).where(
                     Did.organization_id == organization_id, Did.number.in_(numbers)
@@ -321,7 +324,7 @@ class DialerStore:
         return [found.get(n, PoolEntry(n)) for n in numbers]
 
     async def trunks(self, organization_id: str) -> tuple[dict[str, TrunkInfo], str | None]:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             rows = (
                 (await s.execute(select(Trunk).where(Trunk.organization_id == organization_id)))
                 .scalars()
@@ -352,7 +355,7 @@ class DialerStore:
         calling stays pending (it is claimed once that call ends), and of two due jobs
         for one phone only the first is claimed. On PostgreSQL the claims of all dialer
         processes take turns (a transaction lock), so two never both see a number free."""
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             dialect = await self._dialect(s)
             if dialect == "postgresql":
                 await s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
@@ -478,7 +481,7 @@ class DialerStore:
     async def renew(self, owner: str, job_ids: Sequence[str], lease_until: datetime) -> None:
         if not job_ids:
             return
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             await s.execute(
                 update(Job)
                 .where(
@@ -511,7 +514,7 @@ class DialerStore:
                 node_entered_at=bindparam("b_at"),
             )
         )
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             await s.execute(
                 statement,
                 [
@@ -527,7 +530,7 @@ class DialerStore:
             )
 
     async def expired(self, now: datetime, limit: int) -> list[ExpiredJob]:
-        async with self.sessions() as s:
+        async with self._reads() as s:
             rows = await s.execute(
                 select(
                     Job.id,
@@ -557,7 +560,7 @@ class DialerStore:
         """
         if not items:
             return []
-        async with self.sessions.begin() as s:
+        async with writing(self.sessions) as s:
             applied, done = await self._move_jobs(s, items)
             if applied:  # Core: one executemany, no ORM object and unit of work per call
                 await s.execute(
