@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,47 @@ def start_dialer(tmp_path: Path, choice: str | None, workers: int) -> subprocess
     )
 
 
+def worker_loop(dialer_pid: int, wait_s: float = 30.0) -> str:
+    """Which loop the dialer's media worker runs on, read from outside: once the worker
+    has an epoll descriptor (its loop exists; uvloop is imported before), whether
+    uvloop's extension is mapped into it."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for pid in (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()):
+            if _parent(pid) != dialer_pid or b"media.workers" not in _cmdline(pid):
+                continue
+            if any("eventpoll" in _link(fd) for fd in Path(f"/proc/{pid}/fd").glob("*")):
+                return "uvloop" if "uvloop" in _read(Path(f"/proc/{pid}/maps")) else "asyncio"
+        time.sleep(0.1)
+    return "no worker with a loop"
+
+
+def _link(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    stat = _read(Path(f"/proc/{pid}/stat"))
+    return int(stat.rsplit(")", 1)[1].split()[1]) if stat else -1
+
+
 @pytest.mark.parametrize(
     ("choice", "workers", "loop", "how"),
     [
@@ -51,6 +93,8 @@ def test_the_dialer_runs_on_the_loop_asked_for_and_stops(
     child = start_dialer(tmp_path, choice, workers)
     try:
         assert f"dialer event loop: {loop}" in until_ready(child)
+        if workers:  # its media workers run on the same choice (RTP only: auto is uvloop)
+            assert worker_loop(child.pid) == loop
         assert child.stdin is not None
         if how == "eof":  # the parent gone
             child.stdin.close()

@@ -111,6 +111,7 @@ def dialer(
     # priority inherited by the threads; the media workers read it too
     prepare_fds(settings.dialer_max_calls * 3 + 256)
     os.environ["RINGCAST_MEDIA_PRIORITY"] = settings.media_priority
+    os.environ["RINGCAST_EVENT_LOOP"] = settings.event_loop  # the media workers' too
     media_priority.apply(settings.media_priority, carries_clock=settings.media_workers == 0)
 
     async def main() -> None:

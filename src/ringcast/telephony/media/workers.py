@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from ringcast.kit import event_loop
 from ringcast.kit.fds import prepare_fds
 from ringcast.telephony.channel import LOST_FRAME, DigitSource, Pcm
 from ringcast.telephony.media import priority as media_priority
@@ -722,8 +723,12 @@ def main() -> None:
     wanted = os.environ.get("RINGCAST_MEDIA_PRIORITY", "normal")
     if wanted in media_priority.LEVELS:  # set by the dialer (cli/dialer.py)
         media_priority.apply(wanted)
+    # the dialer's RINGCAST_EVENT_LOOP (cli/dialer.py): `auto` is uvloop here, where the
+    # loop does nothing but RTP (1,000 calls on 2 workers, pairs at load 2.5-7.6: wire
+    # jitter p99 20.0 -> 9.5 ms and 105 -> 21 ms, frames per CPU-second +5-9 %)
+    choice = os.environ.get("RINGCAST_EVENT_LOOP", "auto")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(int(sys.argv[1])))
+        event_loop.run(serve(int(sys.argv[1])), event_loop.parse(choice))
 
 
 if __name__ == "__main__":
