@@ -84,10 +84,10 @@ class Settings(BaseSettings):
     # hosts (comma-separated names or IPs, `*.example.com` wildcards; telephony/sip/targets.py)
     forward_sip_hosts: str = ""
     # media workers (telephony/media/workers.py): every call's RTP and media clock in
-    # this many worker processes, so one dialer uses every core; "auto" = one per core
-    # (os.cpu_count()); 0 = in the dialer's own event loop (one core, the default until
-    # the worker path is proven for every call type: see docs/adr/0003-media-workers.md)
-    media_workers: int = Field(default=0, ge=0, le=256)
+    # this many worker processes, so one dialer uses every core; "auto" (the default) =
+    # one per core (os.cpu_count()); 0 = in the dialer's own event loop (one core; see
+    # docs/adr/0003-media-workers.md)
+    media_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=256)
     # CPU priority of the processes that carry media (telephony/media/priority.py):
     # normal | high (nice -10) | realtime (SCHED_RR for the media clocks); needs the right
     media_priority: MediaPriority = "normal"

@@ -282,8 +282,12 @@ async def test_two_media_workers_in_ringcast_dialer_and_a_kill_9(api, db_url, se
 def test_media_workers_auto_is_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
     from ringcast.settings import Settings
 
+    monkeypatch.delenv("RINGCAST_MEDIA_WORKERS", raising=False)
+    assert Settings().media_workers == (os.cpu_count() or 1)  # the default: every core
     monkeypatch.setenv("RINGCAST_MEDIA_WORKERS", "auto")
     assert Settings().media_workers == (os.cpu_count() or 1)
+    monkeypatch.setenv("RINGCAST_MEDIA_WORKERS", "0")
+    assert Settings().media_workers == 0
     monkeypatch.setenv("RINGCAST_MEDIA_WORKERS", "3")
     assert Settings().media_workers == 3
     monkeypatch.setenv("RINGCAST_MEDIA_WORKERS", "many")
