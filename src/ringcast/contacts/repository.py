@@ -174,6 +174,7 @@ CUSTOM_PATCH = "custom_patch"
 contact's by the database (`ContactRepository.upsert(merge=True)`)."""
 
 
+@lru_cache(maxsize=8)
 def can_merge_custom(dialect: Dialect) -> bool:
     """Whether the database merges custom attributes inside the upsert."""
     column = Contact.__table__.c.custom_attributes
@@ -267,6 +268,17 @@ class AttributeRepository:
             .order_by(CustomAttribute.created_at, CustomAttribute.id)
         )
         return result.scalars().all()
+
+    async def live_types(self, organization_id: str) -> list[tuple[str, str]]:
+        """(name, type) of the live attributes: two columns, no ORM objects (every
+        upsert request reads them)."""
+        result = await self.session.execute(
+            select(CustomAttribute.name, CustomAttribute.type).where(
+                CustomAttribute.organization_id == organization_id,
+                CustomAttribute.deleted_at.is_(None),
+            )
+        )
+        return [(name, type_) for name, type_ in result.all()]
 
     async def get(self, organization_id: str, attribute_id: str) -> CustomAttribute | None:
         result = await self.session.execute(
