@@ -8,7 +8,8 @@ order, as contact lists come: each insert lands at a random place of the
 (organization, phone) index; `--order sorted` is the best case, where every
 index is appended to) as 1000-row
 `POST /api/contact/upsert` requests (the whole stack: socket, gate, JSON,
-validation, phone check, SELECT + INSERT … ON CONFLICT, commit). A second
+validation, phone check, INSERT … ON CONFLICT DO UPDATE merging custom
+attributes in SQLite, a count of the new ids, commit). A second
 pass sends the same rows again (all updates). The baseline inserts the same
 rows (time-ordered ids made the way the API makes them, 1000 at a time),
 already as tuples, into the same table with the stdlib `sqlite3`

@@ -132,14 +132,17 @@ async def test_failure_mid_request_writes_nothing(api, monkeypatch):
     from ringcast.contacts import repository
 
     original = repository.ContactRepository.upsert
+    written = []
 
-    async def crash_after_write(self, rows, columns):
-        await original(self, rows, columns)
+    async def crash_after_write(self, rows, *args, **kwargs):
+        await original(self, rows, *args, **kwargs)
+        written.append(len(rows))
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(repository.ContactRepository, "upsert", crash_after_write)
     r = await upsert(api, [{"primaryPhone": "+212612345671"}, {"primaryPhone": "+14155551234"}])
     assert r.status_code == 500
+    assert written == [2]  # the rows were written, then the crash
     assert await count_contacts(api, api.acme.organization_id) == 0
 
 
@@ -148,3 +151,53 @@ async def test_body_shape_errors(api):
     assert r.status_code == 400
     r = await upsert(api, [])
     assert r.json() == {"created": 0, "updated": 0, "failed": [], "duplicates": []}
+
+
+async def test_custom_attributes_new_and_existing_in_one_batch(api):
+    """New rows are inserted first and rows that meet a live contact are then
+    merged into it: nulls remove stored keys, an empty object keeps them, a null
+    object clears them, other field sets in the same batch; ids stay."""
+    for name in ("Score", "Tier"):
+        r = await api.client.post(
+            "/api/custom-attributes",
+            json={"displayName": name, "type": "number"},
+            headers=api.acme.headers(),
+        )
+        assert r.status_code == 201
+    phones = [f"+21261234567{i}" for i in range(1, 5)]
+    first = await upsert(
+        api, [{"primaryPhone": p, "customAttributes": {"score": 1, "tier": 2}} for p in phones]
+    )
+    assert (first.json()["created"], first.json()["updated"]) == (4, 0)
+    before = {
+        c["primaryPhone"]: c["id"]
+        for c in (await api.client.get("/api/contact", headers=api.acme.headers())).json()["data"]
+    }
+    rows = [
+        {"primaryPhone": phones[0], "customAttributes": {"score": None, "tier": 3}},
+        {"primaryPhone": phones[1], "customAttributes": {}},
+        {"primaryPhone": phones[2], "customAttributes": None},
+        {"primaryPhone": phones[3], "firstName": "only a name"},
+        {"primaryPhone": "+212612345675", "customAttributes": {"score": None, "tier": 5}},
+        {"primaryPhone": "+212612345676", "customAttributes": {"score": None}},
+        {"primaryPhone": "+212612345677", "customAttributes": {}},
+        {"primaryPhone": "+212612345678", "customAttributes": {"score": 8}},
+    ]
+    body = (await upsert(api, rows)).json()
+    assert (body["created"], body["updated"], body["failed"]) == (4, 4, [])
+    listed = (
+        await api.client.get("/api/contact", params={"limit": 100}, headers=api.acme.headers())
+    ).json()["data"]
+    got = {c["primaryPhone"]: c for c in listed}
+    assert {p: got[p]["id"] for p in phones} == before
+    assert {p: c["customAttributes"] for p, c in got.items()} == {
+        phones[0]: {"tier": 3},
+        phones[1]: {"score": 1, "tier": 2},
+        phones[2]: {},
+        phones[3]: {"score": 1, "tier": 2},
+        "+212612345675": {"tier": 5},
+        "+212612345676": {},
+        "+212612345677": {},
+        "+212612345678": {"score": 8},
+    }
+    assert got[phones[3]]["firstName"] == "only a name"

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, text
 
-from ringcast.db.dialect import driver_constant, read_sessions, writing
+from ringcast.contacts.rows import merge_custom
+from ringcast.db import json_codec
+from ringcast.db.dialect import driver_constant, json_merge_patch, read_sessions, writing
 from ringcast.db.engine import create_engine, create_sessionmaker
 
 
@@ -95,3 +101,45 @@ async def test_writing_gives_one_write_transaction_at_a_time_its_turn(tmp_path) 
         for q in sent
     ]
     assert kinds == ["BEGIN", "INSERT", "INSERT", "COMMIT"] * 2, sent
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+_KEYS = st.sampled_from(["a", "b", "score", "é", "due_date", '"q"'])
+_STORED = st.none() | st.dictionaries(_KEYS, _SCALARS.filter(lambda v: v is not None), max_size=4)
+_SENT = st.none() | st.dictionaries(_KEYS, _SCALARS, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stored=_STORED, sent=_SENT, null_column=st.booleans())
+def test_json_merge_patch_is_merge_custom(stored, sent, null_column) -> None:
+    """SQLite's merge inside the upsert stores what `merge_custom` would: same keys,
+    values and order; 'null' when nothing is left. A stored SQL NULL or JSON null
+    counts as no attributes."""
+    from sqlalchemy import column
+    from sqlalchemy.dialects import sqlite
+
+    expr = json_merge_patch("sqlite", column("stored"), column("patch"))
+    assert expr is not None
+    sql = f"SELECT {expr.compile(dialect=sqlite.dialect())} FROM t"
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (stored TEXT, patch TEXT)")
+    stored_text = None if null_column and stored is None else json_codec.dumps(stored)
+    conn.execute("INSERT INTO t VALUES (?, ?)", (stored_text, json_codec.dumps(sent)))
+    (merged,) = conn.execute(sql).fetchone()
+    expected = merge_custom(stored, sent)
+    if expected is None:
+        assert merged == "null"
+    else:
+        assert list(json.loads(merged).items()) == list(expected.items())
+
+
+def test_json_merge_patch_is_sqlite_only() -> None:
+    from sqlalchemy import column
+
+    assert json_merge_patch("postgresql", column("a"), column("b")) is None

@@ -388,7 +388,9 @@ async def _write(
 ) -> None:
     assert staged.batch is not None
     session = await transactions.session()
-    outcome = await write_batch(session, organization_id, staged.batch)
+    outcome = await write_batch(
+        session, organization_id, staged.batch, with_ids=audience_id is not None
+    )
     if audience_id is not None and outcome.contact_ids:
         await add_members_unchecked(session, audience_id, outcome.contact_ids)
     failures = list(staged.rejected)

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.models import Contact, ContactImport, CustomAttribute
-from ringcast.db.dialect import driver_constant, in_values, upsert
+from ringcast.db import json_codec
+from ringcast.db.dialect import Excluded, driver_constant, in_values, json_merge_patch, upsert
 from ringcast.kit.repository import like_pattern
 
 # Bind-parameter budget per statement: SQLite allows 32766, asyncpg 32767.
@@ -130,16 +131,21 @@ class ContactRepository:
         rows: Sequence[Mapping[str, Any]],
         columns: Sequence[str],
         constants: Mapping[str, Any],
+        *,
+        merge: bool = False,
     ) -> None:
         """INSERT … ON CONFLICT (org, phone) WHERE live DO UPDATE for all `rows`
         in one driver call (executemany). Every row has exactly `columns`;
         `constants` (organization, timestamps) are the same for all rows. The
         columns other than id/organization/phone/createdAt overwrite an existing
-        contact's."""
+        contact's; with `merge` (only where `can_merge_custom`) the database
+        merges `custom_attributes` into the stored ones instead
+        (`db.dialect.json_merge_patch`), with the row's `CUSTOM_PATCH` when it
+        has one (what was sent, when that is not what a new contact stores)."""
         if not rows:
             return
         connection = await self.session.connection()
-        plan = _upsert_plan(connection.dialect, tuple(columns), tuple(constants))
+        plan = _upsert_plan(connection.dialect, tuple(columns), tuple(constants), merge)
         fixed = {name: plan.constant(name, value) for name, value in constants.items()}
         processed = [(n, p) for n in columns if (p := plan.processors.get(n)) is not None]
         # dict merge and itemgetter run in C: only the few processed columns
@@ -151,6 +157,40 @@ class ContactRepository:
                 values[name] = process(values[name])
             params.append(plan.order_of(values))
         await connection.exec_driver_sql(plan.sql, params)
+
+    async def count_ids(self, ids: Sequence[str]) -> int:
+        """How many of `ids` are contacts' (primary-key lookups). No organization
+        filter: on the organization's index the planner would read all of its
+        contacts, and an id just made for a new contact is no other's."""
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql(
+            _count_ids_sql(connection.dialect), (_id_list(connection.dialect.name, ids),)
+        )
+        return int(result.scalar_one())
+
+
+CUSTOM_PATCH = "custom_patch"
+"""An upsert row's extra key: the customAttributes sent, merged into a stored
+contact's by the database (`ContactRepository.upsert(merge=True)`)."""
+
+
+@lru_cache(maxsize=8)
+def can_merge_custom(dialect: Dialect) -> bool:
+    """Whether the database merges custom attributes inside the upsert."""
+    column = Contact.__table__.c.custom_attributes
+    return json_merge_patch(dialect.name, column, column) is not None
+
+
+@lru_cache(maxsize=8)
+def _count_ids_sql(dialect: Dialect) -> str:
+    """`SELECT count(*)` of the contacts among a list of ids (bound as `_id_list`)."""
+    stmt = select(func.count()).select_from(Contact).where(in_values(Contact.id, [], dialect.name))
+    return str(stmt.compile(dialect=dialect))
+
+
+def _id_list(dialect: str, ids: Sequence[str]) -> Any:
+    """The ids as `in_values` binds them."""
+    return list(ids) if dialect == "postgresql" else json_codec.dumps(list(ids))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,25 +214,41 @@ class _UpsertPlan:
 
 @lru_cache(maxsize=64)
 def _upsert_plan(
-    dialect: Dialect, columns: tuple[str, ...], constants: tuple[str, ...]
+    dialect: Dialect, columns: tuple[str, ...], constants: tuple[str, ...], merge: bool
 ) -> _UpsertPlan:
     # Compiling once and handing the driver plain tuples skips SQLAlchemy's
     # per-row parameter processing, the largest cost after the insert itself.
     table = Contact.__table__
-    names = (*columns, *constants)
+    custom_type = table.c.custom_attributes.type
+    names = tuple(n for n in (*columns, *constants) if n != CUSTOM_PATCH)
     keep = {"id", "organization_id", "primary_phone", "created_at"}
+
+    def update(excluded: Excluded) -> dict[str, Any]:
+        out: dict[str, Any] = {n: excluded[n] for n in names if n not in keep}
+        if merge and "custom_attributes" in out:
+            patch = (
+                bindparam(CUSTOM_PATCH, type_=custom_type)
+                if CUSTOM_PATCH in columns
+                else excluded.custom_attributes
+            )
+            out["custom_attributes"] = json_merge_patch(
+                dialect.name, table.c.custom_attributes, patch
+            )
+        return out
+
     stmt = upsert(
         Contact,
         dialect.name,
         conflict=["organization_id", "primary_phone"],
         conflict_where=Contact.deleted_at.is_(None),
-        update=lambda excluded: {n: excluded[n] for n in names if n not in keep},
+        update=update,
     ).values({name: bindparam(name, type_=table.c[name].type) for name in names})
     compiled = stmt.compile(dialect=dialect)
     order = tuple(compiled.positiontup or ())
     processors: dict[str, Callable[[Any], Any]] = {}
-    for name in names:
-        process = table.c[name].type.bind_processor(dialect)
+    for name in (*names, CUSTOM_PATCH):
+        type_ = custom_type if name == CUSTOM_PATCH else table.c[name].type
+        process = type_.bind_processor(dialect)
         if process is not None:
             processors[name] = process
     return _UpsertPlan(dialect.name, str(compiled), order, processors, itemgetter(*order))
@@ -212,6 +268,17 @@ class AttributeRepository:
             .order_by(CustomAttribute.created_at, CustomAttribute.id)
         )
         return result.scalars().all()
+
+    async def live_types(self, organization_id: str) -> list[tuple[str, str]]:
+        """(name, type) of the live attributes: two columns, no ORM objects (every
+        upsert request reads them)."""
+        result = await self.session.execute(
+            select(CustomAttribute.name, CustomAttribute.type).where(
+                CustomAttribute.organization_id == organization_id,
+                CustomAttribute.deleted_at.is_(None),
+            )
+        )
+        return [(name, type_) for name, type_ in result.all()]
 
     async def get(self, organization_id: str, attribute_id: str) -> CustomAttribute | None:
         result = await self.session.execute(

@@ -40,8 +40,8 @@ def phone_exists(phone: str) -> ConflictError:
 
 async def attribute_types(session: AsyncSession, organization_id: str) -> dict[str, AttributeType]:
     """name → type of the organization's live custom attributes."""
-    live = await AttributeRepository(session).live(organization_id)
-    return {a.name: AttributeType(a.type) for a in live}
+    live = await AttributeRepository(session).live_types(organization_id)
+    return {name: AttributeType(type_) for name, type_ in live}
 
 
 def to_schema(contact: Contact, live_names: set[str] | frozenset[str]) -> schemas.Contact:

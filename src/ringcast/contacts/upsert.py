@@ -6,12 +6,16 @@ CSV file):
    with their field errors and go no further;
 2. rows repeating a phone seen later in the batch are dropped (the last one
    wins) and reported as duplicates;
-3. one SELECT finds which phones already belong to live contacts (their ids
-   and stored custom attributes, which the new values are merged into);
-4. one INSERT … ON CONFLICT (organization_id, primary_phone) WHERE live
+3. one INSERT … ON CONFLICT (organization_id, primary_phone) WHERE live
    DO UPDATE per distinct set of sent fields (normally one: CSV rows and most
    API batches send the same fields) writes every good row in a single driver
-   call.
+   call, each with a new id that an existing contact does not take. On
+   SQLite the statement itself merges the sent custom attributes into the
+   stored ones (`json_patch`), so nothing is read first; then one count of
+   the new ids tells created from updated (and, for a caller that needs the
+   contacts' ids, one SELECT by phone when some rows were updates);
+   on PostgreSQL one SELECT first finds the live contacts of the batch's
+   phones (ids and stored custom attributes, merged in Python).
 All of it runs in the caller's transaction: a crash leaves nothing written.
 """
 
@@ -27,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.attribute_values import AttributeType
 from ringcast.contacts.ids import ordered_ids
-from ringcast.contacts.repository import ContactRepository
+from ringcast.contacts.repository import CUSTOM_PATCH, ContactRepository, can_merge_custom
 from ringcast.contacts.rows import check_row, merge_custom
 from ringcast.db.base import utcnow
 from ringcast.errors import FieldIssue, cap_issues
@@ -71,6 +75,7 @@ class UpsertOutcome:
     failed: list[RowFailure] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     contact_ids: list[str] = field(default_factory=list)
+    """Filled when asked (`write_batch(with_ids=True)`), and always on PostgreSQL."""
 
 
 @dataclass(slots=True)
@@ -143,17 +148,76 @@ async def prepare_batch_cooperatively(
 
 
 async def write_batch(
-    session: AsyncSession, organization_id: str, batch: PreparedBatch
+    session: AsyncSession,
+    organization_id: str,
+    batch: PreparedBatch,
+    *,
+    with_ids: bool = False,
 ) -> UpsertOutcome:
-    """Steps 3-4: one SELECT, then one INSERT … ON CONFLICT per field set."""
+    """Step 3. `with_ids`: fill `outcome.contact_ids` (the written contacts' ids,
+    in row order)."""
     outcome = batch.outcome
     if not batch.good:
         return outcome
     repo = ContactRepository(session)
-    existing = await repo.existing_by_phone(organization_id, list(batch.good))
-    fresh = iter(ordered_ids(len(batch.good) - len(existing)))
+    now = utcnow()
+    constants = {"organization_id": organization_id, "created_at": now, "updated_at": now}
+    connection = await session.connection()
+    if can_merge_custom(connection.dialect):
+        await _write_merging(repo, organization_id, batch, constants, with_ids)
+    else:
+        await _write_after_lookup(repo, organization_id, batch, constants)
+    return outcome
+
+
+async def _write_merging(
+    repo: ContactRepository,
+    organization_id: str,
+    batch: PreparedBatch,
+    constants: dict[str, Any],
+    with_ids: bool,
+) -> None:
+    """The upsert merges custom attributes itself: no read before the write."""
+    good, outcome = batch.good, batch.outcome
+    ids = ordered_ids(len(good))
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for phone, values in batch.good.items():
+    for values, contact_id in zip(good.values(), ids, strict=True):
+        if "custom_attributes" in values:
+            sent = values["custom_attributes"]
+            # a new contact stores merge_custom(None, sent): sent itself unless it
+            # removes keys (nulls) or is empty; then an existing one is patched
+            # with sent as it came
+            if sent is not None and (not sent or None in sent.values()):
+                values[CUSTOM_PATCH] = sent
+                values["custom_attributes"] = merge_custom(None, sent)
+        values["id"] = contact_id
+        groups[tuple(values)].append(values)
+    for columns, group in groups.items():
+        await repo.upsert(group, columns, constants, merge=True)
+    # an upsert that meets a contact keeps its id: each new id found is a new contact
+    created = await repo.count_ids(ids)
+    outcome.created += created
+    outcome.updated += len(good) - created
+    if with_ids:
+        if created == len(good):
+            outcome.contact_ids += ids
+        else:
+            existing = await repo.existing_by_phone(organization_id, list(good))
+            outcome.contact_ids += [existing[phone][0] for phone in good]
+
+
+async def _write_after_lookup(
+    repo: ContactRepository,
+    organization_id: str,
+    batch: PreparedBatch,
+    constants: dict[str, Any],
+) -> None:
+    """One SELECT for the stored contacts, merged in Python, then the upsert."""
+    good, outcome = batch.good, batch.outcome
+    existing = await repo.existing_by_phone(organization_id, list(good))
+    fresh = iter(ordered_ids(len(good) - len(existing)))
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for phone, values in good.items():
         found = existing.get(phone)
         stored_custom: dict[str, Any] | None = None
         if found is None:
@@ -167,11 +231,8 @@ async def write_batch(
         values["id"] = contact_id
         outcome.contact_ids.append(contact_id)
         groups[tuple(values)].append(values)
-    now = utcnow()
-    constants = {"organization_id": organization_id, "created_at": now, "updated_at": now}
     for columns, group in groups.items():
         await repo.upsert(group, columns, constants)
-    return outcome
 
 
 async def upsert_contacts(

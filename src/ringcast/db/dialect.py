@@ -11,6 +11,7 @@
 - UUIDs made inside a statement (`row_uuid7`: PostgreSQL's
   `gen_random_uuid()` bits, SQLite's `random()` and `printf`),
 - a value bound in every row of a bulk statement, adapted once (`driver_constant`),
+- a JSON object merged into a stored one inside an upsert (`json_merge_patch`, SQLite),
 - `column IN (many values)` bound as one parameter (`in_values`).
 """
 
@@ -30,9 +31,11 @@ from sqlalchemy import (
     String,
     any_,
     bindparam,
+    case,
     event,
     func,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -132,6 +135,24 @@ def upsert(
     return stmt.on_conflict_do_update(
         index_elements=list(conflict), index_where=conflict_where, set_=update(stmt.excluded)
     )
+
+
+def json_merge_patch(
+    dialect: str, target: ColumnElement[Any], patch: ColumnElement[Any]
+) -> ColumnElement[Any] | None:
+    """The JSON text of object `patch` merged into the stored JSON `target` by
+    the database (RFC 7396 on top-level scalars, as `contacts.rows.merge_custom`
+    does: a null removes the key, another value replaces it in place or is
+    appended), `'null'` for an empty result or a `'null'` patch; a target that
+    is not an object (SQL NULL, `'null'`) counts as empty. SQLite: `json_patch`.
+    None for PostgreSQL: callers merge in Python there."""
+    if dialect != "sqlite":
+        return None
+    null: ColumnElement[Any] = literal_column("'null'")
+    empty: ColumnElement[Any] = literal_column("'{}'")
+    base = case((func.json_type(target) == literal_column("'object'"), target), else_=empty)
+    merged = func.coalesce(func.nullif(func.json_patch(base, patch), empty), null)
+    return case((patch == null, null), else_=merged)
 
 
 def driver_constant(dialect: str, value: Any) -> Any:
