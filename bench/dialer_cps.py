@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/dialer_cps.py [--cps 300] [--seconds 60] [--baseline-seconds 20]
                                          [--profile /tmp/dialer.svg] [--overload]
-                                         [--media-workers N] [--hosts OURS,FAR,UAC]
+                                         [--media-workers N|auto] [--hosts OURS,FAR,UAC]
 
 What a user runs, as subprocesses: `ringcast serve --no-dialer` (the HTTP API, SQLite in a
 fresh data dir) and `ringcast dialer` (the SIP launcher, its SIP address on 127.0.0.60).
@@ -332,7 +332,9 @@ def main() -> int:
     )
     parser.add_argument("--overload", action="store_true")
     parser.add_argument(
-        "--media-workers", type=int, default=0, help="RINGCAST_MEDIA_WORKERS for the dialer"
+        "--media-workers",
+        default="auto",
+        help="RINGCAST_MEDIA_WORKERS for the dialer (default: the product's, auto: one per core)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, pcap)")
     parser.add_argument(
@@ -350,7 +352,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="dialer-cps-"))
     far_port, media_port = free_port(FAR), free_port(FAR)
     stack = Stack(work)
-    stack.env["RINGCAST_MEDIA_WORKERS"] = str(args.media_workers)
+    stack.env["RINGCAST_MEDIA_WORKERS"] = args.media_workers
     uas: subprocess.Popen[bytes] | None = None
     capture = Capture(work / "sip.pcap", FAR, far_port)
     try:
