@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # this many worker processes, so one dialer uses every core; "auto" (the default) =
     # one per core (os.cpu_count()); 0 = in the dialer's own event loop (one core; see
     # docs/adr/0003-media-workers.md)
-    media_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=256)
+    media_workers: int = Field(default="auto", validate_default=True, ge=0, le=256)
     # CPU priority of the processes that carry media (telephony/media/priority.py):
     # normal | high (nice -10) | realtime (SCHED_RR for the media clocks); needs the right
     media_priority: MediaPriority = "normal"

@@ -13,8 +13,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ringcast.contacts.models import Contact, ContactImport, CustomAttribute
-from ringcast.db import json_codec
-from ringcast.db.dialect import Excluded, driver_constant, in_values, json_merge_patch, upsert
+from ringcast.db.dialect import (
+    Excluded,
+    driver_constant,
+    in_values,
+    in_values_param,
+    json_merge_patch,
+    upsert,
+)
 from ringcast.kit.repository import like_pattern
 
 # Bind-parameter budget per statement: SQLite allows 32766, asyncpg 32767.
@@ -164,7 +170,7 @@ class ContactRepository:
         contacts, and an id just made for a new contact is no other's."""
         connection = await self.session.connection()
         result = await connection.exec_driver_sql(
-            _count_ids_sql(connection.dialect), (_id_list(connection.dialect.name, ids),)
+            _count_ids_sql(connection.dialect), (in_values_param(ids, connection.dialect.name),)
         )
         return int(result.scalar_one())
 
@@ -186,11 +192,6 @@ def _count_ids_sql(dialect: Dialect) -> str:
     """`SELECT count(*)` of the contacts among a list of ids (bound as `_id_list`)."""
     stmt = select(func.count()).select_from(Contact).where(in_values(Contact.id, [], dialect.name))
     return str(stmt.compile(dialect=dialect))
-
-
-def _id_list(dialect: str, ids: Sequence[str]) -> Any:
-    """The ids as `in_values` binds them."""
-    return list(ids) if dialect == "postgresql" else json_codec.dumps(list(ids))
 
 
 @dataclass(frozen=True, slots=True)

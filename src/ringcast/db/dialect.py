@@ -174,10 +174,17 @@ def in_values(
     are not a thousand parameters for SQLAlchemy to render into the statement on
     every execution, and no bind-parameter limit applies. The index on `column`
     is used as with a literal list."""
+    bound = in_values_param(values, dialect)
     if dialect == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String)))
-    listed = func.json_each(bindparam(None, json_codec.dumps(list(values)))).table_valued("value")
+        return column == any_(bindparam(None, bound, type_=postgresql.ARRAY(String)))
+    listed = func.json_each(bindparam(None, bound)).table_valued("value")
     return column.in_(select(listed.c.value))
+
+
+def in_values_param(values: Sequence[str], dialect: str) -> Any:
+    """`values` as `in_values` binds them (a list on PostgreSQL, JSON text on SQLite),
+    for a statement compiled once and run with new values."""
+    return list(values) if dialect == "postgresql" else json_codec.dumps(list(values))
 
 
 def for_claim(statement: Select[Any], dialect: str) -> Select[Any]:
@@ -225,16 +232,23 @@ def is_busy(exc: DBAPIError) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+def _sqlite_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine | None:
+    """The SQLite engine `sessions` are bound to; None for another database (or a
+    test's stand-in without a bind)."""
+    bind = getattr(sessions, "kw", {}).get("bind")
+    return bind if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite" else None
+
+
 def read_sessions(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
     """Sessions for work that only reads. On SQLite their transactions begin deferred
     (a WAL snapshot) instead of BEGIN IMMEDIATE, so a read neither waits for another
     connection's write nor holds one up; a write through them may fail with
     SQLITE_BUSY. Elsewhere: `sessions` itself."""
-    bind = getattr(sessions, "kw", {}).get("bind")  # (a test's stand-in has none)
-    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+    engine = _sqlite_engine(sessions)
+    if engine is None:
         return sessions
     return async_sessionmaker(
-        bind.execution_options(**{READS_ONLY: True}),
+        engine.execution_options(**{READS_ONLY: True}),
         **{k: v for k, v in sessions.kw.items() if k != "bind"},
     )
 
@@ -250,12 +264,15 @@ async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
     moment it is free) rather than in SQLite's busy handler, which polls the lock
     with sleeps of up to 100 ms (measured in the dialer at 300 CPS: claims 0.1-0.6 s
     late behind its own recorder's commits)."""
-    bind = getattr(sessions, "kw", {}).get("bind")  # (a test's stand-in has none)
-    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+    engine = _sqlite_engine(sessions)
+    if engine is None:
         async with sessions.begin() as session:
             yield session
         return
-    locks = _write_locks.setdefault(bind.sync_engine.pool, {})
-    lock = locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+    locks = _write_locks.setdefault(engine.sync_engine.pool, {})
+    loop = asyncio.get_running_loop()
+    lock = locks.get(loop)
+    if lock is None:
+        lock = locks[loop] = asyncio.Lock()
     async with lock, sessions.begin() as session:
         yield session

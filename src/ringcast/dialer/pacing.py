@@ -52,7 +52,9 @@ class SmoothBucket:
         self._booked = 0  # starts booked since
         self._last_start_s: float | None = None  # when the last booked call really starts
         self._asked_s: float | None = None  # `now` of the last `next_free`
-        self._offered: tuple[float, float] | None = None  # its (schedule slot, answer)
+        # its (schedule slot, latest on-time start): a start at the asked `now` is as
+        # early as any past slot, so the bound is max(answer, now)
+        self._offered: tuple[float, float] | None = None
 
     def next_free(self, now_s: float) -> float:
         """The first bookable instant: in the past only for slots the last grant owed,
@@ -66,7 +68,7 @@ class SmoothBucket:
         answer = slot
         if self._last_start_s is not None:
             answer = max(slot, self._last_start_s + self.peak_interval_s)
-        self._offered = (slot, answer)
+        self._offered = (slot, max(answer, now_s))
         return answer
 
     def book(self, start_s: float) -> None:
@@ -79,15 +81,11 @@ class SmoothBucket:
         earlier is still taken from the schedule, not forfeit (measured: the program's
         bucket lost ~1 % of its slots to a 1000 CPS trunk's at jittery ticks)."""
         offered, self._offered = self._offered, None
-        asked = self._asked_s
-        if offered is not None:
-            on_time = offered[1] if asked is None else max(offered[1], asked)
-            if start_s <= on_time + 1e-9:
-                self._next_free_s = offered[0] + self.interval_s
-            else:
-                self._next_free_s = start_s + self.interval_s
+        if offered is not None and start_s <= offered[1] + 1e-9:
+            self._next_free_s = offered[0] + self.interval_s
         else:
             self._next_free_s = start_s + self.interval_s
+        asked = self._asked_s
         self._last_start_s = start_s if asked is None else max(start_s, asked)
         self._booked += 1
 
