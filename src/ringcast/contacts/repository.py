@@ -189,7 +189,7 @@ def can_merge_custom(dialect: Dialect) -> bool:
 
 @lru_cache(maxsize=8)
 def _count_ids_sql(dialect: Dialect) -> str:
-    """`SELECT count(*)` of the contacts among a list of ids (bound as `_id_list`)."""
+    """`SELECT count(*)` of the contacts among a list of ids (bound as `in_values_param`)."""
     stmt = select(func.count()).select_from(Contact).where(in_values(Contact.id, [], dialect.name))
     return str(stmt.compile(dialect=dialect))
 
